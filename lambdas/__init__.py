@@ -1,0 +1,6 @@
+"""Lambda handlers of the customization workflow, one package per handler (lambdas/<name>/).
+
+Each is thin: it parses its event and environment, calls one function of the
+domain core, and returns. The workflow construct that runs them mirrors these
+names (stacks/workflow.py builds what runs lambdas/<name>/).
+"""

@@ -1,0 +1,84 @@
+"""The one stack a platform team deploys per account and stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from stacks.compliance import add_compliance_checks
+from stacks.identity import Identity
+from stacks.network import Network
+from stacks.notifications import Notifications
+from stacks.settings import Settings
+from stacks.storage import Storage
+
+# Fn::GetAZs lists a region's zones at deploy time; three is the most any setting asks for.
+MAX_AZS = 3
+
+
+class BedrockCustomizationStack(cdk.Stack):
+    """Storage, network, identity and notifications for Bedrock model customization."""
+
+    def __init__(self, scope: Construct, id_: str, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            id_,
+            description=f"Bedrock model customization pipeline ({settings.stage})",
+            **kwargs,
+        )
+        self.settings = settings
+        self.storage = Storage(self, "Storage", settings=settings)
+        self.network = Network(
+            self,
+            "Network",
+            settings=settings,
+            log_key=self.storage.data_key,
+            keys=(self.storage.data_key, self.storage.model_key),
+            buckets=self.storage.buckets(),
+        )
+        self.identity = Identity(self, "Identity", storage=self.storage, network=self.network)
+        self.notifications = Notifications(
+            self, "Notifications", settings=settings, key=self.storage.data_key
+        )
+
+        cdk.Tags.of(self).add("stage", settings.stage)
+        for key, value in sorted(settings.tags.items()):
+            cdk.Tags.of(self).add(key, value)
+        self._outputs()
+
+    @property
+    def availability_zones(self) -> list[str]:
+        # Tokens resolved by CloudFormation, so an environment-specific stack
+        # needs no synth-time AZ lookup (which would need credentials).
+        return [cdk.Fn.select(i, cdk.Fn.get_azs()) for i in range(MAX_AZS)]
+
+    def _outputs(self) -> None:
+        storage, network = self.storage, self.network
+        outputs = {
+            "DatasetsBucketName": storage.datasets.bucket_name,
+            "ArtifactsBucketName": storage.artifacts.bucket_name,
+            "DataKeyArn": storage.data_key.key_arn,
+            "ModelKeyArn": storage.model_key.key_arn,
+            "BedrockRoleArn": self.identity.bedrock_role.role_arn,
+            "VpcId": network.vpc.vpc_id,
+            "JobSubnetIds": cdk.Fn.join(",", network.subnet_ids),
+            "JobSecurityGroupId": network.job_security_group.security_group_id,
+            "WorkloadSecurityGroupId": network.workload_security_group.security_group_id,
+            "NotificationTopicArn": self.notifications.topic.topic_arn,
+        }
+        for name, value in outputs.items():
+            cdk.CfnOutput(self, name, value=value)
+
+
+def build(app: cdk.App, settings: Settings) -> BedrockCustomizationStack:
+    """Add the stage's stack to ``app`` with the compliance packs that gate every synth."""
+    env = (
+        cdk.Environment(account=settings.account, region=settings.region)
+        if settings.account or settings.region
+        else None
+    )
+    stack = BedrockCustomizationStack(app, settings.stack_name, settings=settings, env=env)
+    add_compliance_checks(app)
+    return stack

@@ -1,0 +1,216 @@
+"""Identity: the service role Bedrock assumes to run this account's customization jobs."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.compliance import acknowledge, nag_rendering
+from stacks.network import Network
+from stacks.storage import MODEL_KEY_ACTIONS, Storage
+
+DATASETS_PREFIX = "jobs/"  # where users upload a run's files; the role only reads it
+ARTIFACTS_PREFIX = "runs/"  # where Bedrock writes a run's output and metrics
+
+# The network-interface permissions Bedrock needs to run a job in a VPC, with
+# the tag conditions it documents. Source:
+# https://docs.aws.amazon.com/bedrock/latest/userguide/vpc-model-customization.html
+ENI_DESCRIBE_ACTIONS = (
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+)
+ENI_MANAGE_ACTIONS = (
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+)
+BEDROCK_TAG_KEYS = ("BedrockManaged", "BedrockModelCustomizationJobArn")
+
+
+class Identity(Construct):
+    """The Bedrock model-customization service role."""
+
+    def __init__(self, scope: Construct, id_: str, *, storage: Storage, network: Network) -> None:
+        super().__init__(scope, id_)
+        stack = cdk.Stack.of(self)
+        self.job_arn_pattern = stack.format_arn(
+            service="bedrock", resource="model-customization-job", resource_name="*"
+        )
+
+        # The confused-deputy guard: only jobs of this account may assume it. Source:
+        # https://docs.aws.amazon.com/bedrock/latest/userguide/model-customization-iam-role.html
+        self.bedrock_role = iam.Role(
+            self,
+            "BedrockCustomizationRole",
+            description="Assumed by Amazon Bedrock to run this account's model customization jobs",
+            assumed_by=iam.ServicePrincipal(
+                "bedrock.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnEquals": {"aws:SourceArn": self.job_arn_pattern},
+                },
+            ),
+        )
+        # A customer-managed policy, not an inline one: it is versioned and can be
+        # reviewed on its own (NIST 800-53 AC-6, HIPAA 164.308(a)(4)).
+        self.policy = iam.ManagedPolicy(
+            self,
+            "BedrockCustomizationPolicy",
+            description="What Bedrock may do while running this account's customization jobs",
+            roles=[self.bedrock_role],
+        )
+        self._grant_data(storage)
+        self._grant_keys(storage)
+        self._grant_network(network)
+
+    def grant_pass_to_bedrock(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` pass the service role, and only to Bedrock."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["iam:PassRole"],
+            resource_arns=[self.bedrock_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+        )
+
+    def _grant_data(self, storage: Storage) -> None:
+        datasets, artifacts = storage.datasets, storage.artifacts
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="ReadTrainingData",
+                actions=["s3:GetObject"],
+                resources=[datasets.arn_for_objects(f"{DATASETS_PREFIX}*")],
+            )
+        )
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="WriteRunOutput",
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[artifacts.arn_for_objects(f"{ARTIFACTS_PREFIX}*")],
+            )
+        )
+        for sid, bucket, prefix in (
+            ("ListTrainingData", datasets, DATASETS_PREFIX),
+            ("ListRunOutput", artifacts, ARTIFACTS_PREFIX),
+        ):
+            self.policy.add_statements(
+                iam.PolicyStatement(
+                    sid=sid,
+                    actions=["s3:ListBucket"],
+                    resources=[bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+                )
+            )
+            acknowledge(
+                self.policy,
+                "AwsSolutions-IAM5",
+                f"Jobs read and write objects of generated names under the '{prefix}' prefix only.",
+                resource="Resource::" + nag_rendering(self, bucket.arn_for_objects(f"{prefix}*")),
+            )
+
+    def _grant_keys(self, storage: Storage) -> None:
+        stack = cdk.Stack.of(self)
+        role_principal = iam.ArnPrincipal(self.bedrock_role.role_arn)
+        # Key policies name the role, so no IAM policy on it can widen KMS use,
+        # and each key is usable by it only through the service that needs it.
+        storage.data_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="BedrockJobsReadAndWriteObjectsThroughS3",
+                principals=[role_principal],
+                actions=["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+            )
+        )
+        storage.model_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="BedrockJobsEncryptCustomModels",
+                principals=[role_principal],
+                actions=list(MODEL_KEY_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}
+                },
+            )
+        )
+
+    def _grant_network(self, network: Network) -> None:
+        stack = cdk.Stack.of(self)
+        eni_arn = stack.format_arn(service="ec2", resource="network-interface", resource_name="*")
+        subnet_arns = [
+            stack.format_arn(service="ec2", resource="subnet", resource_name=subnet)
+            for subnet in network.subnet_ids
+        ]
+        group_arn = stack.format_arn(
+            service="ec2",
+            resource="security-group",
+            resource_name=network.job_security_group.security_group_id,
+        )
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="DescribeNetwork",
+                actions=list(ENI_DESCRIBE_ACTIONS),
+                resources=["*"],
+            )
+        )
+        acknowledge(
+            self.policy,
+            "AwsSolutions-IAM5",
+            "EC2 Describe* actions support no resource-level permissions; Bedrock documents them on '*'.",
+            resource="Resource::*",
+        )
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="CreateTaggedJobInterfaces",
+                actions=["ec2:CreateNetworkInterface"],
+                resources=[eni_arn],
+                conditions={
+                    "StringEquals": {"aws:RequestTag/BedrockManaged": ["true"]},
+                    "ArnEquals": {
+                        "aws:RequestTag/BedrockModelCustomizationJobArn": [self.job_arn_pattern]
+                    },
+                },
+            )
+        )
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="CreateInterfacesInJobSubnets",
+                actions=["ec2:CreateNetworkInterface"],
+                resources=[*subnet_arns, group_arn],
+            )
+        )
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="ManageOnlyJobInterfaces",
+                actions=list(ENI_MANAGE_ACTIONS),
+                resources=[eni_arn],
+                conditions={
+                    "ArnEquals": {
+                        "ec2:Subnet": subnet_arns,
+                        "ec2:ResourceTag/BedrockModelCustomizationJobArn": [self.job_arn_pattern],
+                    },
+                    "StringEquals": {"ec2:ResourceTag/BedrockManaged": "true"},
+                },
+            )
+        )
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="TagInterfacesAtCreation",
+                actions=["ec2:CreateTags"],
+                resources=[eni_arn],
+                conditions={
+                    "StringEquals": {"ec2:CreateAction": ["CreateNetworkInterface"]},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": list(BEDROCK_TAG_KEYS)},
+                },
+            )
+        )
+        acknowledge(
+            self.policy,
+            "AwsSolutions-IAM5",
+            "Interface ids are chosen by EC2 at creation; the statements are bound to Bedrock's "
+            "BedrockManaged and job-ARN tags and to the job subnets instead.",
+            resource=f"Resource::{nag_rendering(self, eni_arn)}",
+        )

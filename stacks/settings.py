@@ -1,0 +1,244 @@
+"""Deployment settings: one typed object, validated once, built from cdk.json context.
+
+A stage (``-c stage=prod``) picks one entry of ``bedrock-customization.stages``;
+its keys are laid over ``bedrock-customization.defaults``. Account and region
+come from the CDK CLI's ``CDK_DEFAULT_*`` variables, which ``app.py`` alone reads.
+A bad value fails synth with one sentence naming the key and what it allows.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+CONTEXT_KEY = "bedrock-customization"
+
+InterfaceService = Literal["bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns"]
+GatewayService = Literal["s3", "dynamodb"]
+INTERFACE_SERVICES: tuple[InterfaceService, ...] = (
+    "bedrock",
+    "bedrock-runtime",
+    "states",
+    "kms",
+    "logs",
+    "sts",
+    "sns",
+)
+GATEWAY_SERVICES: tuple[GatewayService, ...] = ("s3", "dynamodb")
+
+# Retention periods CloudWatch Logs accepts, in days. Source:
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
+    731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+# A model customization job takes 1 to 16 subnets. Source:
+# https://docs.aws.amazon.com/bedrock/latest/APIReference/API_VpcConfig.html
+MAX_JOB_SUBNETS = 16
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# What each key allows, said once, in the words an error message needs.
+ALLOWED: dict[str, str] = {
+    "stage": "lower-case letters, digits and '-', starting with a letter, at most 20 characters",
+    "account": "a 12-digit AWS account id",
+    "region": "an AWS region name such as us-east-1",
+    "azCount": "1, 2 or 3",
+    "vpcCidr": "an IPv4 CIDR block from /16 to /24, such as 10.40.0.0/16",
+    "existingVpc": "null, or an object with vpcId, subnetIds, routeTableIds and availabilityZones",
+    "vpcId": "an id such as vpc-0123456789abcdef0",
+    "subnetIds": f"1 to {MAX_JOB_SUBNETS} ids such as subnet-0123456789abcdef0",
+    "routeTableIds": "one id such as rtb-0123456789abcdef0 per subnet, in the same order",
+    "availabilityZones": "one zone name such as us-east-1a per subnet, in the same order",
+    "interfaceEndpoints": "a list drawn from " + ", ".join(INTERFACE_SERVICES),
+    "gatewayEndpoints": "a list drawn from " + ", ".join(GATEWAY_SERVICES),
+    "removalPolicy": "'retain' (keeps buckets, keys and logs when the stack is deleted) or 'destroy'",
+    "logRetentionDays": ", ".join(str(d) for d in LOG_RETENTION_DAYS),
+    "noncurrentVersionDays": "a whole number of days from 1 to 3650",
+    "notificationEmails": "a list of e-mail addresses",
+    "tags": "an object of string keys and string values",
+}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or has a value the product does not allow."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
+    )
+
+
+class ExistingVpc(_Model):
+    """A VPC the platform team already runs; nothing is looked up at synth time."""
+
+    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
+    subnet_ids: tuple[str, ...] = Field(min_length=1, max_length=MAX_JOB_SUBNETS)
+    route_table_ids: tuple[str, ...] = Field(min_length=1, max_length=MAX_JOB_SUBNETS)
+    availability_zones: tuple[str, ...] = Field(min_length=1, max_length=MAX_JOB_SUBNETS)
+
+    @field_validator("subnet_ids")
+    @classmethod
+    def _subnets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _all_match(value, r"^subnet-[0-9a-f]{8,17}$")
+
+    @field_validator("route_table_ids")
+    @classmethod
+    def _route_tables(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _all_match(value, r"^rtb-[0-9a-f]{8,17}$")
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _zones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _all_match(value, r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
+
+    @model_validator(mode="after")
+    def _same_lengths(self) -> ExistingVpc:
+        n = len(self.subnet_ids)
+        if len(self.route_table_ids) != n:
+            raise ValueError(_bad("routeTableIds", self.route_table_ids))
+        if len(self.availability_zones) != n:
+            raise ValueError(_bad("availabilityZones", self.availability_zones))
+        return self
+
+
+class Settings(_Model):
+    """Everything a deployment can choose. Defaults are the safe choice."""
+
+    stage: str = Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    az_count: int = Field(default=2, ge=1, le=3)
+    vpc_cidr: str = "10.40.0.0/16"
+    existing_vpc: ExistingVpc | None = None
+    interface_endpoints: tuple[InterfaceService, ...] = INTERFACE_SERVICES
+    gateway_endpoints: tuple[GatewayService, ...] = GATEWAY_SERVICES
+    removal_policy: Literal["retain", "destroy"] = "retain"
+    log_retention_days: int = 365
+    noncurrent_version_days: int = Field(default=90, ge=1, le=3650)
+    notification_emails: tuple[str, ...] = ()
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value)
+        except ValueError:
+            raise ValueError(_bad("vpcCidr", value)) from None
+        if not 16 <= network.prefixlen <= 24:
+            raise ValueError(_bad("vpcCidr", value))
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(_bad("logRetentionDays", value))
+        return value
+
+    @field_validator("notification_emails")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for email in value:
+            if not _EMAIL.match(email):
+                raise ValueError(_bad("notificationEmails", email))
+        return value
+
+    @field_validator("interface_endpoints", "gateway_endpoints")
+    @classmethod
+    def _unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # Order is kept as written; duplicates would make two endpoints for one service.
+        return tuple(dict.fromkeys(value))
+
+    @property
+    def retain(self) -> bool:
+        return self.removal_policy == "retain"
+
+    @property
+    def stack_name(self) -> str:
+        return f"BedrockCustomization-{self.stage}"
+
+
+def load_settings(
+    context: Mapping[str, Any] | None,
+    *,
+    stage: str | None,
+    account: str | None = None,
+    region: str | None = None,
+) -> Settings:
+    """Build the settings of one stage from the ``bedrock-customization`` context block."""
+    if not isinstance(context, Mapping):
+        raise SettingsError(
+            f"cdk.json has no '{CONTEXT_KEY}' context object; "
+            "it needs 'defaultStage', 'defaults' and 'stages' (see README, Configuration)."
+        )
+    stages = context.get("stages")
+    if not isinstance(stages, Mapping) or not stages:
+        raise SettingsError(f"Setting '{CONTEXT_KEY}.stages' must be an object of named stages.")
+    chosen = stage or context.get("defaultStage")
+    if chosen not in stages:
+        raise SettingsError(
+            f"Stage {chosen!r} is not defined in '{CONTEXT_KEY}.stages'; "
+            f"allowed stages: {', '.join(sorted(stages))} (pass one with -c stage=NAME)."
+        )
+    defaults = context.get("defaults", {})
+    overrides = stages[chosen]
+    for where, block in (("defaults", defaults), (f"stages.{chosen}", overrides)):
+        if not isinstance(block, Mapping):
+            raise SettingsError(f"Setting '{CONTEXT_KEY}.{where}' must be an object of settings.")
+    raw: dict[str, Any] = {**defaults, **overrides, "stage": chosen}
+    # The CLI resolves these from the caller's profile; absent, the stack is
+    # environment-agnostic and CloudFormation fills them in at deploy time.
+    if account:
+        raw["account"] = account
+    if region:
+        raw["region"] = region
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as error:
+        raise SettingsError(_describe(error, f"{CONTEXT_KEY}.stages.{chosen}")) from None
+
+
+def _all_match(values: tuple[str, ...], pattern: str) -> tuple[str, ...]:
+    for value in values:
+        if not re.match(pattern, value):
+            raise ValueError(f"{value!r} is not a valid id")
+    return values
+
+
+def _bad(key: str, value: object) -> str:
+    return f"{value!r} is not allowed; allowed: {ALLOWED[key]}"
+
+
+def _describe(error: ValidationError, prefix: str) -> str:
+    """One sentence per problem: the full key path, the value, what is allowed."""
+    sentences = []
+    for problem in error.errors():
+        path = [str(part) for part in problem["loc"]]
+        # The key the user wrote is the last non-index part of the path.
+        key = next((part for part in reversed(path) if not part.isdigit()), "")
+        where = ".".join([prefix, *path]) if path else prefix
+        if problem["type"] == "extra_forbidden":
+            owner = ExistingVpc if "existingVpc" in path[:-1] else Settings
+            known = ", ".join(sorted(f.alias or n for n, f in owner.model_fields.items()))
+            sentences.append(f"Setting '{where}' is not a known setting; allowed keys: {known}.")
+            continue
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if "not allowed; allowed:" in message:
+            sentences.append(f"Setting '{where}': {message}.")
+            continue
+        allowed = ALLOWED.get(key, "see README, Configuration")
+        value = problem.get("input")
+        sentences.append(
+            f"Setting '{where}' has {value!r}, which is not allowed ({message.lower()}); "
+            f"allowed: {allowed}."
+        )
+    return "\n".join(sentences)
