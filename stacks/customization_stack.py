@@ -30,18 +30,26 @@ class BedrockCustomizationStack(cdk.Stack):
         )
         self.settings = settings
         self.storage = Storage(self, "Storage", settings=settings)
+        self.notifications = Notifications(
+            self, "Notifications", settings=settings, key=self.storage.data_key
+        )
+        storage = self.storage
         self.network = Network(
             self,
             "Network",
             settings=settings,
-            log_key=self.storage.data_key,
-            keys=(self.storage.data_key, self.storage.model_key),
-            buckets=self.storage.buckets(),
+            log_key=storage.data_key,
+            scope_to={
+                "s3": [
+                    arn
+                    for bucket in storage.buckets()
+                    for arn in (bucket.bucket_arn, bucket.arn_for_objects("*"))
+                ],
+                "kms": [storage.data_key.key_arn, storage.model_key.key_arn],
+                "sns": [self.notifications.topic.topic_arn],
+            },
         )
-        self.identity = Identity(self, "Identity", storage=self.storage, network=self.network)
-        self.notifications = Notifications(
-            self, "Notifications", settings=settings, key=self.storage.data_key
-        )
+        self.identity = Identity(self, "Identity", storage=storage, network=self.network)
 
         cdk.Tags.of(self).add("stage", settings.stage)
         for key, value in sorted(settings.tags.items()):

@@ -9,14 +9,13 @@ product calls, on the project's own resources where the service allows it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.compliance import acknowledge, checkov_skip
@@ -102,10 +101,15 @@ class Network(Construct):
         *,
         settings: Settings,
         log_key: kms.IKey,
-        keys: Sequence[kms.IKey],
-        buckets: Sequence[s3.IBucket],
+        scope_to: Mapping[str, Sequence[str]],
     ) -> None:
+        """``scope_to`` maps an endpoint (``s3``, ``kms``, ``sns``...) to the ARNs its policy admits.
+
+        An endpoint it does not name admits this account's resources of that
+        service (``*`` where the service's actions take no resource).
+        """
         super().__init__(scope, id_)
+        self._scope_to = scope_to
         self._account = cdk.Stack.of(self).account
         self.vpc = self._vpc(settings, log_key)
         self.private_subnets = list(self.vpc.isolated_subnets)
@@ -185,10 +189,10 @@ class Network(Construct):
             )
 
         self.gateway_endpoints = {
-            name: self._gateway_endpoint(name, buckets) for name in settings.gateway_endpoints
+            name: self._gateway_endpoint(name) for name in settings.gateway_endpoints
         }
         self.interface_endpoints = {
-            name: self._interface_endpoint(name, keys) for name in settings.interface_endpoints
+            name: self._interface_endpoint(name) for name in settings.interface_endpoints
         }
 
     def _flow_log_role(self, group: logs.ILogGroup) -> iam.IRole:
@@ -303,7 +307,7 @@ class Network(Construct):
             "it runs once at deploy time and handles no data.",
         )
 
-    def _gateway_endpoint(self, name: str, buckets: Sequence[s3.IBucket]) -> ec2.GatewayVpcEndpoint:
+    def _gateway_endpoint(self, name: str) -> ec2.GatewayVpcEndpoint:
         service = {
             "s3": ec2.GatewayVpcEndpointAwsService.S3,
             "dynamodb": ec2.GatewayVpcEndpointAwsService.DYNAMODB,
@@ -315,20 +319,23 @@ class Network(Construct):
             service=service,
             subnets=[self.subnets],
         )
-        if name == "s3":
-            resources = [arn for b in buckets for arn in (b.bucket_arn, b.arn_for_objects("*"))]
-        else:
-            resources = [
+        # S3 ARNs carry no account, so S3 admits only the buckets it is given;
+        # DynamoDB defaults to this account's tables.
+        account_wide = {
+            "s3": [],
+            "dynamodb": [
                 cdk.Stack.of(self).format_arn(
                     service="dynamodb", resource="table", resource_name="*"
                 )
-            ]
+            ],
+        }[name]
+        resources = list(self._scope_to.get(name, account_wide))
+        if not resources:
+            raise ValueError(f"The {name} gateway endpoint needs the bucket ARNs it may reach.")
         endpoint.add_to_policy(self._endpoint_statement(name, resources))
         return endpoint
 
-    def _interface_endpoint(
-        self, name: InterfaceService, keys: Sequence[kms.IKey]
-    ) -> ec2.InterfaceVpcEndpoint:
+    def _interface_endpoint(self, name: InterfaceService) -> ec2.InterfaceVpcEndpoint:
         endpoint = ec2.InterfaceVpcEndpoint(
             self,
             f"{_pascal(name)}Endpoint",
@@ -340,9 +347,9 @@ class Network(Construct):
             # Without this CDK would also admit 443 from the whole VPC CIDR.
             open=False,
         )
-        # KMS takes key ARNs as resources; the others' actions either take no
-        # resource (task tokens, List*) or name resources made by later runs.
-        resources = [key.key_arn for key in keys] if name == "kms" else ["*"]
+        # Where not scoped, the actions either take no resource (task tokens,
+        # List*) or name resources that runs create later (jobs, models).
+        resources = list(self._scope_to.get(name, ["*"]))
         endpoint.add_to_policy(self._endpoint_statement(name, resources))
         return endpoint
 

@@ -61,7 +61,7 @@ MODEL_KEY_ACTIONS = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:G
 
 # Services that may use the data key on behalf of this account's principals,
 # when those principals' own IAM policies allow it (kms:ViaService).
-DATA_KEY_SERVICES = ("s3", "sns")
+DATA_KEY_SERVICES = ("s3", "sns", "sqs")
 
 # Days after which an interrupted multipart upload is aborted; its parts cost storage.
 ABORT_MULTIPART_DAYS = 7
@@ -269,9 +269,10 @@ class Storage(Construct):
     def _deny_other_encryption(self, bucket: s3.Bucket) -> None:
         """Deny a PutObject that asks for another encryption or key than the data key.
 
-        A request that names none gets the bucket default (the data key), so a
-        plain ``aws s3 cp`` works; a request for SSE-S3, DSSE, SSE-C or another
-        KMS key is refused before anything is stored.
+        A request that names no encryption gets the bucket default (the data
+        key), so a plain ``aws s3 cp`` works; a request for SSE-S3, DSSE, SSE-C,
+        another KMS key, or SSE-KMS without naming the data key is refused
+        before anything is stored.
         """
         objects = bucket.arn_for_objects("*")
         bucket.add_to_resource_policy(
@@ -299,6 +300,22 @@ class Storage(Construct):
                         "s3:x-amz-server-side-encryption-aws-kms-key-id": self.data_key.key_arn
                     },
                     "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                },
+            )
+        )
+        # A request for aws:kms that names no key would get the AWS-managed
+        # aws/s3 key, not ours. Source (SSEKMSKeyId):
+        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyKmsWithoutKeyId",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[objects],
+                conditions={
+                    "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
                 },
             )
         )

@@ -77,7 +77,7 @@ def test_every_endpoint_has_a_policy_for_this_account_and_listed_actions(dev: Sy
         assert sorted(actions) == sorted(ENDPOINT_ACTIONS[name])
 
 
-def test_s3_and_kms_endpoints_admit_only_the_project_buckets_and_keys(dev: Synth) -> None:
+def test_s3_kms_and_sns_endpoints_admit_only_the_project_resources(dev: Synth) -> None:
     s3 = statements(_endpoints(dev, "Gateway")["s3"]["PolicyDocument"])[0]["Resource"]
     bucket_ids = {
         k
@@ -89,6 +89,8 @@ def test_s3_and_kms_endpoints_admit_only_the_project_buckets_and_keys(dev: Synth
         assert any(bucket_id in r for r in named)
     kms = statements(_endpoints(dev, "Interface")["kms"]["PolicyDocument"])[0]["Resource"]
     assert sorted(r["Fn::GetAtt"][0] for r in kms) == sorted(dev.resources("AWS::KMS::Key"))
+    sns = statements(_endpoints(dev, "Interface")["sns"]["PolicyDocument"])[0]["Resource"]
+    assert sns == {"Ref": dev.one("AWS::SNS::Topic", "Notifications/Topic")[0]}
 
 
 def test_endpoints_admit_https_only_from_the_workload_group(dev: Synth) -> None:

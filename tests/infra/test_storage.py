@@ -51,6 +51,7 @@ def test_key_administrators_cannot_use_keys_and_use_goes_through_services(dev: S
     assert use["Condition"]["StringEquals"]["kms:ViaService"] == [
         "s3.eu-west-1.amazonaws.com",
         "sns.eu-west-1.amazonaws.com",
+        "sqs.eu-west-1.amazonaws.com",
     ]
     assert use["Condition"]["StringEquals"]["kms:CallerAccount"] == "111122223333"
     logs = next(s for s in statements(key) if s.get("Sid") == "EncryptLogGroupsOfThisAccount")
@@ -147,6 +148,11 @@ def test_puts_asking_for_other_encryption_or_key_are_denied(dev: Synth, part: st
         "Fn::GetAtt": [_key_id(dev, "DataKey"), "Arn"]
     }
     assert other_key["Null"] == {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"}
+    no_key = by_sid["DenyKmsWithoutKeyId"]["Condition"]
+    assert no_key == {
+        "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
+    }
     sse_c = by_sid["DenyCustomerProvidedKeys"]["Condition"]
     assert sse_c == {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}}
 
