@@ -8,6 +8,7 @@ Key -> Bedrock role -> Bucket -> Key dependency cycle (see TOOLCHAIN.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -274,63 +275,39 @@ class Storage(Construct):
         another KMS key, or SSE-KMS without naming the data key is refused
         before anything is stored.
         """
-        objects = bucket.arn_for_objects("*")
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyOtherEncryption",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[objects],
-                conditions={
-                    "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
-                    "Null": {"s3:x-amz-server-side-encryption": "false"},
-                },
+        sse = "s3:x-amz-server-side-encryption"
+        key_id = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+        denials: dict[str, dict[str, Any]] = {
+            # Header present and not aws:kms: SSE-S3 or DSSE.
+            "DenyOtherEncryption": {
+                "StringNotEquals": {sse: "aws:kms"},
+                "Null": {sse: "false"},
+            },
+            "DenyOtherKmsKey": {
+                "StringNotEquals": {key_id: self.data_key.key_arn},
+                "Null": {key_id: "false"},
+            },
+            # aws:kms naming no key would get the AWS-managed aws/s3 key, not ours.
+            # Source (SSEKMSKeyId): https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+            "DenyKmsWithoutKeyId": {
+                "StringEquals": {sse: "aws:kms"},
+                "Null": {key_id: "true"},
+            },
+            "DenyCustomerProvidedKeys": {
+                "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"},
+            },
+        }
+        for sid, conditions in denials.items():
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=[bucket.arn_for_objects("*")],
+                    conditions=conditions,
+                )
             )
-        )
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyOtherKmsKey",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[objects],
-                conditions={
-                    "StringNotEquals": {
-                        "s3:x-amz-server-side-encryption-aws-kms-key-id": self.data_key.key_arn
-                    },
-                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
-                },
-            )
-        )
-        # A request for aws:kms that names no key would get the AWS-managed
-        # aws/s3 key, not ours. Source (SSEKMSKeyId):
-        # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyKmsWithoutKeyId",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[objects],
-                conditions={
-                    "StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
-                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"},
-                },
-            )
-        )
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="DenyCustomerProvidedKeys",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[objects],
-                conditions={
-                    "Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}
-                },
-            )
-        )
 
     def buckets(self) -> Sequence[s3.IBucket]:
         """The buckets whose data the workloads and Bedrock read and write."""
