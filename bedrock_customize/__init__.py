@@ -1,0 +1,1 @@
+"""``bedrock-customize``: the command-line tool over the customization core."""

@@ -1,0 +1,137 @@
+"""The validation report: a deterministic JSON document and its human rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from customization_core.stats import TokenStats
+
+if TYPE_CHECKING:
+    from customization_core.cost import CostEstimate
+    from customization_core.request import CheckedRequest
+    from customization_core.validator import Findings
+
+P95 = 0.95
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    records: int
+    bytes: int
+    data_format: str
+    tokens: TokenStats
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "bytes": self.bytes,
+            "data_format": self.data_format,
+            "tokens": _tokens(self.tokens),
+        }
+
+
+def _tokens(stats: TokenStats) -> dict[str, int]:
+    return {"total": stats.total, "max": stats.max, "p95": stats.percentile(P95)}
+
+
+@dataclass(frozen=True)
+class Report:
+    document: dict[str, Any]
+
+    @classmethod
+    def build(
+        cls,
+        request: CheckedRequest,
+        findings: Findings,
+        training: FileSummary | None,
+        validation: FileSummary | None,
+        cost: CostEstimate | None,
+    ) -> Report:
+        custom = request.customization
+        hyperparameters = (
+            {
+                h.key: request.effective(h.key)
+                for h in custom.hyperparameters
+                if request.effective(h.key) is not None
+            }
+            if custom
+            else {}
+        )
+        document = {
+            "valid": findings.error_count == 0,
+            "request": {
+                "model_id": request.model_id,
+                "model_name": request.model.name if request.model else None,
+                "customization_type": request.customization_type.value
+                if request.customization_type
+                else None,
+                "data_format": training.data_format if training else None,
+                "hyperparameters": hyperparameters,
+            },
+            "records": training.records if training else 0,
+            "validation_records": validation.records if validation else None,
+            "error_count": findings.error_count,
+            "warning_count": findings.warning_count,
+            "errors": [f.to_dict() for f in findings.errors],
+            "warnings": [f.to_dict() for f in findings.warnings],
+            "tokens": _tokens(training.tokens) if training else {"total": 0, "max": 0, "p95": 0},
+            "files": {
+                "training": training.to_dict() if training else None,
+                "validation": validation.to_dict() if validation else None,
+            },
+            "cost": cost.to_dict() if cost else None,
+        }
+        return cls(document)
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.document["valid"])
+
+    def to_json(self) -> bytes:
+        """The report document: sorted keys, two-space indent, the same bytes for the same input."""
+        return orjson.dumps(self.document, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
+
+    def render_text(self) -> str:
+        """The same report for a person."""
+        d = self.document
+        request = d["request"]
+        lines = [
+            f"{'VALID' if d['valid'] else 'INVALID'}: {request['model_name'] or request['model_id']}, "
+            f"{request['customization_type'] or '?'}"
+            + (f", format {request['data_format']}" if request["data_format"] else ""),
+        ]
+        for name in ("training", "validation"):
+            summary = d["files"][name]
+            if summary:
+                t = summary["tokens"]
+                lines.append(
+                    f"  {name}: {summary['records']:,} records, {summary['bytes']:,} bytes, "
+                    f"tokens (estimated, high) total {t['total']:,}, max {t['max']:,}, p95 {t['p95']:,}"
+                )
+        cost = d["cost"]
+        if cost:
+            money = (
+                f"about ${cost['estimated_usd']:,.2f}"
+                if cost["estimated_usd"] is not None
+                else "cost unknown"
+            )
+            lines.append(
+                f"  cost: {cost['billed_tokens']:,} tokens ({cost['training_tokens']:,} x {cost['epochs']} epochs) "
+                f"-> {money} ({cost['price_source']})"
+            )
+        for kind in ("errors", "warnings"):
+            count = d[f"{kind[:-1]}_count"]
+            if not count:
+                continue
+            shown = len(d[kind])
+            more = f" (first {shown} shown)" if shown < count else ""
+            noun = kind if count != 1 else kind[:-1]
+            lines.append(f"{count:,} {noun}{more}:")
+            for f in d[kind]:
+                where = f["file"] if f["line"] is None else f"{f['file']}:{f['line']}"
+                field = f" [{f['field']}]" if f["field"] else ""
+                lines.append(f"  {where}: {f['code']}{field}: {f['message']}")
+        return "\n".join(lines)

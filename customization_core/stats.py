@@ -1,0 +1,55 @@
+"""Token statistics in constant memory: total, max and an upper bound of the 95th percentile."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Final
+
+# Counts below 2**EXACT_BITS are kept exactly (an array); larger ones are
+# rounded up to a multiple of 2**(bits - EXACT_BITS), a relative error under
+# 1/4096. The number of distinct keys stays bounded whatever the data, and
+# the percentile never reads low.
+EXACT_BITS: Final = 12
+EXACT_LIMIT: Final = 1 << EXACT_BITS
+
+
+def bucket(tokens: int) -> int:
+    """The histogram key of a count of at least EXACT_LIMIT tokens."""
+    shift = tokens.bit_length() - EXACT_BITS
+    return -(-tokens >> shift) << shift
+
+
+@dataclass(slots=True)
+class TokenStats:
+    count: int = 0
+    total: int = 0
+    max: int = 0
+    small: list[int] = field(default_factory=lambda: [0] * EXACT_LIMIT)
+    large: Counter[int] = field(default_factory=Counter)
+
+    def add(self, tokens: int) -> None:
+        self.count += 1
+        self.total += tokens
+        if tokens > self.max:
+            self.max = tokens
+        if tokens < EXACT_LIMIT:
+            self.small[tokens] += 1
+        else:
+            self.large[bucket(tokens)] += 1
+
+    def percentile(self, fraction: float) -> int:
+        """The smallest value with at least ``fraction`` of the records at or below it."""
+        if not self.count:
+            return 0
+        needed = fraction * self.count
+        seen = 0
+        for value, n in enumerate(self.small):
+            seen += n
+            if n and seen >= needed:
+                return value
+        for value in sorted(self.large):
+            seen += self.large[value]
+            if seen >= needed:
+                return min(value, self.max)
+        return self.max
