@@ -28,6 +28,21 @@ class TokenStats:
     small: list[int] = field(default_factory=lambda: [0] * EXACT_LIMIT)
     large: Counter[int] = field(default_factory=Counter)
 
+    @classmethod
+    def from_histogram(
+        cls,
+        small: list[int],
+        large: Counter[int],
+        large_count: int,
+        large_total: int,
+        large_max: int,
+    ) -> TokenStats:
+        """Stats from a histogram built in a hot loop (exact below EXACT_LIMIT, plus exact large sums)."""
+        count = sum(small) + large_count
+        total = sum(value * n for value, n in enumerate(small) if n) + large_total
+        most = large_max or max((value for value, n in enumerate(small) if n), default=0)
+        return cls(count=count, total=total, max=most, small=small, large=large)
+
     def add(self, tokens: int) -> None:
         self.count += 1
         self.total += tokens

@@ -63,6 +63,7 @@ ALLOWED: dict[str, str] = {
     "noncurrentVersionDays": "a whole number of days from 1 to 3650",
     "notificationEmails": "a list of e-mail addresses",
     "tags": "an object of string keys and string values",
+    "trainingPricesUsd": "an object of catalog model ids to a training price in USD per 1,000 tokens (a number above 0)",
 }
 
 
@@ -125,6 +126,22 @@ class Settings(_Model):
     noncurrent_version_days: int = Field(default=90, ge=1, le=3650)
     notification_emails: tuple[str, ...] = ()
     tags: dict[str, str] = Field(default_factory=dict)
+    # Per model id: the training price (USD per 1,000 tokens) cost estimates use
+    # instead of the catalog's dated one (negotiated rates, newer list prices).
+    training_prices_usd: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("training_prices_usd")
+    @classmethod
+    def _prices(cls, value: dict[str, float]) -> dict[str, float]:
+        from customization_core.catalog import load_catalog
+
+        catalog = load_catalog()
+        for model_id, price in value.items():
+            if catalog.find(model_id) is None:
+                raise ValueError(_bad("trainingPricesUsd", model_id))
+            if not price > 0:
+                raise ValueError(_bad("trainingPricesUsd", price))
+        return value
 
     @field_validator("vpc_cidr")
     @classmethod

@@ -168,3 +168,16 @@ def test_account_and_region_are_validated_too() -> None:
     with pytest.raises(SettingsError, match="a 12-digit AWS account id"):
         load_settings(CONTEXT, stage="dev", account="12345")
     assert isinstance(load_settings(CONTEXT, stage="dev", region="ap-southeast-2"), Settings)
+
+
+def test_training_prices_override_the_catalog_per_known_model() -> None:
+    settings = load_settings(
+        _with({"trainingPricesUsd": {"amazon.titan-text-express-v1:0:8k": 0.008}}), stage="test"
+    )
+    assert settings.training_prices_usd == {"amazon.titan-text-express-v1:0:8k": 0.008}
+    assert "'amazon.titan-nope' is not allowed; allowed: an object of catalog model ids" in _error(
+        {"trainingPricesUsd": {"amazon.titan-nope": 0.008}}
+    )
+    assert "0 is not allowed" in _error(
+        {"trainingPricesUsd": {"amazon.titan-text-express-v1:0:8k": 0}}
+    )

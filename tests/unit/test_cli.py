@@ -1,0 +1,97 @@
+"""``bedrock-customize validate``: exit codes, human and JSON output, usage errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bedrock_customize.cli import main
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
+EXPRESS = "amazon.titan-text-express-v1:0:8k"
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_valid_data_exits_0_with_a_readable_report() -> None:
+    code, out = _run(
+        "validate", str(CORPUS / "pc_good.jsonl"), "--model", EXPRESS, "--type", "fine-tuning"
+    )
+    assert code == 0
+    assert out.startswith(
+        "VALID: Amazon Titan Text G1 - Express, FINE_TUNING, format prompt-completion"
+    )
+    assert "training: 5 records" in out
+
+
+def test_invalid_data_exits_1_with_line_numbered_findings() -> None:
+    code, out = _run(
+        "validate", str(CORPUS / "pc_fields.jsonl"), "--model", EXPRESS, "--type", "fine-tuning"
+    )
+    assert code == 1
+    assert "training:1: missing-field [completion]" in out
+    assert "training:5: not-an-object" in out
+
+
+def test_json_prints_exactly_the_report_document() -> None:
+    code, out = _run(
+        "validate", str(CORPUS / "pc_good.jsonl"), "--model", EXPRESS, "--type", "fine-tuning",
+        "--validation", str(CORPUS / "pc_duplicates.jsonl"), "--epochs", "2", "--json",
+    )  # fmt: skip
+    assert code == 0
+    document = json.loads(out)
+    assert document["valid"] is True
+    assert document["validation_records"] == 4
+    assert document["cost"]["epochs"] == 2
+    assert document["request"]["hyperparameters"]["epochCount"] == "2"
+
+
+def test_hyperparameters_are_passed_as_the_api_names_them() -> None:
+    code, out = _run(
+        "validate", str(CORPUS / "pc_good.jsonl"), "--model", EXPRESS, "--type", "fine-tuning",
+        "--hyperparameter", "learningRate=7", "--json",
+    )  # fmt: skip
+    assert code == 1
+    assert json.loads(out)["errors"][0]["code"] == "hyperparameter-out-of-range"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", EXPRESS, "--type", "pretraining"], "'pretraining' is not one of"),
+        (["--type", "fine-tuning"], "Missing option '--model'"),
+        (
+            ["--model", EXPRESS, "--type", "fine-tuning", "--hyperparameter", "epochCount"],
+            "is not KEY=VALUE",
+        ),
+        (
+            [
+                "--model",
+                EXPRESS,
+                "--type",
+                "fine-tuning",
+                "--epochs",
+                "2",
+                "--hyperparameter",
+                "epochCount=3",
+            ],
+            "disagree",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_with_one_clear_sentence(args: list[str], message: str) -> None:
+    code, out = _run("validate", str(CORPUS / "pc_good.jsonl"), *args)
+    assert code == 2
+    assert message in out
+
+
+def test_a_missing_file_is_a_usage_error() -> None:
+    code, out = _run("validate", "/no/such/file.jsonl", "--model", EXPRESS, "--type", "fine-tuning")
+    assert code == 2
+    assert "does not exist" in out
