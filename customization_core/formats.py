@@ -301,46 +301,14 @@ def conversation(cpt: int, *, reserved: tuple[str, ...] = ()) -> Checker:
         tokens = RECORD_OVERHEAD_TOKENS
         if "system" in record:
             tokens += blocks(record["system"], "system", emit) + MESSAGE_OVERHEAD_TOKENS
-        messages = record.get("messages", _MISSING)
-        if not isinstance(messages, list):
-            code = "missing-field" if messages is _MISSING else "wrong-type"
-            emit(
-                "error",
-                code,
-                "messages",
-                f'"messages" must be a list of messages; records look like {example}.',
-            )
-            _unknown_fields(record, known, example, emit)
-            return None
-        roles: list[str | None] = []
-        for i, message in enumerate(messages):
-            where = f"messages[{i}]"
-            if not isinstance(message, dict):
-                emit(
-                    "error",
-                    "wrong-type",
-                    where,
-                    f'"{where}" must be an object with "role" and "content".',
-                )
-                roles.append(None)
-                continue
-            role = message.get("role")
-            if role not in ("user", "assistant"):
-                emit(
-                    "error",
-                    "invalid-role",
-                    f"{where}.role",
-                    f'"{where}.role" is {role!r}; it must be "user" or "assistant".',
-                )
-                roles.append(None)
-            else:
-                roles.append(role)
-            tokens += (
-                blocks(message.get("content"), f"{where}.content", emit) + MESSAGE_OVERHEAD_TOKENS
-            )
-        _roles(messages, emit, roles)
-        _unknown_fields(record, known, example, emit)
-        return tokens
+        return _messages(
+            record,
+            emit,
+            example,
+            known,
+            lambda message, where: blocks(message.get("content"), f"{where}.content", emit),
+            tokens,
+        )
 
     return check
 
@@ -365,47 +333,66 @@ def claude_messages(cpt: int) -> Checker:
                 )
             else:
                 tokens += estimate_tokens(system, cpt) + MESSAGE_OVERHEAD_TOKENS
-        messages = record.get("messages", _MISSING)
-        if not isinstance(messages, list):
-            code = "missing-field" if messages is _MISSING else "wrong-type"
-            emit(
-                "error",
-                code,
-                "messages",
-                f'"messages" must be a list of messages; records look like {example}.',
-            )
-            _unknown_fields(record, known, example, emit)
-            return None
-        roles: list[str | None] = []
-        for i, message in enumerate(messages):
-            where = f"messages[{i}]"
-            if not isinstance(message, dict):
-                emit(
-                    "error",
-                    "wrong-type",
-                    where,
-                    f'"{where}" must be an object with "role" and "content".',
-                )
-                roles.append(None)
-                continue
-            role = message.get("role")
-            if role not in ("user", "assistant"):
-                emit(
-                    "error",
-                    "invalid-role",
-                    f"{where}.role",
-                    f'"{where}.role" is {role!r}; it must be "user" or "assistant".',
-                )
-                roles.append(None)
-            else:
-                roles.append(role)
-            tokens += _string_field(message, "content", example, emit, cpt, path=f"{where}.content")
-            tokens += MESSAGE_OVERHEAD_TOKENS
-        _roles(messages, emit, roles)
-        _unknown_fields(record, known, example, emit)
-        return tokens
+        return _messages(
+            record,
+            emit,
+            example,
+            known,
+            lambda message, where: _string_field(
+                message, "content", example, emit, cpt, path=f"{where}.content"
+            ),
+            tokens,
+        )
 
     return check
+
+
+def _messages(
+    record: dict[str, Any],
+    emit: Emit,
+    example: str,
+    known: tuple[str, ...],
+    content: Callable[[dict[str, Any], str], int],
+    tokens: int,
+) -> int | None:
+    """Check ``messages`` of a chat record: ``tokens`` plus its messages', or None if it has none."""
+    messages = record.get("messages", _MISSING)
+    _unknown_fields(record, known, example, emit)
+    if not isinstance(messages, list):
+        code = "missing-field" if messages is _MISSING else "wrong-type"
+        emit(
+            "error",
+            code,
+            "messages",
+            f'"messages" must be a list of messages; records look like {example}.',
+        )
+        return None
+    roles: list[str | None] = []
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        if not isinstance(message, dict):
+            emit(
+                "error",
+                "wrong-type",
+                where,
+                f'"{where}" must be an object with "role" and "content".',
+            )
+            roles.append(None)
+            continue
+        role = message.get("role")
+        if role in ("user", "assistant"):
+            roles.append(role)
+        else:
+            emit(
+                "error",
+                "invalid-role",
+                f"{where}.role",
+                f'"{where}.role" is {role!r}; it must be "user" or "assistant".',
+            )
+            roles.append(None)
+        tokens += content(message, where) + MESSAGE_OVERHEAD_TOKENS
+    _roles(messages, emit, roles)
+    return tokens
 
 
 def checker(data_format: DataFormat, cpt: int, *, nova: bool) -> Checker:
