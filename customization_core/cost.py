@@ -54,7 +54,7 @@ def estimate_cost(
         source = (
             f"catalog of {catalog_date.isoformat()}: {custom.price_source}"
             if price is not None
-            else "no price in the catalog for this model; set one in the deployment settings"
+            else "no price in the catalog for this model; supply one (stage setting trainingPricesUsd, or --price-per-1k-tokens)"
         )
     estimated = round(billed / 1000 * price, 2) if price is not None else None
     return CostEstimate(epochs, training_tokens, billed, price, source, estimated)
