@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from customization_core.problems import describe, not_allowed
+
 CONTEXT_KEY = "bedrock-customization"
 
 InterfaceService = Literal["bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns"]
@@ -232,30 +234,12 @@ def _all_match(values: tuple[str, ...], pattern: str) -> tuple[str, ...]:
 
 
 def _bad(key: str, value: object) -> str:
-    return f"{value!r} is not allowed; allowed: {ALLOWED[key]}"
+    return not_allowed(value, ALLOWED[key])
+
+
+def _owner(path: list[str]) -> type[BaseModel]:
+    return ExistingVpc if "existingVpc" in path else Settings
 
 
 def _describe(error: ValidationError, prefix: str) -> str:
-    """One sentence per problem: the full key path, the value, what is allowed."""
-    sentences = []
-    for problem in error.errors():
-        path = [str(part) for part in problem["loc"]]
-        # The key the user wrote is the last non-index part of the path.
-        key = next((part for part in reversed(path) if not part.isdigit()), "")
-        where = ".".join([prefix, *path]) if path else prefix
-        if problem["type"] == "extra_forbidden":
-            owner = ExistingVpc if "existingVpc" in path[:-1] else Settings
-            known = ", ".join(sorted(f.alias or n for n, f in owner.model_fields.items()))
-            sentences.append(f"Setting '{where}' is not a known setting; allowed keys: {known}.")
-            continue
-        message = str(problem["msg"]).removeprefix("Value error, ")
-        if "not allowed; allowed:" in message:
-            sentences.append(f"Setting '{where}': {message}.")
-            continue
-        allowed = ALLOWED.get(key, "see README, Configuration")
-        value = problem.get("input")
-        sentences.append(
-            f"Setting '{where}' has {value!r}, which is not allowed ({message.lower()}); "
-            f"allowed: {allowed}."
-        )
-    return "\n".join(sentences)
+    return "\n".join(describe(error, noun="Setting", prefix=prefix, allowed=ALLOWED, owner=_owner))

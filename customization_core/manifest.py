@@ -1,0 +1,201 @@
+"""The job manifest (``jobs/<name>/job.json``): what a user asks for, parsed strictly.
+
+A manifest that does not parse ends its run REJECTED before any data is read;
+``parse_manifest`` returns the reasons as sentences naming the field and what
+it allows. Example::
+
+    {
+      "customizationType": "FINE_TUNING",
+      "baseModelId": "amazon.titan-text-express-v1:0:8k",
+      "hyperParameters": {"epochCount": 2, "learningRate": "0.00001"},
+      "customModelName": "support-summaries",
+      "tags": {"team": "support"},
+      "deploy": {"mode": "provisioned", "modelUnits": 1, "ttlHours": 2},
+      "evaluate": {"samples": 10},
+      "budgetUsd": 50
+    }
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from customization_core.catalog import CustomizationType
+from customization_core.naming import MODEL_NAME_PATTERN, TAG_KEY_MAX, TAG_PATTERN, TAG_VALUE_MAX
+from customization_core.problems import describe, not_allowed
+
+# A manifest is a few hundred bytes; anything near this is a mistake (bytes).
+MAX_MANIFEST_BYTES: Final = 64 * 1024
+# Bedrock takes 200 tags per job; the pipeline adds its lineage tags to the user's.
+MAX_USER_TAGS: Final = 40
+DEFAULT_TRAINING_KEY: Final = "train.jsonl"
+DEFAULT_VALIDATION_KEY: Final = "validation.jsonl"
+DEFAULT_TTL_HOURS: Final = 24.0  # a deployment nobody asked to keep is deleted after a day
+
+ALLOWED: dict[str, str] = {
+    "customizationType": "FINE_TUNING or CONTINUED_PRE_TRAINING",
+    "baseModelId": "a model id from `bedrock-customize models`, e.g. amazon.titan-text-express-v1:0:8k",
+    "customModelName": "1 to 63 letters and digits, each optionally followed by one '_' or '-'",
+    "hyperParameters": "an object of API hyperparameter names to strings or numbers",
+    "trainingData": "a file name in the job's folder, e.g. train.jsonl",
+    "validationData": "a file name in the job's folder, e.g. validation.jsonl, or null",
+    "tags": f"an object of up to {MAX_USER_TAGS} tags: keys of 1 to {TAG_KEY_MAX} and values of up to {TAG_VALUE_MAX} letters, digits, spaces and . _ : / = + @ -",
+    "mode": "none, provisioned or on-demand",
+    "modelUnits": "a whole number from 1 to 10",
+    "ttlHours": "a number of hours above 0, or null to keep the deployment until someone deletes it",
+    "samples": "a whole number from 1 to 1000",
+    "minImprovement": "a number from 0 to 1 (the share by which the custom model must beat its base)",
+    "prompts": "a list of prompts to compare base and custom model on",
+    "budgetUsd": "a number of dollars above 0",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
+    )
+
+
+class Deploy(_Strict):
+    """What to do with the custom model once trained (the deploy stage fills this in)."""
+
+    mode: Literal["none", "provisioned", "on-demand"] = "none"
+    model_units: int = Field(default=1, ge=1, le=10)
+    ttl_hours: float | None = Field(default=DEFAULT_TTL_HOURS, gt=0)
+
+
+class Evaluate(_Strict):
+    """How to compare the custom model with its base (the evaluate stage fills this in)."""
+
+    samples: int = Field(default=20, ge=1, le=1000)
+    min_improvement: float = Field(default=0.0, ge=0, le=1)
+    prompts: tuple[str, ...] = ()
+
+
+class Manifest(_Strict):
+    customization_type: CustomizationType
+    base_model_id: str = Field(min_length=1, max_length=2048)
+    custom_model_name: str | None = None
+    hyper_parameters: dict[str, str | int | float] = Field(default_factory=dict)
+    training_data: str = DEFAULT_TRAINING_KEY
+    validation_data: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    deploy: Deploy = Field(default_factory=Deploy)
+    evaluate: Evaluate | None = None
+    budget_usd: float | None = Field(default=None, gt=0)
+
+    @field_validator("customization_type", mode="before")
+    @classmethod
+    def _type(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return CustomizationType.parse(value)
+            except ValueError:
+                raise ValueError(not_allowed(value, ALLOWED["customizationType"])) from None
+        return value
+
+    @field_validator("hyper_parameters", mode="before")
+    @classmethod
+    def _hyperparameter_values(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, bool) or not isinstance(item, str | int | float):
+                    raise ValueError(
+                        not_allowed({key: item}, 'strings or numbers, e.g. {"epochCount": "2"}')
+                    )
+        return value
+
+    @field_validator("custom_model_name")
+    @classmethod
+    def _model_name(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 63 or not MODEL_NAME_PATTERN.match(value)):
+            raise ValueError(not_allowed(value, ALLOWED["customModelName"]))
+        return value
+
+    @field_validator("training_data", "validation_data")
+    @classmethod
+    def _in_folder(cls, value: str | None) -> str | None:
+        """A data file must sit in the job's own folder (or below it), never outside."""
+        if value is None:
+            return None
+        normal = posixpath.normpath(value)
+        if not value or value.startswith("/") or normal.startswith("..") or normal == ".":
+            raise ValueError(not_allowed(value, ALLOWED["trainingData"]))
+        return normal
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_USER_TAGS:
+            raise ValueError(not_allowed(f"{len(value)} tags", ALLOWED["tags"]))
+        for key, text in value.items():
+            if not (0 < len(key) <= TAG_KEY_MAX and TAG_PATTERN.match(key)):
+                raise ValueError(not_allowed(key, ALLOWED["tags"]))
+            if not (len(text) <= TAG_VALUE_MAX and TAG_PATTERN.match(text)):
+                raise ValueError(not_allowed(text, ALLOWED["tags"]))
+            if key.startswith("bedrock-customization:") or key.startswith("aws:"):
+                raise ValueError(
+                    not_allowed(key, "keys that do not start with aws: or bedrock-customization:")
+                )
+        return value
+
+
+@dataclass(frozen=True)
+class ParsedManifest:
+    """A manifest that parsed (``manifest``) or the reasons it did not (``problems``)."""
+
+    manifest: Manifest | None
+    problems: tuple[str, ...]
+    sha256: str
+
+
+def parse_manifest(data: bytes) -> ParsedManifest:
+    """Parse ``job.json`` bytes; never raises for bad input."""
+    digest = hashlib.sha256(data).hexdigest()
+    if len(data) > MAX_MANIFEST_BYTES:
+        return ParsedManifest(
+            None,
+            (f"job.json is {len(data):,} bytes; a manifest is at most {MAX_MANIFEST_BYTES:,}.",),
+            digest,
+        )
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as problem:
+        return ParsedManifest(
+            None,
+            (f"job.json is not valid JSON ({problem}); see README, The job manifest.",),
+            digest,
+        )
+    if not isinstance(raw, dict):
+        return ParsedManifest(
+            None, ("job.json must be one JSON object; see README, The job manifest.",), digest
+        )
+    try:
+        return ParsedManifest(Manifest.model_validate(raw), (), digest)
+    except ValidationError as error:
+        return ParsedManifest(
+            None,
+            tuple(describe(error, noun="Manifest field", prefix="", allowed=ALLOWED, owner=_owner)),
+            digest,
+        )
+
+
+def _owner(path: list[str]) -> type[BaseModel]:
+    if "deploy" in path:
+        return Deploy
+    if "evaluate" in path:
+        return Evaluate
+    return Manifest
+
+
+def data_keys(folder: str, manifest: Manifest) -> tuple[str, str]:
+    """The S3 keys of the training and (default or given) validation file."""
+    validation = manifest.validation_data or DEFAULT_VALIDATION_KEY
+    return folder + manifest.training_data, folder + validation

@@ -1,0 +1,125 @@
+"""Deterministic names for a run, derived from the object version that started it.
+
+The same ``job.json`` object version always gives the same run id, job name,
+client request token and custom model name, so an S3 event delivered twice
+cannot start a second Bedrock job; a new version of the file is a new run.
+Patterns and lengths are those of CreateModelCustomizationJob (botocore model):
+https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCustomizationJob.html
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Final
+
+JOB_NAME_PATTERN: Final = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*$")
+JOB_NAME_MAX: Final = 63
+MODEL_NAME_PATTERN: Final = re.compile(r"^([0-9a-zA-Z][_-]?){1,63}$")
+TOKEN_PATTERN: Final = re.compile(r"^[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?$")
+TAG_KEY_MAX: Final = 128
+TAG_VALUE_MAX: Final = 256
+TAG_PATTERN: Final = re.compile(r"^[a-zA-Z0-9\s._:/=+@-]*$")
+MAX_TAGS: Final = 200
+
+JOBS_PREFIX: Final = "jobs/"
+MANIFEST_NAME: Final = "job.json"
+TAG_PREFIX: Final = "bedrock-customization:"
+HASH_CHARS: Final = 12  # 48 bits of SHA-256: collisions need ~16 million runs of one job folder
+PRODUCT: Final = "bc"
+
+
+@dataclass(frozen=True)
+class ObjectVersion:
+    """The S3 object version a run comes from (EventBridge's Object Created detail)."""
+
+    bucket: str
+    key: str
+    version_id: str
+
+    @property
+    def identity(self) -> str:
+        return f"s3://{self.bucket}/{self.key}?versionId={self.version_id}"
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.identity.encode()).hexdigest()
+
+
+class NotAJobManifestError(ValueError):
+    """The key is not ``jobs/<name>/job.json``."""
+
+
+def job_folder(key: str) -> str:
+    """``jobs/<name>/`` for a manifest key; raises NotAJobManifestError for any other key."""
+    if not key.startswith(JOBS_PREFIX) or not key.endswith("/" + MANIFEST_NAME):
+        raise NotAJobManifestError(f"{key!r} is not {JOBS_PREFIX}<name>/{MANIFEST_NAME}")
+    folder = key[: -len(MANIFEST_NAME)]
+    if folder == JOBS_PREFIX:
+        raise NotAJobManifestError(
+            f"{key!r} has no job name between {JOBS_PREFIX} and /{MANIFEST_NAME}"
+        )
+    return folder
+
+
+def job_label(key: str) -> str:
+    """The ``<name>`` of ``jobs/<name>/job.json`` (nested folders joined with '-')."""
+    return job_folder(key)[len(JOBS_PREFIX) : -1].replace("/", "-")
+
+
+def _slug(text: str, allowed: str, limit: int) -> str:
+    """``text`` with runs of characters outside ``allowed`` turned into one '-', trimmed to ``limit``."""
+    slug = re.sub(f"[^{allowed}]+", "-", text).strip("-")[:limit].strip("-")
+    return slug or "run"
+
+
+@dataclass(frozen=True)
+class RunNames:
+    run_id: str
+    job_name: str
+    client_request_token: str
+    custom_model_name: str
+    output_prefix: str
+    report_key: str
+
+
+def run_names(source: ObjectVersion, *, custom_model_name: str | None = None) -> RunNames:
+    """Every generated name of the run started by ``source``."""
+    digest = source.digest()[:HASH_CHARS]
+    label = job_label(source.key)
+    # Run ids name S3 prefixes and registry keys: lower case, digits and '-'.
+    run_id = f"{_slug(label.lower(), 'a-z0-9', 40)}-{digest}"
+    job_name = f"{PRODUCT}-{_slug(label, 'a-zA-Z0-9', JOB_NAME_MAX - HASH_CHARS - 4)}-{digest}"
+    model_name = custom_model_name or f"{_slug(label, 'a-zA-Z0-9', 63 - HASH_CHARS - 1)}-{digest}"
+    return RunNames(
+        run_id=run_id,
+        job_name=job_name,
+        # The idempotency token: the same object version, the same token.
+        client_request_token=source.digest()[:64],
+        custom_model_name=model_name,
+        output_prefix=f"runs/{run_id}/output/",
+        report_key=f"runs/{run_id}/validation-report.json",
+    )
+
+
+def tag_value(text: str) -> str:
+    """``text`` as a Bedrock tag value: other characters become '_', long values keep a hash."""
+    value = re.sub(r"[^a-zA-Z0-9\s._:/=+@-]", "_", text)
+    if len(value) <= TAG_VALUE_MAX:
+        return value
+    digest = hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
+    return f"{value[: TAG_VALUE_MAX - HASH_CHARS - 3]}...{digest}"
+
+
+def lineage_tags(
+    source: ObjectVersion, *, run_id: str, execution_arn: str, manifest_sha256: str
+) -> dict[str, str]:
+    """The tags that trace a job and its custom model back to their data and run."""
+    return {
+        f"{TAG_PREFIX}run-id": run_id,
+        f"{TAG_PREFIX}dataset-bucket": tag_value(source.bucket),
+        f"{TAG_PREFIX}dataset-key": tag_value(source.key),
+        f"{TAG_PREFIX}dataset-version": tag_value(source.version_id),
+        f"{TAG_PREFIX}execution-arn": tag_value(execution_arn),
+        f"{TAG_PREFIX}manifest-sha256": manifest_sha256,
+    }

@@ -1,0 +1,64 @@
+"""Turning a pydantic ValidationError into sentences a person can act on.
+
+One sentence per problem: the full key path, the value given, and what is
+allowed. Shared by the deployment settings and the job manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from pydantic import BaseModel, ValidationError
+
+# Marks a validator's own message that already says what is allowed.
+ALLOWED_MARK = "is not allowed; allowed:"
+
+
+def not_allowed(value: object, allowed: str) -> str:
+    """The message a field validator raises: the value and what is allowed."""
+    return f"{value!r} {ALLOWED_MARK} {allowed}"
+
+
+def describe(
+    error: ValidationError,
+    *,
+    noun: str,
+    prefix: str,
+    allowed: Mapping[str, str],
+    owner: Callable[[list[str]], type[BaseModel]],
+) -> list[str]:
+    """One sentence per problem of ``error``.
+
+    ``noun`` names what was wrong ("Setting", "Manifest field"); ``prefix`` is
+    prepended to each key path; ``allowed`` says, per key as the user writes
+    it, what values it takes; ``owner`` gives the model a path's last key
+    belongs to, to list the known keys when an unknown one is given.
+    """
+    sentences = []
+    for problem in error.errors():
+        path = [str(part) for part in problem["loc"]]
+        # The key the user wrote is the last part of the path that is not a list index.
+        key = next((part for part in reversed(path) if not part.isdigit()), "")
+        where = ".".join([prefix, *path]) if prefix else ".".join(path)
+        if problem["type"] == "extra_forbidden":
+            model = owner(path[:-1])
+            known = ", ".join(sorted(f.alias or n for n, f in model.model_fields.items()))
+            sentences.append(
+                f"{noun} '{where}' is not a known {noun.lower()}; allowed keys: {known}."
+            )
+            continue
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if ALLOWED_MARK in message:
+            sentences.append(f"{noun} '{where}': {message}.")
+            continue
+        if problem["type"] == "missing":
+            sentences.append(
+                f"{noun} '{where}' is missing; it is required ({allowed.get(key, 'see the README')})."
+            )
+            continue
+        what = allowed.get(key, "see the README")
+        value = problem.get("input")
+        sentences.append(
+            f"{noun} '{where}' has {value!r}, which is not allowed ({message.lower()}); allowed: {what}."
+        )
+    return sentences
