@@ -24,7 +24,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed ## Create .venv, .venv-checkov and node_modules (fast when done)
+LAMBDA_WHEELS := $(BUILD)/lambda-wheels
+
+install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed $(LAMBDA_WHEELS)/.downloaded ## Create .venv, .venv-checkov, node_modules and the Lambda wheel cache (fast when done)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +34,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	# The bedrock-customize console script (this repository, editable).
 	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+# Wheels for Lambda's platform (arm64, its Python), installed into the asset at synth.
+$(LAMBDA_WHEELS)/.downloaded: requirements-lambda.txt | $(VENV)/.installed
+	rm -rf $(LAMBDA_WHEELS)
+	$(BIN)/pip download --quiet --dest $(LAMBDA_WHEELS) --only-binary=:all: \
+	  --platform manylinux2014_aarch64 --python-version 3.14 --implementation cp \
+	  -r requirements-lambda.txt
 	touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
@@ -90,4 +100,4 @@ bench: install ## Validator throughput and peak RSS vs a bare parse loop (1 GB f
 	$(BIN)/python -m bench.validator
 
 clean: ## Remove build output (keeps the environments)
-	rm -rf cdk.out $(BUILD) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf cdk.out $(BUILD)/synth $(BUILD)/reports $(BUILD)/lambda-deps .pytest_cache .mypy_cache .ruff_cache .hypothesis

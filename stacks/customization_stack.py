@@ -11,8 +11,10 @@ from stacks.compliance import add_compliance_checks
 from stacks.identity import Identity
 from stacks.network import Network
 from stacks.notifications import Notifications
+from stacks.registry import Registry
 from stacks.settings import Settings
 from stacks.storage import Storage
+from stacks.workflow import Workflow
 
 # Fn::GetAZs lists a region's zones at deploy time; three is the most any setting asks for.
 MAX_AZS = 3
@@ -34,6 +36,8 @@ class BedrockCustomizationStack(cdk.Stack):
             self, "Notifications", settings=settings, key=self.storage.data_key
         )
         storage = self.storage
+        self.registry = Registry(self, "Registry", settings=settings, key=storage.data_key)
+        table_arn = self.registry.table.table_arn
         self.network = Network(
             self,
             "Network",
@@ -47,9 +51,20 @@ class BedrockCustomizationStack(cdk.Stack):
                 ],
                 "kms": [storage.data_key.key_arn, storage.model_key.key_arn],
                 "sns": [self.notifications.topic.topic_arn],
+                "dynamodb": [table_arn, f"{table_arn}/index/*"],
             },
         )
         self.identity = Identity(self, "Identity", storage=storage, network=self.network)
+        self.workflow = Workflow(
+            self,
+            "Workflow",
+            settings=settings,
+            storage=storage,
+            network=self.network,
+            identity=self.identity,
+            registry=self.registry,
+            notifications=self.notifications,
+        )
 
         cdk.Tags.of(self).add("stage", settings.stage)
         for key, value in sorted(settings.tags.items()):
@@ -75,6 +90,9 @@ class BedrockCustomizationStack(cdk.Stack):
             "JobSecurityGroupId": network.job_security_group.security_group_id,
             "WorkloadSecurityGroupId": network.workload_security_group.security_group_id,
             "NotificationTopicArn": self.notifications.topic.topic_arn,
+            "RegistryTableName": self.registry.table.table_name,
+            "StateMachineArn": self.workflow.state_machine.state_machine_arn,
+            "UndeliveredRunsQueueUrl": self.workflow.dead_letters.queue_url,
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)

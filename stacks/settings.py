@@ -65,6 +65,13 @@ ALLOWED: dict[str, str] = {
     "noncurrentVersionDays": "a whole number of days from 1 to 3650",
     "notificationEmails": "a list of e-mail addresses",
     "tags": "an object of string keys and string values",
+    "approvalThresholdUsd": "null (no approval step) or a number of dollars from 0; runs estimated above it wait for a person",
+    "allowedBaseModels": "null (every catalog model) or a list of catalog model ids",
+    "defaultHyperparameters": "an object of catalog model ids to objects of hyperparameter names and string values",
+    "pollIntervalSeconds": "a whole number of seconds from 60 to 3600",
+    "queueRetryHours": "a number of hours from 1 to 168",
+    "approvalTimeoutHours": "a number of hours from 1 to 168",
+    "workflowTimeoutHours": "a number of hours from 1 to 720",
     "trainingPricesUsd": "an object of catalog model ids to a training price in USD per 1,000 tokens (a number above 0)",
 }
 
@@ -131,6 +138,37 @@ class Settings(_Model):
     # Per model id: the training price (USD per 1,000 tokens) cost estimates use
     # instead of the catalog's dated one (negotiated rates, newer list prices).
     training_prices_usd: dict[str, float] = Field(default_factory=dict)
+    # The workflow. Bedrock jobs take hours; polling every 5 minutes (seconds)
+    # costs a few state transitions per hour.
+    approval_threshold_usd: float | None = Field(default=None, ge=0)
+    allowed_base_models: tuple[str, ...] | None = None
+    default_hyperparameters: dict[str, dict[str, str]] = Field(default_factory=dict)
+    poll_interval_seconds: int = Field(default=300, ge=60, le=3600)
+    queue_retry_hours: float = Field(default=24, ge=1, le=168)
+    approval_timeout_hours: float = Field(default=72, ge=1, le=168)
+    workflow_timeout_hours: float = Field(default=168, ge=1, le=720)
+
+    @field_validator("allowed_base_models")
+    @classmethod
+    def _allowed_models(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        from customization_core.catalog import load_catalog
+
+        for model_id in value or ():
+            if load_catalog().find(model_id) is None:
+                raise ValueError(_bad("allowedBaseModels", model_id))
+        return value
+
+    @field_validator("default_hyperparameters")
+    @classmethod
+    def _default_hyperparameters(
+        cls, value: dict[str, dict[str, str]]
+    ) -> dict[str, dict[str, str]]:
+        from customization_core.catalog import load_catalog
+
+        for model_id in value:
+            if load_catalog().find(model_id) is None:
+                raise ValueError(_bad("defaultHyperparameters", model_id))
+        return value
 
     @field_validator("training_prices_usd")
     @classmethod

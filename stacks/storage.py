@@ -62,7 +62,7 @@ MODEL_KEY_ACTIONS = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:G
 
 # Services that may use the data key on behalf of this account's principals,
 # when those principals' own IAM policies allow it (kms:ViaService).
-DATA_KEY_SERVICES = ("s3", "sns", "sqs")
+DATA_KEY_SERVICES = ("s3", "sns", "sqs", "dynamodb", "lambda")
 
 # Days after which an interrupted multipart upload is aborted; its parts cost storage.
 ABORT_MULTIPART_DAYS = 7
@@ -97,6 +97,27 @@ class Storage(Construct):
                             for service in DATA_KEY_SERVICES
                         ],
                     }
+                },
+            )
+        )
+        # DynamoDB and Lambda hold grants on the key for the tables and
+        # function environments they encrypt. Source:
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html
+        self.data_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="GrantsForAwsResources",
+                principals=[iam.AccountRootPrincipal()],
+                actions=["kms:CreateGrant", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "kms:CallerAccount": stack.account,
+                        "kms:ViaService": [
+                            f"{service}.{stack.region}.amazonaws.com"
+                            for service in ("dynamodb", "lambda")
+                        ],
+                    },
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
                 },
             )
         )

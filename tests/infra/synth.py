@@ -41,6 +41,7 @@ class Synth:
     settings: Settings
     template: dict[str, Any]
     report: dict[str, Any]
+    outdir: Path
 
     @property
     def assertions(self) -> Template:
@@ -78,7 +79,7 @@ def synthesize(
     assembly = app.synth()
     template = assembly.get_stack_by_name(stack.stack_name).template
     report = json.loads((outdir / "validation-report.json").read_text())
-    return Synth(settings=settings, template=template, report=report)
+    return Synth(settings=settings, template=template, report=report, outdir=outdir)
 
 
 def policy_documents(template: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

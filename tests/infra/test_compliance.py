@@ -24,6 +24,9 @@ EXPECTED_ACKNOWLEDGED = {
     "HIPAA.Security-S3DefaultEncryptionKMS",
     "HIPAA.Security-EC2RestrictedCommonPorts",
     "Serverless-SQSRedrivePolicy",
+    "Serverless-LambdaDLQ",
+    "NIST.800.53.R5-LambdaDLQ",
+    "HIPAA.Security-LambdaDLQ",
 }
 
 

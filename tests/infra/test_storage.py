@@ -52,6 +52,8 @@ def test_key_administrators_cannot_use_keys_and_use_goes_through_services(dev: S
         "s3.eu-west-1.amazonaws.com",
         "sns.eu-west-1.amazonaws.com",
         "sqs.eu-west-1.amazonaws.com",
+        "dynamodb.eu-west-1.amazonaws.com",
+        "lambda.eu-west-1.amazonaws.com",
     ]
     assert use["Condition"]["StringEquals"]["kms:CallerAccount"] == "111122223333"
     logs = next(s for s in statements(key) if s.get("Sid") == "EncryptLogGroupsOfThisAccount")

@@ -1,0 +1,92 @@
+"""A run: what the workflow carries from state to state, and the settings it runs with."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(StrEnum):
+    """A run's status in the registry; the last four are terminal."""
+
+    RECEIVED = "RECEIVED"
+    VALIDATING = "VALIDATING"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    QUEUED = "QUEUED"
+    TRAINING = "TRAINING"
+    SUCCEEDED = "SUCCEEDED"
+    REJECTED = "REJECTED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Status.SUCCEEDED, Status.REJECTED, Status.FAILED, Status.CANCELLED)
+
+
+class PipelineConfig(BaseModel):
+    """Deployment settings the handlers need (one JSON document, set by the stack)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    artifacts_bucket: str
+    topic_arn: str
+    bedrock_role_arn: str
+    model_key_arn: str
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    approval_threshold_usd: float | None = None
+    allowed_models: tuple[str, ...] | None = None
+    default_hyperparameters: dict[str, dict[str, str]] = Field(default_factory=dict)
+    training_prices_usd: dict[str, float] = Field(default_factory=dict)
+
+
+class Source(BaseModel):
+    """The ``job.json`` object version that started the run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bucket: str
+    key: str
+    version_id: str
+    etag: str | None = None
+    event_time: str | None = None
+
+
+class Run(BaseModel):
+    """The state document the workflow passes between its tasks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    source: Source
+    execution_arn: str
+    status: Status = Status.RECEIVED
+    reason: str | None = None
+    duplicate: bool = False  # another execution already handles this object version
+    manifest_sha256: str | None = None
+    model_id: str | None = None
+    customization_type: str | None = None
+    hyperparameters: dict[str, str] = Field(default_factory=dict)
+    custom_model_name: str | None = None
+    job_name: str | None = None
+    training: dict[str, str] | None = None  # {"key", "version_id"}
+    validation: dict[str, str] | None = None
+    report_key: str | None = None
+    report_summary: str | None = None
+    tokens: int | None = None
+    cost_usd: float | None = None
+    needs_approval: bool = False
+    job_arn: str | None = None
+    job_status: str | None = None
+    model_arn: str | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(
+        default_factory=dict
+    )  # deploy/evaluate/budget, recorded for later stages
+
+    def state(self) -> dict[str, Any]:
+        """The run as the state machine carries it (JSON-ready)."""
+        return self.model_dump(mode="json")

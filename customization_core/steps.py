@@ -1,0 +1,501 @@
+"""What each state of the customization workflow does, given its AWS clients.
+
+Handlers in ``lambdas/<name>/`` parse their event and environment and call one
+function here. Every function takes and returns the run's state document
+(``Run``), so the state machine passes it along unchanged in shape. User
+mistakes end a run REJECTED with a reason; AWS faults raise the exceptions
+below, whose names the state machine's Retry and Catch rules match.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from customization_core.catalog import Catalog, load_catalog
+from customization_core.manifest import MAX_MANIFEST_BYTES, data_keys, parse_manifest
+from customization_core.naming import (
+    NotAJobManifestError,
+    ObjectVersion,
+    job_folder,
+    lineage_tags,
+    run_names,
+)
+from customization_core.registry import Registry
+from customization_core.request import check_request
+from customization_core.run import PipelineConfig, Run, Source, Status
+from customization_core.validator import validate_dataset
+
+# Bedrock job statuses: which keep the Wait/Check loop going, which end it.
+RUNNING: Final = ("InProgress", "Stopping")
+FAILED_JOB: Final = ("Failed", "Stopped")
+SUMMARY_FINDINGS: Final = 5  # findings quoted in a rejection notice
+
+
+class BedrockThrottledError(Exception):
+    """Bedrock throttled the call (ThrottlingException): retried with backoff."""
+
+
+class BedrockUnavailableError(Exception):
+    """Bedrock failed on its side (InternalServerException, ServiceUnavailable): retried."""
+
+
+class RunQueuedError(Exception):
+    """The account's concurrent-job quota is full: the run waits (QUEUED) and retries."""
+
+
+class RunRejectedError(Exception):
+    """A human or a rule refused the run."""
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def _reraise_bedrock(error: Exception) -> None:
+    code = _error_code(error)
+    if code in ("ThrottlingException", "TooManyRequestsException"):
+        raise BedrockThrottledError(str(error)) from error
+    if code in ("InternalServerException", "ServiceUnavailableException"):
+        raise BedrockUnavailableError(str(error)) from error
+
+
+# ValidateRequest -------------------------------------------------------------
+
+
+def validate_request(
+    source: Source,
+    execution_arn: str,
+    *,
+    s3: Any,
+    registry: Registry,
+    config: PipelineConfig,
+    catalog: Catalog | None = None,
+) -> dict[str, Any]:
+    """Claim the run, parse the manifest, resolve defaults, check it against the catalog."""
+    catalog = catalog or load_catalog()
+    origin = ObjectVersion(source.bucket, source.key, source.version_id)
+    names = run_names(origin)
+    run = Run(run_id=names.run_id, source=source, execution_arn=execution_arn)
+    if not registry.claim(run):
+        # The same object version again (EventBridge delivers at least once): the
+        # first execution does the work; this one ends quietly.
+        run.duplicate = True
+        return run.state()
+    try:
+        folder = job_folder(source.key)
+    except NotAJobManifestError as problem:
+        return _reject(run, registry, f"{problem}; upload the manifest as jobs/<name>/job.json.")
+
+    body = s3.get_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)["Body"]
+    parsed = parse_manifest(body.read(MAX_MANIFEST_BYTES + 1))
+    run.manifest_sha256 = parsed.sha256
+    manifest = parsed.manifest
+    if manifest is None:
+        return _reject(run, registry, "The manifest is not valid: " + " ".join(parsed.problems))
+
+    if config.allowed_models is not None and manifest.base_model_id not in config.allowed_models:
+        allowed = ", ".join(config.allowed_models)
+        return _reject(
+            run,
+            registry,
+            f"Base model {manifest.base_model_id!r} is not allowed in this deployment; allowed: {allowed}.",
+        )
+    hyperparameters = {
+        **config.default_hyperparameters.get(manifest.base_model_id, {}),
+        **manifest.hyper_parameters,
+    }
+    checked = check_request(
+        catalog, manifest.base_model_id, manifest.customization_type, hyperparameters
+    )
+    errors = [f.message for f in checked.findings if f.severity == "error"]
+    if errors:
+        return _reject(run, registry, "The request is not valid: " + " ".join(errors))
+
+    training_key, validation_key = data_keys(folder, manifest)
+    training_version = _version_of(s3, source.bucket, training_key)
+    if training_version is None:
+        return _reject(
+            run,
+            registry,
+            f"The training file {training_key} does not exist; upload it before job.json.",
+        )
+    validation_version = _version_of(s3, source.bucket, validation_key)
+    if validation_version is None and manifest.validation_data is not None:
+        return _reject(
+            run,
+            registry,
+            f"The validation file {validation_key} named by the manifest does not exist.",
+        )
+
+    run.model_id = manifest.base_model_id
+    run.customization_type = manifest.customization_type.value
+    run.hyperparameters = checked.hyperparameters
+    run.custom_model_name = manifest.custom_model_name or names.custom_model_name
+    run.job_name = names.job_name
+    run.report_key = names.report_key
+    run.training = {"key": training_key, "version_id": training_version}
+    run.validation = (
+        {"key": validation_key, "version_id": validation_version} if validation_version else None
+    )
+    run.extra = manifest.model_dump(
+        mode="json", by_alias=True, include={"deploy", "evaluate", "budget_usd", "tags"}
+    )
+    registry.update(
+        run,
+        Status.VALIDATING,
+        model_id=run.model_id,
+        customization_type=run.customization_type,
+        hyperparameters=run.hyperparameters,
+        training=run.training,
+        validation=run.validation,
+        manifest_sha256=run.manifest_sha256,
+        request=run.extra,
+    )
+    return run.state()
+
+
+def _version_of(s3: Any, bucket: str, key: str) -> str | None:
+    """The current version id of an object, pinned for the rest of the run; None if absent."""
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except Exception as error:
+        if _error_code(error) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return str(head.get("VersionId") or "null")
+
+
+def _reject(run: Run, registry: Registry, reason: str) -> dict[str, Any]:
+    registry.update(run, Status.REJECTED, reason=reason)
+    return run.state()
+
+
+# ValidateDataset and EstimateCost ------------------------------------------------
+
+
+def validate_data(
+    run: Run, *, s3: Any, registry: Registry, config: PipelineConfig
+) -> dict[str, Any]:
+    """Stream the pinned training (and validation) versions through the validator; write the report."""
+    assert run.training is not None
+    assert run.model_id
+    assert run.customization_type
+    assert run.report_key
+    bucket = run.source.bucket
+    training = s3.get_object(
+        Bucket=bucket, Key=run.training["key"], VersionId=run.training["version_id"]
+    )["Body"]
+    validation = (
+        s3.get_object(
+            Bucket=bucket, Key=run.validation["key"], VersionId=run.validation["version_id"]
+        )["Body"]
+        if run.validation
+        else None
+    )
+    report = validate_dataset(
+        training,
+        validation=validation,
+        model_id=run.model_id,
+        customization_type=run.customization_type,
+        hyperparameters=run.hyperparameters,
+        price_per_1k_tokens_usd=config.training_prices_usd.get(run.model_id),
+    )
+    s3.put_object(
+        Bucket=config.artifacts_bucket,
+        Key=run.report_key,
+        Body=report.to_json(),
+        ContentType="application/json",
+    )
+    document = report.document
+    run.tokens = document["tokens"]["total"]
+    run.cost_usd = (document["cost"] or {}).get("estimated_usd")
+    location = f"s3://{config.artifacts_bucket}/{run.report_key}"
+    if not report.valid:
+        quoted = "; ".join(
+            f"{e['file']}{':' + str(e['line']) if e['line'] else ''} {e['code']}: {e['message']}"
+            for e in document["errors"][:SUMMARY_FINDINGS]
+        )
+        run.report_summary = f"{document['error_count']} error(s) in the dataset (report: {location}). First: {quoted}"
+        return _reject(run, registry, run.report_summary)
+    run.report_summary = (
+        f"{document['records']} training records, about {run.tokens:,} tokens, "
+        f"{document['warning_count']} warning(s) (report: {location})"
+    )
+    registry.update(
+        run, Status.VALIDATING, report=location, tokens=run.tokens, cost_usd=run.cost_usd
+    )
+    return run.state()
+
+
+def estimate_cost(run: Run, *, registry: Registry, config: PipelineConfig) -> dict[str, Any]:
+    """Hold a run over the approval threshold for a person; refuse one over its own budget."""
+    budget = run.extra.get("budgetUsd")
+    cost = run.cost_usd
+    if budget is not None and cost is not None and cost > float(budget):
+        return _reject(
+            run,
+            registry,
+            f"The estimated cost ${cost:,.2f} is above the manifest's budgetUsd ${float(budget):,.2f}.",
+        )
+    threshold = config.approval_threshold_usd
+    # An unknown price cannot be shown to be under the threshold: a person decides.
+    run.needs_approval = threshold is not None and (cost is None or cost > threshold)
+    return run.state()
+
+
+def request_approval(
+    run: Run, task_token: str, *, registry: Registry, sns: Any, config: PipelineConfig
+) -> None:
+    """Store the task token and tell people how to approve or reject."""
+    registry.update(run, Status.AWAITING_APPROVAL, approval_token=task_token)
+    cost = (
+        f"${run.cost_usd:,.2f}" if run.cost_usd is not None else "unknown (no price for this model)"
+    )
+    sns.publish(
+        TopicArn=config.topic_arn,
+        Subject=_subject(f"Approval needed: {run.run_id}"),
+        Message=(
+            f"Run {run.run_id} needs approval before training.\n"
+            f"Model: {run.model_id} ({run.customization_type})\n"
+            f"Estimated cost: {cost} for about {run.tokens or 0:,} tokens x epochs.\n"
+            f"Dataset: {run.report_summary}\n\n"
+            f"Approve:  bedrock-customize approve {run.run_id}\n"
+            f"Reject:   bedrock-customize reject {run.run_id} --reason '...'\n"
+            "Or call Step Functions SendTaskSuccess / SendTaskFailure with the task token "
+            f"stored on the run's registry item."
+        ),
+    )
+
+
+# StartJob, CheckJob, RecordResult ------------------------------------------------
+
+
+def start_job(
+    run: Run, *, bedrock: Any, registry: Registry, config: PipelineConfig
+) -> dict[str, Any]:
+    """Create the Bedrock job; the client request token makes a retry return the same job."""
+    assert run.training is not None
+    assert run.job_name
+    assert run.model_id
+    assert run.customization_type
+    names = run_names(ObjectVersion(run.source.bucket, run.source.key, run.source.version_id))
+    bucket = run.source.bucket
+    tags = {
+        **run.extra.get("tags", {}),
+        **lineage_tags(
+            ObjectVersion(bucket, run.source.key, run.source.version_id),
+            run_id=run.run_id,
+            execution_arn=run.execution_arn,
+            manifest_sha256=run.manifest_sha256 or "",
+        ),
+    }
+    tag_list = [{"key": k, "value": v} for k, v in sorted(tags.items())]
+    request: dict[str, Any] = {
+        "jobName": run.job_name,
+        "customModelName": run.custom_model_name,
+        "roleArn": config.bedrock_role_arn,
+        "clientRequestToken": names.client_request_token,
+        "baseModelIdentifier": run.model_id,
+        "customizationType": run.customization_type,
+        "customModelKmsKeyId": config.model_key_arn,
+        "hyperParameters": run.hyperparameters,
+        "trainingDataConfig": {"s3Uri": f"s3://{bucket}/{run.training['key']}"},
+        "outputDataConfig": {"s3Uri": f"s3://{config.artifacts_bucket}/{names.output_prefix}"},
+        "vpcConfig": {
+            "subnetIds": list(config.subnet_ids),
+            "securityGroupIds": list(config.security_group_ids),
+        },
+        "jobTags": tag_list,
+        "customModelTags": tag_list,
+    }
+    if run.validation:
+        request["validationDataConfig"] = {
+            "validators": [{"s3Uri": f"s3://{bucket}/{run.validation['key']}"}]
+        }
+    try:
+        response = bedrock.create_model_customization_job(**request)
+    except Exception as error:
+        code = _error_code(error)
+        if code == "ServiceQuotaExceededException":
+            registry.update(
+                run,
+                Status.QUEUED,
+                reason="The account's concurrent customization jobs quota is full; the run will retry.",
+            )
+            raise RunQueuedError(str(error)) from error
+        _reraise_bedrock(error)
+        raise
+    run.job_arn = response["jobArn"]
+    run.job_status = "InProgress"
+    registry.update(run, Status.TRAINING, job_arn=run.job_arn, job_name=run.job_name)
+    return run.state()
+
+
+def check_job(run: Run, *, bedrock: Any) -> dict[str, Any]:
+    """One poll of the job: ``job_status`` is InProgress, Completed or Failed.
+
+    Jobs are looked up by name (unique in the account and Region), which
+    Bedrock accepts as well as the ARN.
+    """
+    try:
+        job = bedrock.get_model_customization_job(jobIdentifier=run.job_name)
+    except Exception as error:
+        _reraise_bedrock(error)
+        raise
+    status = job["status"]
+    if status in RUNNING:
+        run.job_status = "InProgress"
+    elif status == "Completed":
+        run.job_status = "Completed"
+    else:
+        run.job_status = "Failed"
+        run.reason = job.get("failureMessage") or f"The Bedrock job ended {status}."
+    return run.state()
+
+
+def record_result(
+    run: Run, *, bedrock: Any, s3: Any, registry: Registry, config: PipelineConfig
+) -> dict[str, Any]:
+    """Record the custom model and its training metrics."""
+    job = bedrock.get_model_customization_job(jobIdentifier=run.job_name)
+    run.model_arn = job.get("outputModelArn")
+    metrics: dict[str, Any] = {}
+    training_loss = (job.get("trainingMetrics") or {}).get("trainingLoss")
+    if training_loss is not None:
+        metrics["training_loss"] = float(training_loss)
+    validation = [
+        v.get("validationLoss")
+        for v in job.get("validationMetrics") or []
+        if v.get("validationLoss") is not None
+    ]
+    if validation:
+        metrics["validation_loss"] = float(validation[-1])
+    metrics.update(_metrics_files(s3, config.artifacts_bucket, run.run_id))
+    started, ended = job.get("creationTime"), job.get("endTime")
+    if isinstance(started, datetime) and isinstance(ended, datetime):
+        metrics["duration_seconds"] = int((_utc(ended) - _utc(started)).total_seconds())
+    run.metrics = metrics
+    registry.update(run, Status.SUCCEEDED, model_arn=run.model_arn, metrics=metrics)
+    return run.state()
+
+
+def _utc(moment: datetime) -> datetime:
+    """A timestamp without a zone is UTC (the API's are; some emulators drop the zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, float]:
+    """The last loss in the metrics CSVs Bedrock writes under the run's output prefix."""
+    found: dict[str, float] = {}
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"runs/{run_id}/output/")
+    for item in listing.get("Contents", []):
+        key = item["Key"]
+        if not key.endswith(".csv"):
+            continue
+        text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", "replace")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if not rows:
+            continue
+        last = rows[-1]
+        for column in ("training_loss", "validation_loss"):
+            if last.get(column) not in (None, ""):
+                name = "final_" + column
+                try:
+                    found[name] = float(last[column])
+                except ValueError:
+                    continue
+    return found
+
+
+# Failure, notification, cancellation ------------------------------------------------
+
+
+def record_failure(run: Run, error: dict[str, Any], *, registry: Registry) -> dict[str, Any]:
+    """The catch-all: FAILED (or REJECTED when a person or rule refused), with the cause."""
+    name = str(error.get("Error", ""))
+    cause = _cause(error.get("Cause"))
+    if run.status is Status.REJECTED:
+        return run.state()  # already recorded with its reason
+    if name in ("RunRejectedError", "Rejected"):
+        status, reason = Status.REJECTED, f"Rejected: {cause or 'by an approver'}"
+    elif name == "States.Timeout" and run.status is Status.AWAITING_APPROVAL:
+        status, reason = Status.REJECTED, "Nobody approved the run in time."
+    elif name == "JobFailed":
+        status, reason = Status.FAILED, f"The Bedrock job failed: {run.reason or cause}"
+    else:
+        status, reason = Status.FAILED, f"{name}: {cause}" if cause else name or "Unknown error"
+    registry.update(run, status, reason=reason)
+    return run.state()
+
+
+def _cause(cause: Any) -> str:
+    """A Lambda error's Cause is JSON with errorMessage; others are plain text."""
+    if not isinstance(cause, str):
+        return ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause[:1000]
+    if isinstance(parsed, dict):
+        return str(parsed.get("errorMessage") or parsed)[:1000]
+    return cause[:1000]
+
+
+def notify(run: Run, *, sns: Any, config: PipelineConfig) -> dict[str, Any]:
+    """Tell people how the run ended."""
+    lines = [
+        f"Run: {run.run_id}",
+        f"Status: {run.status.value}",
+        f"Manifest: s3://{run.source.bucket}/{run.source.key} (version {run.source.version_id})",
+    ]
+    if run.reason:
+        lines.append(f"Reason: {run.reason}")
+    if run.model_id:
+        lines.append(f"Base model: {run.model_id} ({run.customization_type})")
+    if run.report_summary:
+        lines.append(f"Dataset: {run.report_summary}")
+    if run.cost_usd is not None:
+        lines.append(
+            f"Estimated training cost: ${run.cost_usd:,.2f} ({run.tokens or 0:,} tokens per epoch, estimated)"
+        )
+    if run.job_arn:
+        lines.append(f"Bedrock job: {run.job_arn}")
+    if run.model_arn:
+        lines.append(f"Custom model: {run.model_arn}")
+    for name, value in sorted(run.metrics.items()):
+        lines.append(f"{name}: {value}")
+    sns.publish(
+        TopicArn=config.topic_arn,
+        Subject=_subject(f"{run.status.value}: {run.run_id}"),
+        Message="\n".join(lines),
+    )
+    return run.state()
+
+
+def cancel(run: Run, *, bedrock: Any, registry: Registry) -> dict[str, Any]:
+    """Stop the run's Bedrock job, if it has one, and record CANCELLED; nothing is deleted."""
+    if run.job_arn:
+        try:
+            bedrock.stop_model_customization_job(jobIdentifier=run.job_name)
+        except Exception as error:
+            # A job that already ended cannot be stopped; the run is still cancelled.
+            if _error_code(error) not in (
+                "ValidationException",
+                "ConflictException",
+                "ResourceNotFoundException",
+            ):
+                _reraise_bedrock(error)
+                raise
+    registry.update(run, Status.CANCELLED, reason="Cancelled by request.")
+    return run.state()
+
+
+def _subject(text: str) -> str:
+    # SNS subjects: ASCII, at most 100 characters.
+    # Source: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+    return ("Bedrock customization " + text).encode("ascii", "replace").decode()[:100]

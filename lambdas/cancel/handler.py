@@ -1,0 +1,16 @@
+"""Cancel: stop a run's Bedrock job and record CANCELLED."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customization_core import steps
+from lambdas.common import client, logger, registry, run_of, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return steps.cancel(run_of(event), bedrock=client("bedrock"), registry=registry())

@@ -1,0 +1,16 @@
+"""Notify: tell people how the run ended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customization_core import steps
+from lambdas.common import client, config, logger, run_of, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return steps.notify(run_of(event), sns=client("sns"), config=config())

@@ -1,0 +1,18 @@
+"""RequestApproval: store the task token and ask people to approve (waitForTaskToken)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customization_core import steps
+from lambdas.common import client, config, logger, registry, run_of, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def main(event: dict[str, Any], context: LambdaContext) -> None:
+    steps.request_approval(
+        run_of(event), event["taskToken"], registry=registry(), sns=client("sns"), config=config()
+    )

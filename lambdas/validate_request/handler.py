@@ -1,0 +1,30 @@
+"""ValidateRequest: claim the run, parse job.json, check it against the catalog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customization_core import steps
+from customization_core.run import Source
+from lambdas.common import client, config, logger, registry, tracer
+
+
+@logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler
+def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Event (the rule's input, with the execution ARN added by the state machine)::
+
+    {"bucket", "key", "versionId", "etag", "time", "executionArn"}
+    """
+    source = Source(
+        bucket=event["bucket"],
+        key=event["key"],
+        version_id=event["versionId"],
+        etag=event.get("etag"),
+        event_time=event.get("time"),
+    )
+    return steps.validate_request(
+        source, event["executionArn"], s3=client("s3"), registry=registry(), config=config()
+    )

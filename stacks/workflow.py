@@ -1,0 +1,575 @@
+"""Workflow: an upload of jobs/<name>/job.json runs a Bedrock customization end to end.
+
+S3 (Object Created) -> EventBridge rule (key filter, retries, DLQ) -> Step
+Functions standard workflow -> the handlers in lambdas/<name>/ -> Bedrock job
+in the VPC with the model key -> registry -> notification. Every failure is
+caught, recorded (FAILED or REJECTED with its cause) and notified; nothing is
+deleted. See customization_core/steps.py for what each state does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME
+from stacks.compliance import acknowledge, nag_rendering
+from stacks.functions import FunctionSpec, PipelineFunctions
+from stacks.identity import ARTIFACTS_PREFIX, DATASETS_PREFIX, Identity
+from stacks.log_groups import encrypted_log_group
+from stacks.network import Network
+from stacks.notifications import Notifications
+from stacks.registry import Registry
+from stacks.settings import Settings
+from stacks.storage import Storage
+
+# Retries of Bedrock's transient faults (seconds, attempts): about 10 minutes in all.
+TRANSIENT_INTERVAL = 30
+TRANSIENT_ATTEMPTS = 6
+# How often a QUEUED run asks again for a job slot (minutes).
+QUEUE_INTERVAL_MINUTES = 15
+# How long EventBridge keeps trying to start an execution before the DLQ (hours).
+EVENT_MAX_AGE_HOURS = 24
+EVENT_RETRIES = 185  # EventBridge's maximum
+DLQ_RETENTION = cdk.Duration.days(14)  # SQS's longest
+
+RUN_ERRORS = ["States.ALL"]
+TRANSIENT_ERRORS = ["BedrockThrottledError", "BedrockUnavailableError"]
+
+
+class Workflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: Settings,
+        storage: Storage,
+        network: Network,
+        identity: Identity,
+        registry: Registry,
+        notifications: Notifications,
+    ) -> None:
+        super().__init__(scope, id_)
+        stack = cdk.Stack.of(self)
+        key = storage.data_key
+        self._stack = stack
+        config = {
+            "artifacts_bucket": storage.artifacts.bucket_name,
+            "topic_arn": notifications.topic.topic_arn,
+            "bedrock_role_arn": identity.bedrock_role.role_arn,
+            "model_key_arn": storage.model_key.key_arn,
+            "subnet_ids": network.subnet_ids,
+            "security_group_ids": [network.job_security_group.security_group_id],
+            "approval_threshold_usd": settings.approval_threshold_usd,
+            "allowed_models": settings.allowed_base_models,
+            "default_hyperparameters": settings.default_hyperparameters,
+            "training_prices_usd": settings.training_prices_usd,
+        }
+        table = registry.table
+        run_items = [table.table_arn]
+        update_run = _allow("RecordRun", ["dynamodb:UpdateItem"], run_items)
+        datasets, artifacts = storage.datasets, storage.artifacts
+        read_inbox = _allow(
+            "ReadInbox",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            [datasets.arn_for_objects(f"{DATASETS_PREFIX}*")],
+        )
+        list_inbox = _allow(
+            "ListInbox",
+            ["s3:ListBucket", "s3:ListBucketVersions"],
+            [datasets.bucket_arn],
+            {"StringLike": {"s3:prefix": [f"{DATASETS_PREFIX}*"]}},
+        )
+        data_key = _allow(
+            "UseDataKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn]
+        )
+        publish = [
+            _allow("Notify", ["sns:Publish"], [notifications.topic.topic_arn]),
+            _allow("EncryptNotifications", ["kms:Decrypt", "kms:GenerateDataKey"], [key.key_arn]),
+        ]
+        job_arns = [identity.job_arn_pattern]
+        model_arns = [
+            stack.format_arn(service="bedrock", resource="custom-model", resource_name="*"),
+            stack.format_arn(
+                service="bedrock", resource="foundation-model", resource_name="*", account=""
+            ),
+        ]
+        specs = [
+            FunctionSpec(
+                "validate_request",
+                "Claim the run, parse job.json and check it against the model catalog",
+                [
+                    read_inbox,
+                    list_inbox,
+                    data_key,
+                    _allow("ClaimRun", ["dynamodb:PutItem", "dynamodb:UpdateItem"], run_items),
+                ],
+            ),
+            FunctionSpec(
+                "validate_data",
+                "Stream the pinned dataset versions through the validator and write the report",
+                [
+                    read_inbox,
+                    data_key,
+                    _allow(
+                        "WriteReport",
+                        ["s3:PutObject"],
+                        [artifacts.arn_for_objects(f"{ARTIFACTS_PREFIX}*")],
+                    ),
+                    update_run,
+                ],
+                # Validation is CPU-bound: 1,769 MB is one full vCPU (MB). Source:
+                # https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+                memory_mb=1769,
+                timeout=cdk.Duration.minutes(15),
+            ),
+            FunctionSpec(
+                "estimate_cost",
+                "Hold a costly run for approval, refuse one over its budget",
+                [update_run],
+            ),
+            FunctionSpec(
+                "request_approval",
+                "Store the task token and ask for approval",
+                [update_run, *publish],
+            ),
+            FunctionSpec(
+                "start_job",
+                "Create the Bedrock customization job in the VPC with the model key",
+                [
+                    _allow(
+                        "CreateJob",
+                        ["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
+                        [*job_arns, *model_arns],
+                    ),
+                    _allow(
+                        "PassRoleToBedrock",
+                        ["iam:PassRole"],
+                        [identity.bedrock_role.role_arn],
+                        {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+                    ),
+                    _allow(
+                        "EncryptCustomModel",
+                        [
+                            "kms:CreateGrant",
+                            "kms:Decrypt",
+                            "kms:DescribeKey",
+                            "kms:GenerateDataKey",
+                        ],
+                        [storage.model_key.key_arn],
+                        {
+                            "StringEquals": {
+                                "kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"
+                            }
+                        },
+                    ),
+                    update_run,
+                ],
+            ),
+            FunctionSpec(
+                "check_job",
+                "Poll the Bedrock job",
+                [_allow("ReadJob", ["bedrock:GetModelCustomizationJob"], job_arns)],
+            ),
+            FunctionSpec(
+                "record_result",
+                "Record the custom model and its metrics",
+                [
+                    _allow("ReadJob", ["bedrock:GetModelCustomizationJob"], job_arns),
+                    _allow(
+                        "ReadMetrics",
+                        ["s3:GetObject"],
+                        [artifacts.arn_for_objects(f"{ARTIFACTS_PREFIX}*")],
+                    ),
+                    _allow(
+                        "ListMetrics",
+                        ["s3:ListBucket"],
+                        [artifacts.bucket_arn],
+                        {"StringLike": {"s3:prefix": [f"{ARTIFACTS_PREFIX}*"]}},
+                    ),
+                    data_key,
+                    update_run,
+                ],
+            ),
+            FunctionSpec(
+                "record_failure", "Record a failed or rejected run with its cause", [update_run]
+            ),
+            FunctionSpec("notify", "Tell people how a run ended", publish),
+            FunctionSpec(
+                "cancel",
+                "Stop a run's Bedrock job and record it CANCELLED",
+                [_allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns), update_run],
+            ),
+        ]
+        pipeline = PipelineFunctions(
+            self,
+            "Functions",
+            settings=settings,
+            specs=specs,
+            key=key,
+            vpc=network.vpc,
+            subnets=network.subnets,
+            security_group=network.workload_security_group,
+            environment={
+                "PIPELINE_CONFIG": stack.to_json_string(config),
+                "REGISTRY_TABLE": table.table_name,
+            },
+        )
+        self.functions = pipeline.functions
+        prefixes = {
+            "validate_request": [(DATASETS_PREFIX, datasets)],
+            "validate_data": [(DATASETS_PREFIX, datasets), (ARTIFACTS_PREFIX, artifacts)],
+            "record_result": [(ARTIFACTS_PREFIX, artifacts)],
+        }
+        for name, places in prefixes.items():
+            for prefix, bucket in places:
+                acknowledge(
+                    pipeline.policies[name],
+                    "AwsSolutions-IAM5",
+                    f"Runs read and write objects of generated names under '{prefix}' only.",
+                    resource="Resource::"
+                    + nag_rendering(self, bucket.arn_for_objects(f"{prefix}*")),
+                )
+        for name in ("start_job", "check_job", "record_result", "cancel"):
+            for arn in (*job_arns, *(model_arns if name == "start_job" else [])):
+                acknowledge(
+                    pipeline.policies[name],
+                    "AwsSolutions-IAM5",
+                    "Job and model names are generated per run; the ARNs are bound to this account, "
+                    "this Region and Bedrock's customization resources.",
+                    resource="Resource::" + nag_rendering(self, arn),
+                )
+        self.state_machine = self._state_machine(settings, storage)
+        self.rule, self.dead_letters = self._trigger(settings, storage)
+
+    # The state machine ------------------------------------------------------------
+
+    def _invoke(self, name: str, state: str, **options: Any) -> tasks.LambdaInvoke:
+        # The function's own ARN as the resource: the task's output is the handler's
+        # return value. A task that waits for a token needs the lambda:invoke integration.
+        waits = "integration_pattern" in options
+        return tasks.LambdaInvoke(
+            self,
+            state,
+            lambda_function=self.functions[name],
+            payload_response_only=not waits,
+            **options,
+        )
+
+    def _state_machine(self, settings: Settings, storage: Storage) -> sfn.StateMachine:
+        failed = sfn.Fail(
+            self, "RunFailed", cause="The run failed; see the registry and the notification."
+        )
+        done = sfn.Succeed(self, "RunEnded")
+        notify = self._invoke("notify", "Notify").next(
+            sfn.Choice(self, "Outcome?")
+            .when(sfn.Condition.string_equals("$.status", "FAILED"), failed)
+            .otherwise(done)
+        )
+        record_failure = self._invoke("record_failure", "RecordFailure").next(notify)
+
+        def task(name: str, state: str, **options: Any) -> tasks.LambdaInvoke:
+            invoked = self._invoke(name, state, **options)
+            invoked.add_catch(record_failure, errors=RUN_ERRORS, result_path="$.error")
+            return invoked
+
+        transient = sfn.RetryProps(
+            errors=TRANSIENT_ERRORS,
+            interval=cdk.Duration.seconds(TRANSIENT_INTERVAL),
+            backoff_rate=2,
+            max_attempts=TRANSIENT_ATTEMPTS,
+            max_delay=cdk.Duration.minutes(5),
+        )
+        validate_request = task(
+            "validate_request",
+            "ValidateRequest",
+            payload=sfn.TaskInput.from_object(
+                {
+                    "bucket": sfn.JsonPath.string_at("$.bucket"),
+                    "key": sfn.JsonPath.string_at("$.key"),
+                    "versionId": sfn.JsonPath.string_at("$.versionId"),
+                    "etag": sfn.JsonPath.string_at("$.etag"),
+                    "time": sfn.JsonPath.string_at("$.time"),
+                    "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
+                }
+            ),
+        )
+        validate_data = task("validate_data", "ValidateDataset")
+        estimate_cost = task("estimate_cost", "EstimateCost")
+        approval = task(
+            "request_approval",
+            "RequestApproval",
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {"run": sfn.JsonPath.entire_payload, "taskToken": sfn.JsonPath.task_token}
+            ),
+            # Approval only lets the run go on: the run document passes through unchanged.
+            result_path=sfn.JsonPath.DISCARD,
+            task_timeout=sfn.Timeout.duration(cdk.Duration.hours(settings.approval_timeout_hours)),
+        )
+        start_job = task("start_job", "StartJob")
+        start_job.add_retry(**vars_of(transient))
+        start_job.add_retry(
+            errors=["RunQueuedError"],
+            interval=cdk.Duration.minutes(QUEUE_INTERVAL_MINUTES),
+            backoff_rate=1,
+            max_attempts=math.ceil(settings.queue_retry_hours * 60 / QUEUE_INTERVAL_MINUTES),
+        )
+        check_job = task("check_job", "CheckJob")
+        check_job.add_retry(**vars_of(transient))
+        record_result = task("record_result", "RecordResult")
+        wait = sfn.Wait(
+            self,
+            "WaitForJob",
+            time=sfn.WaitTime.duration(cdk.Duration.seconds(settings.poll_interval_seconds)),
+        )
+        job_failed = sfn.Pass(
+            self,
+            "JobFailed",
+            result=sfn.Result.from_object(
+                {"Error": "JobFailed", "Cause": "The Bedrock job failed."}
+            ),
+            result_path="$.error",
+        ).next(record_failure)
+
+        rejected = sfn.Condition.string_equals("$.status", "REJECTED")
+        training = (
+            start_job.next(wait)
+            .next(check_job)
+            .next(
+                sfn.Choice(self, "JobStatus?")
+                .when(sfn.Condition.string_equals("$.job_status", "InProgress"), wait)
+                .when(
+                    sfn.Condition.string_equals("$.job_status", "Completed"),
+                    record_result.next(notify),
+                )
+                .otherwise(job_failed)
+            )
+        )
+        definition = validate_request.next(
+            sfn.Choice(self, "Duplicate?")
+            .when(
+                sfn.Condition.boolean_equals("$.duplicate", True),
+                sfn.Succeed(self, "AlreadyHandled"),
+            )
+            .when(rejected, notify)
+            .otherwise(
+                validate_data.next(
+                    sfn.Choice(self, "DatasetValid?")
+                    .when(rejected, notify)
+                    .otherwise(
+                        estimate_cost.next(
+                            sfn.Choice(self, "Approval?")
+                            .when(rejected, notify)
+                            .when(
+                                sfn.Condition.boolean_equals("$.needs_approval", True),
+                                approval.next(training),
+                            )
+                            .otherwise(training)
+                        )
+                    )
+                )
+            )
+        )
+        log_group = encrypted_log_group(
+            self, "ExecutionLogs", key=storage.data_key, settings=settings
+        )
+        role = iam.Role(
+            self,
+            "StateMachineRole",
+            description="Runs the customization workflow's states",
+            assumed_by=iam.ServicePrincipal(
+                "states.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": self._stack.account}},
+            ),
+        )
+        function_arns = [f.function_arn for f in self.functions.values()]
+        policy = iam.ManagedPolicy(
+            self,
+            "StateMachinePolicy",
+            description="What the customization workflow may do",
+            roles=[role],
+            statements=[
+                _allow(
+                    "InvokeHandlers",
+                    ["lambda:InvokeFunction"],
+                    [*function_arns, *[f"{arn}:*" for arn in function_arns]],
+                ),
+                # Log delivery and X-Ray actions take no resource. Source:
+                # https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+                _allow(
+                    "DeliverLogs",
+                    [
+                        "logs:CreateLogDelivery",
+                        "logs:DeleteLogDelivery",
+                        "logs:DescribeLogGroups",
+                        "logs:DescribeResourcePolicies",
+                        "logs:GetLogDelivery",
+                        "logs:ListLogDeliveries",
+                        "logs:PutResourcePolicy",
+                        "logs:UpdateLogDelivery",
+                    ],
+                    ["*"],
+                ),
+                _allow(
+                    "Trace",
+                    [
+                        "xray:GetSamplingRules",
+                        "xray:GetSamplingTargets",
+                        "xray:PutTelemetryRecords",
+                        "xray:PutTraceSegments",
+                    ],
+                    ["*"],
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5",
+            "CloudWatch Logs delivery and X-Ray actions support no resource-level permissions.",
+            resource="Resource::*",
+        )
+        for arn in function_arns:
+            acknowledge(
+                policy,
+                "AwsSolutions-IAM5",
+                "Step Functions invokes a function's versions and aliases as ARN:*; these are the workflow's own functions.",
+                resource="Resource::" + nag_rendering(self, f"{arn}:*"),
+            )
+        machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=cdk.Duration.hours(settings.workflow_timeout_hours),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+            role=role.without_policy_updates(),
+        )
+        # The policy must exist before the machine: Step Functions checks its log delivery
+        # permissions at creation. The role itself is ordered by the RoleArn GetAtt.
+        cfn_machine = machine.node.default_child
+        cfn_policy = policy.node.default_child
+        assert isinstance(cfn_machine, sfn.CfnStateMachine)
+        assert isinstance(cfn_policy, iam.CfnManagedPolicy)
+        cfn_machine.add_override("DependsOn", [self._stack.get_logical_id(cfn_policy)])
+        return machine
+
+    # The trigger ------------------------------------------------------------
+
+    def _trigger(self, settings: Settings, storage: Storage) -> tuple[events.Rule, sqs.Queue]:
+        stack = self._stack
+        dead_letters = sqs.Queue(
+            self,
+            "UndeliveredRuns",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=storage.data_key,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+            removal_policy=cdk.RemovalPolicy.RETAIN
+            if settings.retain
+            else cdk.RemovalPolicy.DESTROY,
+        )
+        for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+            acknowledge(
+                dead_letters,
+                rule_id,
+                "This queue is the dead-letter queue of the run trigger: uploads EventBridge could not "
+                "turn into executions wait here for a person; nothing consumes it automatically.",
+            )
+        storage.data_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EventBridgeMovesUndeliveredRunsToTheQueue",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="events", resource="rule", resource_name="*"
+                        )
+                    },
+                },
+            )
+        )
+        rule = events.Rule(
+            self,
+            "JobUploaded",
+            description="Starts a customization run when jobs/<name>/job.json is uploaded",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [storage.datasets.bucket_name]},
+                    "object": {"key": events.Match.wildcard(f"{JOBS_PREFIX}*/{MANIFEST_NAME}")},
+                },
+            ),
+        )
+        role = iam.Role(
+            self,
+            "TriggerRole",
+            description="Lets EventBridge start the customization workflow",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+        )
+        iam.ManagedPolicy(
+            self,
+            "TriggerPolicy",
+            roles=[role],
+            statements=[
+                _allow(
+                    "StartRun", ["states:StartExecution"], [self.state_machine.state_machine_arn]
+                )
+            ],
+        )
+        rule.add_target(
+            targets.SfnStateMachine(
+                self.state_machine,
+                input=events.RuleTargetInput.from_object(
+                    {
+                        "bucket": events.EventField.from_path("$.detail.bucket.name"),
+                        "key": events.EventField.from_path("$.detail.object.key"),
+                        "versionId": events.EventField.from_path("$.detail.object.version-id"),
+                        "etag": events.EventField.from_path("$.detail.object.etag"),
+                        "time": events.EventField.from_path("$.time"),
+                    }
+                ),
+                role=role.without_policy_updates(),
+                dead_letter_queue=dead_letters,
+                retry_attempts=EVENT_RETRIES,
+                max_event_age=cdk.Duration.hours(EVENT_MAX_AGE_HOURS),
+            )
+        )
+        return rule, dead_letters
+
+
+def _allow(
+    sid: str, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None
+) -> iam.PolicyStatement:
+    return iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
+
+
+def vars_of(props: sfn.RetryProps) -> dict[str, Any]:
+    """RetryProps as keyword arguments of add_retry."""
+    return {
+        "errors": props.errors,
+        "interval": props.interval,
+        "backoff_rate": props.backoff_rate,
+        "max_attempts": props.max_attempts,
+        "max_delay": props.max_delay,
+    }

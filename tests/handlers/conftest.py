@@ -1,0 +1,108 @@
+"""An in-process AWS (moto) with the resources the handlers touch, and a run to start."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from customization_core.registry import BY_STATUS_INDEX, Registry
+from customization_core.run import PipelineConfig, Source
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+DATASETS = "datasets"
+ARTIFACTS = "artifacts"
+MODEL = "amazon.titan-text-lite-v1:0:4k"
+
+
+@dataclass
+class FakeSns:
+    """Records what would have been published (moto keeps no message bodies)."""
+
+    published: list[dict[str, Any]] = field(default_factory=list)
+
+    def publish(self, **kwargs: Any) -> dict[str, str]:
+        self.published.append(kwargs)
+        return {"MessageId": str(len(self.published))}
+
+
+@dataclass
+class Aws:
+    s3: Any
+    bedrock: Any
+    table: Any
+    registry: Registry
+    sns: FakeSns
+    config: PipelineConfig
+
+    def upload(self, key: str, body: bytes | str) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        return str(self.s3.put_object(Bucket=DATASETS, Key=key, Body=data)["VersionId"])
+
+    def start(self, name: str, manifest: dict[str, Any] | bytes, **files: str) -> Source:
+        """Upload the files, then job.json (as a user does); the event's source."""
+        for file_name, text in files.items():
+            self.upload(f"jobs/{name}/{file_name.replace('_', '.')}", text)
+        body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
+        version = self.upload(f"jobs/{name}/job.json", body)
+        return Source(bucket=DATASETS, key=f"jobs/{name}/job.json", version_id=version)
+
+    def item(self, run_id: str) -> dict[str, Any]:
+        found = self.registry.get(run_id)
+        assert found is not None
+        return found
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        for bucket in (DATASETS, ARTIFACTS):
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        dynamodb = boto3.resource("dynamodb", region_name=REGION)
+        table = dynamodb.create_table(
+            TableName="runs",
+            KeySchema=[{"AttributeName": "run_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": "run_id", "AttributeType": "S"},
+                {"AttributeName": "status", "AttributeType": "S"},
+                {"AttributeName": "updated_at", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": BY_STATUS_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "status", "KeyType": "HASH"},
+                        {"AttributeName": "updated_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        config = PipelineConfig(
+            artifacts_bucket=ARTIFACTS,
+            topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:runs",
+            bedrock_role_arn=f"arn:aws:iam::{ACCOUNT}:role/bedrock",
+            model_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555",
+            subnet_ids=("subnet-0a1b2c3d4e5f60718",),
+            security_group_ids=("sg-0a1b2c3d4e5f60718",),
+        )
+        yield Aws(
+            s3=s3,
+            bedrock=boto3.client("bedrock", region_name=REGION),
+            table=table,
+            registry=Registry(table),
+            sns=FakeSns(),
+            config=config,
+        )

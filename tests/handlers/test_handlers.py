@@ -1,0 +1,100 @@
+"""The Lambda entry points: environment, clients and Powertools wired to the core."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from lambdas import common
+from tests.handlers.conftest import Aws
+
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:workflow:e1"
+
+
+@dataclass
+class Context:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "handler"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:handler"
+    aws_request_id: str = "request-1"
+
+
+@pytest.fixture
+def env(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    monkeypatch.setenv("PIPELINE_CONFIG", aws.config.model_dump_json())
+    monkeypatch.setenv("REGISTRY_TABLE", aws.table.name)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    for cached in (common.config, common.client, common.registry):
+        cached.cache_clear()
+    monkeypatch.setattr(
+        common, "client", lambda name: aws.sns if name == "sns" else boto3.client(name)
+    )
+    yield aws
+    for cached in (common.config, common.client, common.registry):
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+
+
+def _handler(name: str) -> Callable[[dict[str, Any], Context], Any]:
+    module: Any = importlib.import_module(f"lambdas.{name}.handler")
+    module.client = common.client  # the test's client factory
+    handler: Callable[[dict[str, Any], Context], Any] = module.main
+    return handler
+
+
+def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(env: Aws) -> None:
+    records = "".join(
+        json.dumps({"prompt": f"p{i}", "completion": f"c{i}"}) + "\n" for i in range(20)
+    )
+    source = env.start(
+        "glue",
+        {"customizationType": "FINE_TUNING", "baseModelId": "amazon.titan-text-lite-v1:0:4k"},
+        train_jsonl=records,
+    )
+    event = {
+        "bucket": source.bucket,
+        "key": source.key,
+        "versionId": source.version_id,
+        "etag": "e",
+        "time": "t",
+        "executionArn": EXECUTION,
+    }
+    state = _handler("validate_request")(event, Context())
+    for name in ("validate_data", "estimate_cost", "start_job", "check_job"):
+        state = _handler(name)(state, Context())
+    assert state["status"] == "TRAINING"
+    assert state["job_status"] == "InProgress"
+    state = _handler("record_failure")(
+        {**state, "error": {"Error": "States.TaskFailed", "Cause": "test"}}, Context()
+    )
+    state = _handler("notify")(state, Context())
+    assert state["status"] == "FAILED"
+    assert env.sns.published[-1]["Subject"].startswith("Bedrock customization FAILED")
+
+
+def test_the_approval_handler_takes_the_run_and_the_task_token(env: Aws) -> None:
+    records = "".join(
+        json.dumps({"prompt": f"p{i}", "completion": f"c{i}"}) + "\n" for i in range(20)
+    )
+    source = env.start(
+        "approve",
+        {"customizationType": "FINE_TUNING", "baseModelId": "amazon.titan-text-lite-v1:0:4k"},
+        train_jsonl=records,
+    )
+    event = {
+        "bucket": source.bucket,
+        "key": source.key,
+        "versionId": source.version_id,
+        "executionArn": EXECUTION,
+    }
+    state = _handler("validate_request")(event, Context())
+    assert _handler("request_approval")({"run": state, "taskToken": "tok"}, Context()) is None
+    assert env.item(state["run_id"])["approval_token"] == "tok"  # noqa: S105 - a test token

@@ -1,0 +1,250 @@
+"""The workflow: trigger, state machine, handlers, registry, as synthesized."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infra.synth import ROOT, Synth, as_list, statements
+
+HANDLERS = (
+    "validate_request", "validate_data", "estimate_cost", "request_approval", "start_job",
+    "check_job", "record_result", "record_failure", "notify", "cancel",
+)  # fmt: skip
+ELF_MACHINE_AARCH64 = 183  # e_machine of an ARM64 ELF file
+
+
+def _definition(synth: Synth) -> dict[str, Any]:
+    (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else json.dumps(p).replace('"', "'") for p in parts)
+    definition: dict[str, Any] = json.loads(text)
+    return definition
+
+
+def _functions(synth: Synth) -> dict[str, dict[str, Any]]:
+    found = {}
+    for resource in synth.resources("AWS::Lambda::Function").values():
+        handler = resource["Properties"].get("Handler", "")
+        if handler.startswith("lambdas."):
+            found[handler.split(".")[1]] = resource["Properties"]
+    return found
+
+
+def _policy_of(synth: Synth, name: str) -> list[dict[str, Any]]:
+    pascal = "".join(part.capitalize() for part in name.split("_"))
+    _, policy = synth.one("AWS::IAM::ManagedPolicy", f"Workflow/Functions/{pascal}Policy/")
+    return statements(policy["Properties"]["PolicyDocument"])
+
+
+def test_every_handler_runs_arm64_on_the_latest_python_in_the_vpc(dev: Synth) -> None:
+    functions = _functions(dev)
+    assert set(functions) == set(HANDLERS)
+    workload = dev.one("AWS::EC2::SecurityGroup", "Network/WorkloadSecurityGroup/")[0]
+    data_key = dev.one("AWS::KMS::Key", "Storage/DataKey/")[0]
+    for name, props in functions.items():
+        assert (
+            ROOT / "lambdas" / name / "handler.py"
+        ).exists()  # the stack mirrors lambdas/<name>/
+        assert props["Handler"] == f"lambdas.{name}.handler.main"
+        assert props["Runtime"] == "python3.14"
+        assert props["Architectures"] == ["arm64"]
+        assert props["VpcConfig"]["SecurityGroupIds"] == [{"Fn::GetAtt": [workload, "GroupId"]}]
+        assert props["ReservedConcurrentExecutions"] >= 1
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["KmsKeyArn"] == {"Fn::GetAtt": [data_key, "Arn"]}
+        group = dev.template["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
+        assert group["RetentionInDays"] == 30
+        config = props["Environment"]["Variables"]["PIPELINE_CONFIG"]
+        assert "Fn::Join" in config  # tokens resolved into the JSON document at deploy time
+
+
+def test_the_asset_carries_the_core_and_aarch64_dependencies(dev: Synth) -> None:
+    code = _functions(dev)["validate_request"]["Code"]
+    key = code["S3Key"] if isinstance(code["S3Key"], str) else ""
+    asset = dev.outdir / f"asset.{key.removesuffix('.zip')}"
+    assert (asset / "customization_core" / "data" / "models.json").exists()
+    assert (asset / "lambdas" / "validate_request" / "handler.py").exists()
+    shared_objects = list(asset.rglob("*.so"))
+    assert any("pydantic_core" in str(p) for p in shared_objects)
+    for library in shared_objects:
+        header = library.read_bytes()[:20]
+        assert header[:4] == b"\x7fELF"
+        assert int.from_bytes(header[18:20], "little") == ELF_MACHINE_AARCH64, library
+
+
+def test_the_state_machine_logs_everything_traces_and_times_out(dev: Synth, prod: Synth) -> None:
+    for synth in (dev, prod):
+        (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
+        props = machine["Properties"]
+        assert props["StateMachineType"] == "STANDARD"
+        assert props["TracingConfiguration"] == {"Enabled": True}
+        assert props["LoggingConfiguration"]["Level"] == "ALL"
+        group_arn = props["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"][
+            "LogGroupArn"
+        ]
+        group = synth.template["Resources"][group_arn["Fn::GetAtt"][0]]["Properties"]
+        assert "KmsKeyId" in group
+        assert _definition(synth)["TimeoutSeconds"] == 168 * 3600
+
+
+def test_every_task_is_caught_and_recorded(dev: Synth) -> None:
+    states = _definition(dev)["States"]
+    tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    assert set(tasks) == {
+        "ValidateRequest", "ValidateDataset", "EstimateCost", "RequestApproval", "StartJob",
+        "CheckJob", "RecordResult", "RecordFailure", "Notify",
+    }  # fmt: skip
+    for name, task in tasks.items():
+        if name in ("RecordFailure", "Notify"):
+            continue  # the failure path itself; its own failure fails the execution
+        (catch,) = task["Catch"]
+        assert catch == {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$.error",
+            "Next": "RecordFailure",
+        }
+    assert states["RecordFailure"]["Next"] == "Notify"
+    assert states["JobFailed"]["Next"] == "RecordFailure"
+
+
+def test_bedrock_faults_and_a_full_quota_are_retried_with_backoff(dev: Synth) -> None:
+    states = _definition(dev)["States"]
+    retries = {tuple(r["ErrorEquals"]): r for r in states["StartJob"]["Retry"]}
+    transient = retries[("BedrockThrottledError", "BedrockUnavailableError")]
+    assert (transient["IntervalSeconds"], transient["BackoffRate"], transient["MaxAttempts"]) == (
+        30,
+        2,
+        6,
+    )
+    queued = retries[("RunQueuedError",)]
+    assert queued["IntervalSeconds"] * queued["MaxAttempts"] == 24 * 3600  # queueRetryHours
+    check = {tuple(r["ErrorEquals"]) for r in states["CheckJob"]["Retry"]}
+    assert ("BedrockThrottledError", "BedrockUnavailableError") in check
+
+
+def test_the_job_loop_waits_polls_and_routes_on_status(dev: Synth) -> None:
+    states = _definition(dev)["States"]
+    assert states["StartJob"]["Next"] == "WaitForJob"
+    assert states["WaitForJob"] == {"Type": "Wait", "Seconds": 300, "Next": "CheckJob"}
+    routes = {c["StringEquals"]: c["Next"] for c in states["JobStatus?"]["Choices"]}
+    assert routes == {"InProgress": "WaitForJob", "Completed": "RecordResult"}
+    assert states["JobStatus?"]["Default"] == "JobFailed"
+
+
+def test_approval_waits_for_a_task_token_and_times_out(dev: Synth) -> None:
+    states = _definition(dev)["States"]
+    approval = states["RequestApproval"]
+    assert approval["Resource"].endswith(":states:::lambda:invoke.waitForTaskToken")
+    assert approval["Parameters"]["Payload"] == {"run.$": "$", "taskToken.$": "$$.Task.Token"}
+    assert approval["TimeoutSeconds"] == 72 * 3600
+    assert approval["ResultPath"] is None  # the run document passes through unchanged
+    choices = states["Approval?"]["Choices"]
+    assert {
+        "Variable": "$.needs_approval",
+        "BooleanEquals": True,
+        "Next": "RequestApproval",
+    } in choices
+
+
+def test_a_duplicate_delivery_ends_quietly_and_rejections_are_notified(dev: Synth) -> None:
+    states = _definition(dev)["States"]
+    duplicate = states["Duplicate?"]["Choices"]
+    assert {"Variable": "$.duplicate", "BooleanEquals": True, "Next": "AlreadyHandled"} in duplicate
+    for choice in ("Duplicate?", "DatasetValid?", "Approval?"):
+        assert {"Variable": "$.status", "StringEquals": "REJECTED", "Next": "Notify"} in states[
+            choice
+        ]["Choices"]
+    outcome = states["Outcome?"]
+    assert outcome["Choices"] == [
+        {"Variable": "$.status", "StringEquals": "FAILED", "Next": "RunFailed"}
+    ]
+
+
+def test_only_job_json_uploads_to_the_inbox_start_a_run(dev: Synth) -> None:
+    (rule,) = dev.resources("AWS::Events::Rule").values()
+    datasets = dev.one("AWS::S3::Bucket", "Storage/Datasets/")[0]
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": [{"Ref": datasets}]},
+            "object": {"key": [{"wildcard": "jobs/*/job.json"}]},
+        },
+    }
+    (target,) = rule["Properties"]["Targets"]
+    machine = next(iter(dev.resources("AWS::StepFunctions::StateMachine")))
+    assert target["Arn"] == {"Ref": machine}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+    queue = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    assert "KmsMasterKeyId" in dev.template["Resources"][queue]["Properties"]
+    paths = target["InputTransformer"]["InputPathsMap"]
+    assert paths["detail-object-version-id"] == "$.detail.object.version-id"
+
+
+def test_start_job_may_pass_only_the_bedrock_role_only_to_bedrock(dev: Synth) -> None:
+    role = dev.one("AWS::IAM::Role", "Identity/BedrockCustomizationRole/")[0]
+    policy = {s["Sid"]: s for s in _policy_of(dev, "start_job")}
+    assert policy["PassRoleToBedrock"]["Resource"] == {"Fn::GetAtt": [role, "Arn"]}
+    assert policy["PassRoleToBedrock"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}
+    }
+    for statement in policy.values():
+        if any(str(a).startswith("bedrock:") for a in as_list(statement["Action"])):
+            assert statement["Resource"] != "*"
+    assert "model-customization-job/*" in json.dumps(policy["CreateJob"]["Resource"])
+
+
+def test_each_handler_gets_only_its_own_bedrock_actions(dev: Synth) -> None:
+    def bedrock_actions(name: str) -> set[str]:
+        return {
+            a
+            for s in _policy_of(dev, name)
+            for a in as_list(s["Action"])
+            if str(a).startswith("bedrock:")
+        }
+
+    assert bedrock_actions("check_job") == {"bedrock:GetModelCustomizationJob"}
+    assert bedrock_actions("cancel") == {"bedrock:StopModelCustomizationJob"}
+    assert bedrock_actions("notify") == set()
+    assert bedrock_actions("start_job") == {
+        "bedrock:CreateModelCustomizationJob",
+        "bedrock:TagResource",
+    }
+
+
+@pytest.mark.parametrize(("fixture", "protected"), [("dev", False), ("prod", True)])
+def test_the_registry_is_encrypted_recoverable_and_protected(
+    request: pytest.FixtureRequest, fixture: str, protected: bool
+) -> None:
+    synth: Synth = request.getfixturevalue(fixture)
+    (table,) = synth.resources("AWS::DynamoDB::GlobalTable").values()
+    props = table["Properties"]
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    replica = props["Replicas"][0]
+    assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert replica["DeletionProtectionEnabled"] is protected
+    assert "KMSMasterKeyId" in json.dumps(replica["SSESpecification"])
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by-status"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["status", "updated_at"]
+
+
+def test_the_dynamodb_endpoint_admits_only_the_registry(dev: Synth) -> None:
+    for endpoint in dev.resources("AWS::EC2::VPCEndpoint").values():
+        if "dynamodb" in json.dumps(endpoint["Properties"]["ServiceName"]):
+            resources = statements(endpoint["Properties"]["PolicyDocument"])[0]["Resource"]
+            assert "Registry" in json.dumps(resources)
+
+
+def test_outputs_name_what_the_cli_needs(dev: Synth) -> None:
+    assert {"RegistryTableName", "StateMachineArn", "UndeliveredRunsQueueUrl"} <= set(
+        dev.template["Outputs"]
+    )
+
+
+def test_handlers_mirror_the_lambdas_folder() -> None:
+    folders = {p.name for p in (ROOT / "lambdas").iterdir() if (p / "handler.py").exists()}
+    assert folders == set(HANDLERS)
