@@ -495,6 +495,31 @@ def cancel(run: Run, *, bedrock: Any, registry: Registry) -> dict[str, Any]:
     return run.state()
 
 
+def cancel_aborted(
+    execution_input: dict[str, Any],
+    *,
+    bedrock: Any,
+    registry: Registry,
+    sns: Any,
+    config: PipelineConfig,
+) -> dict[str, Any] | None:
+    """An execution was stopped: stop its Bedrock job, record CANCELLED, notify.
+
+    ``execution_input`` is the stopped execution's input (the rule's
+    {bucket, key, versionId}); the run id follows from it. Returns None when
+    there is nothing to cancel (no run was claimed, or it had already ended).
+    """
+    source = ObjectVersion(
+        execution_input["bucket"], execution_input["key"], execution_input["versionId"]
+    )
+    item = registry.get(run_names(source).run_id)
+    if item is None or Status(item["status"]).terminal:
+        return None
+    run = Run.model_validate({k: v for k, v in item.items() if k in Run.model_fields})
+    cancel(run, bedrock=bedrock, registry=registry)
+    return notify(run, sns=sns, config=config)
+
+
 def _subject(text: str) -> str:
     # SNS subjects: ASCII, at most 100 characters.
     # Source: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html

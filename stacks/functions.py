@@ -47,7 +47,12 @@ class FunctionSpec:
     memory_mb: int = 256
     timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(60))
     # At most this many runs are handled at once by this function.
-    concurrency: int = 5
+    concurrency: int = 2
+    # Why the function needs no dead-letter queue of its own (it is not invoked asynchronously).
+    no_dlq_reason: str = (
+        "Step Functions invokes it synchronously and retries or catches every failure; "
+        "a dead-letter queue only receives asynchronous invocations."
+    )
 
 
 class PipelineFunctions(Construct):

@@ -207,8 +207,17 @@ class Workflow(Construct):
             FunctionSpec("notify", "Tell people how a run ended", publish),
             FunctionSpec(
                 "cancel",
-                "Stop a run's Bedrock job and record it CANCELLED",
-                [_allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns), update_run],
+                "Stop a cancelled run's Bedrock job and record it CANCELLED",
+                [
+                    _allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns),
+                    _allow("ReadRun", ["dynamodb:GetItem"], run_items),
+                    update_run,
+                    *publish,
+                ],
+                no_dlq_reason=(
+                    "EventBridge invokes it with its own retry policy and sends what it cannot "
+                    "deliver to the workflow's dead-letter queue (the rule target's DeadLetterConfig)."
+                ),
             ),
         ]
         pipeline = PipelineFunctions(
@@ -251,6 +260,7 @@ class Workflow(Construct):
                 )
         self.state_machine = self._state_machine(settings, storage)
         self.rule, self.dead_letters = self._trigger(settings, storage)
+        self.cancel_rule = self._on_stopped()
 
     # The state machine ------------------------------------------------------------
 
@@ -556,6 +566,31 @@ class Workflow(Construct):
             )
         )
         return rule, dead_letters
+
+    def _on_stopped(self) -> events.Rule:
+        """A stopped execution (ABORTED) cancels its run: the Bedrock job is stopped too."""
+        rule = events.Rule(
+            self,
+            "RunStopped",
+            description="Cancels a customization run when its execution is stopped",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["ABORTED"],
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                },
+            ),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                self.functions["cancel"],
+                dead_letter_queue=self.dead_letters,
+                retry_attempts=EVENT_RETRIES,
+                max_event_age=cdk.Duration.hours(EVENT_MAX_AGE_HOURS),
+            )
+        )
+        return rule
 
 
 def _allow(

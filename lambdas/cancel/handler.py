@@ -1,16 +1,29 @@
-"""Cancel: stop a run's Bedrock job and record CANCELLED."""
+"""Cancel: a stopped execution stops its Bedrock job and records the run CANCELLED.
+
+Invoked by EventBridge on the workflow's "Step Functions Execution Status
+Change" events with status ABORTED (``aws stepfunctions stop-execution``, or
+the CLI's ``cancel``).
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import steps
-from lambdas.common import client, logger, registry, run_of, tracer
+from lambdas.common import client, config, logger, registry, tracer
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=True)
 @tracer.capture_lambda_handler
-def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return steps.cancel(run_of(event), bedrock=client("bedrock"), registry=registry())
+def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
+    execution_input = json.loads(event["detail"]["input"])
+    return steps.cancel_aborted(
+        execution_input,
+        bedrock=client("bedrock"),
+        registry=registry(),
+        sns=client("sns"),
+        config=config(),
+    )

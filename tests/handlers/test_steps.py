@@ -408,3 +408,39 @@ def test_cancelling_stops_the_job_and_deletes_nothing(aws: Aws) -> None:
     assert aws.item(run.run_id)["status"] == "CANCELLED"
     listed = aws.s3.list_object_versions(Bucket="datasets", Prefix="jobs/summaries/")
     assert len(listed["Versions"]) == 2  # train.jsonl and job.json, untouched
+
+
+def test_a_stopped_execution_cancels_its_run_once(aws: Aws) -> None:
+    run = _started(aws)
+    stopped_input = {
+        "bucket": run.source.bucket,
+        "key": run.source.key,
+        "versionId": run.source.version_id,
+    }
+    result = steps.cancel_aborted(
+        stopped_input, bedrock=aws.bedrock, registry=aws.registry, sns=aws.sns, config=aws.config
+    )
+    assert result is not None
+    assert result["status"] == "CANCELLED"
+    assert _job(aws, run).status in ("Stopping", "Stopped")
+    assert aws.sns.published[-1]["Subject"].startswith("Bedrock customization CANCELLED")
+    # Delivered again, or for a run that already ended: nothing more happens.
+    again = steps.cancel_aborted(
+        stopped_input, bedrock=aws.bedrock, registry=aws.registry, sns=aws.sns, config=aws.config
+    )
+    assert again is None
+    assert len(aws.sns.published) == 1
+
+
+def test_stopping_an_execution_that_never_claimed_a_run_does_nothing(aws: Aws) -> None:
+    stopped_input = {"bucket": "datasets", "key": "jobs/never/job.json", "versionId": "v1"}
+    assert (
+        steps.cancel_aborted(
+            stopped_input,
+            bedrock=aws.bedrock,
+            registry=aws.registry,
+            sns=aws.sns,
+            config=aws.config,
+        )
+        is None
+    )

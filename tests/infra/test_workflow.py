@@ -164,7 +164,11 @@ def test_a_duplicate_delivery_ends_quietly_and_rejections_are_notified(dev: Synt
 
 
 def test_only_job_json_uploads_to_the_inbox_start_a_run(dev: Synth) -> None:
-    (rule,) = dev.resources("AWS::Events::Rule").values()
+    (rule,) = [
+        r
+        for r in dev.resources("AWS::Events::Rule").values()
+        if r["Properties"]["EventPattern"]["source"] == ["aws.s3"]
+    ]
     datasets = dev.one("AWS::S3::Bucket", "Storage/Datasets/")[0]
     assert rule["Properties"]["EventPattern"] == {
         "source": ["aws.s3"],
@@ -248,3 +252,17 @@ def test_outputs_name_what_the_cli_needs(dev: Synth) -> None:
 def test_handlers_mirror_the_lambdas_folder() -> None:
     folders = {p.name for p in (ROOT / "lambdas").iterdir() if (p / "handler.py").exists()}
     assert folders == set(HANDLERS)
+
+
+def test_stopping_an_execution_cancels_its_run(dev: Synth) -> None:
+    rules = [r["Properties"] for r in dev.resources("AWS::Events::Rule").values()]
+    (stopped,) = [r for r in rules if r["EventPattern"]["source"] == ["aws.states"]]
+    machine = next(iter(dev.resources("AWS::StepFunctions::StateMachine")))
+    assert stopped["EventPattern"]["detail"] == {
+        "status": ["ABORTED"],
+        "stateMachineArn": [{"Ref": machine}],
+    }
+    (target,) = stopped["Targets"]
+    cancel = dev.one("AWS::Lambda::Function", "Workflow/Functions/Cancel/")[0]
+    assert target["Arn"] == {"Fn::GetAtt": [cancel, "Arn"]}
+    assert "DeadLetterConfig" in target
