@@ -66,6 +66,7 @@ def summarize(stack_name: str, template: Template, report: Mapping[str, Any] | N
     """The human-readable summary of one stack, as lines."""
     lines = [f"Stack {stack_name}: {template.get('Description', '')}", ""]
     lines += [*_keys(template), "", *_buckets(template), "", *_network(template), ""]
+    lines += [*_workflow(template), ""]
     lines += [*_roles(template), "", *_topics(template), "", *_compliance(report)]
     lines += ["", *_cost(template)]
     return lines
@@ -157,6 +158,50 @@ def _service_short_name(value: Any) -> str:
     text = json.dumps(value) if not isinstance(value, str) else value
     # "com.amazonaws.<region>.bedrock-runtime" rendered with tokens: keep the service part.
     return text.rsplit(".", 1)[-1].strip('"]} ')
+
+
+def _workflow(template: Template) -> list[str]:
+    lines = ["Workflow"]
+    for _, rule in resources(template, "AWS::Events::Rule"):
+        props = _props(rule)
+        pattern = props.get("EventPattern", {})
+        key = pattern.get("detail", {}).get("object", {}).get("key")
+        dlq = (
+            "with a dead-letter queue" if props["Targets"][0].get("DeadLetterConfig") else "NO DLQ"
+        )
+        what = (
+            f"uploads matching {key[0]['wildcard']}"
+            if key
+            else ", ".join(pattern.get("detail-type", []))
+        )
+        lines.append(f"  rule: {what} -> {_ref_name(template, props['Targets'][0]['Arn'])} ({dlq})")
+    for name, machine in resources(template, "AWS::StepFunctions::StateMachine"):
+        props = _props(machine)
+        logging = props.get("LoggingConfiguration", {}).get("Level", "none")
+        tracing = (
+            "X-Ray on" if props.get("TracingConfiguration", {}).get("Enabled") else "no tracing"
+        )
+        lines.append(
+            f"  state machine {name}: {props.get('StateMachineType')}, logs {logging}, {tracing}"
+        )
+    functions = [_props(f) for _, f in resources(template, "AWS::Lambda::Function")]
+    handlers = [f for f in functions if str(f.get("Handler", "")).startswith("lambdas.")]
+    if handlers:
+        names = ", ".join(str(f["Handler"]).split(".")[1] for f in handlers)
+        runtime = {f.get("Runtime") for f in handlers}
+        in_vpc = all("VpcConfig" in f for f in handlers)
+        lines.append(
+            f"  {len(handlers)} handlers ({', '.join(sorted(map(str, runtime)))}, arm64, "
+            f"{'in the VPC' if in_vpc else 'NOT ALL IN THE VPC'}): {names}"
+        )
+    for name, table in resources(template, "AWS::DynamoDB::GlobalTable"):
+        replica = _props(table)["Replicas"][0]
+        pitr = replica.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
+        lines.append(
+            f"  registry {name}: KMS-encrypted, point-in-time recovery {'on' if pitr else 'OFF'}, "
+            f"deletion protection {'on' if replica.get('DeletionProtectionEnabled') else 'off'}"
+        )
+    return lines
 
 
 def _roles(template: Template) -> list[str]:

@@ -24,6 +24,14 @@ def test_summary_lists_keys_buckets_endpoints_roles_and_the_nag_result(dev: Synt
         in text
     )
     assert "AwsSolutions     pass: 0 open" in text
+    assert (
+        "rule: uploads matching jobs/*/job.json -> StateMachine (with a dead-letter queue)" in text
+    )
+    assert "state machine StateMachine: STANDARD, logs ALL, X-Ray on" in text
+    assert "10 handlers (python3.14, arm64, in the VPC)" in text
+    assert (
+        "registry Runs: KMS-encrypted, point-in-time recovery on, deletion protection off" in text
+    )
     assert "7 interface endpoints x 1 AZ(s): about $51.10/month" in text
 
 
