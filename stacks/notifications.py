@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.compliance import acknowledge
+from stacks.queues import dead_letter_queue
 from stacks.settings import Settings
-
-# The longest SQS keeps a message (seconds); a bounced notification waits there for a person.
-# Source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
-DEAD_LETTER_RETENTION = cdk.Duration.days(14)
 
 
 class Notifications(Construct):
@@ -35,43 +29,16 @@ class Notifications(Construct):
             master_key=key,
             enforce_ssl=True,
         )
-        self.undelivered = sqs.Queue(
+        self.undelivered = dead_letter_queue(
             self,
             "Undelivered",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=DEAD_LETTER_RETENTION,
-            removal_policy=cdk.RemovalPolicy.RETAIN
-            if settings.retain
-            else cdk.RemovalPolicy.DESTROY,
-        )
-        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                self.undelivered,
-                rule,
-                "This queue is the dead-letter queue of the topic's subscriptions (their "
-                "RedrivePolicy); nothing consumes it automatically, so nothing can fail twice.",
-            )
-        # SNS encrypts what it moves to the queue with the queue's key. Naming
-        # the topic would make Key -> Topic -> Key a cycle: scope to this
-        # account's topics instead. Source:
-        # https://docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="SnsMovesUndeliveredNotificationsToTheQueue",
-                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service="sns", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
-                        )
-                    },
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                },
-            )
+            key=key,
+            settings=settings,
+            sender="sns.amazonaws.com",
+            source_arn=stack.format_arn(
+                service="sns", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+            ),
+            purpose="of the topic's subscriptions, their RedrivePolicy",
         )
         for email in settings.notification_emails:
             # Each address gets a confirmation mail from SNS and receives nothing until it confirms.

@@ -28,6 +28,7 @@ from stacks.identity import ARTIFACTS_PREFIX, DATASETS_PREFIX, Identity
 from stacks.log_groups import encrypted_log_group
 from stacks.network import Network
 from stacks.notifications import Notifications
+from stacks.queues import dead_letter_queue
 from stacks.registry import Registry
 from stacks.settings import Settings
 from stacks.storage import Storage
@@ -40,7 +41,6 @@ QUEUE_INTERVAL_MINUTES = 15
 # How long EventBridge keeps trying to start an execution before the DLQ (hours).
 EVENT_MAX_AGE_HOURS = 24
 EVENT_RETRIES = 185  # EventBridge's maximum
-DLQ_RETENTION = cdk.Duration.days(14)  # SQS's longest
 
 RUN_ERRORS = ["States.ALL"]
 TRANSIENT_ERRORS = ["BedrockThrottledError", "BedrockUnavailableError"]
@@ -481,39 +481,14 @@ class Workflow(Construct):
 
     def _trigger(self, settings: Settings, storage: Storage) -> tuple[events.Rule, sqs.Queue]:
         stack = self._stack
-        dead_letters = sqs.Queue(
+        dead_letters = dead_letter_queue(
             self,
             "UndeliveredRuns",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=storage.data_key,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-            removal_policy=cdk.RemovalPolicy.RETAIN
-            if settings.retain
-            else cdk.RemovalPolicy.DESTROY,
-        )
-        for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                dead_letters,
-                rule_id,
-                "This queue is the dead-letter queue of the run trigger: uploads EventBridge could not "
-                "turn into executions wait here for a person; nothing consumes it automatically.",
-            )
-        storage.data_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="EventBridgeMovesUndeliveredRunsToTheQueue",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service="events", resource="rule", resource_name="*"
-                        )
-                    },
-                },
-            )
+            key=storage.data_key,
+            settings=settings,
+            sender="events.amazonaws.com",
+            source_arn=stack.format_arn(service="events", resource="rule", resource_name="*"),
+            purpose="of the workflow's EventBridge rule targets: uploads and stops not delivered",
         )
         rule = events.Rule(
             self,

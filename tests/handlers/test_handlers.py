@@ -50,16 +50,14 @@ def _handler(name: str) -> Callable[[dict[str, Any], Context], Any]:
     return handler
 
 
-def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(env: Aws) -> None:
+def _upload_event(aws: Aws, name: str) -> dict[str, str]:
+    """Upload a small valid job; the event the state machine's first task receives."""
     records = "".join(
         json.dumps({"prompt": f"p{i}", "completion": f"c{i}"}) + "\n" for i in range(20)
     )
-    source = env.start(
-        "glue",
-        {"customizationType": "FINE_TUNING", "baseModelId": "amazon.titan-text-lite-v1:0:4k"},
-        train_jsonl=records,
-    )
-    event = {
+    manifest = {"customizationType": "FINE_TUNING", "baseModelId": "amazon.titan-text-lite-v1:0:4k"}
+    source = aws.start(name, manifest, train_jsonl=records)
+    return {
         "bucket": source.bucket,
         "key": source.key,
         "versionId": source.version_id,
@@ -67,7 +65,10 @@ def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(env: Aw
         "time": "t",
         "executionArn": EXECUTION,
     }
-    state = _handler("validate_request")(event, Context())
+
+
+def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(env: Aws) -> None:
+    state = _handler("validate_request")(_upload_event(env, "glue"), Context())
     for name in ("validate_data", "estimate_cost", "start_job", "check_job"):
         state = _handler(name)(state, Context())
     assert state["status"] == "TRAINING"
@@ -81,20 +82,6 @@ def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(env: Aw
 
 
 def test_the_approval_handler_takes_the_run_and_the_task_token(env: Aws) -> None:
-    records = "".join(
-        json.dumps({"prompt": f"p{i}", "completion": f"c{i}"}) + "\n" for i in range(20)
-    )
-    source = env.start(
-        "approve",
-        {"customizationType": "FINE_TUNING", "baseModelId": "amazon.titan-text-lite-v1:0:4k"},
-        train_jsonl=records,
-    )
-    event = {
-        "bucket": source.bucket,
-        "key": source.key,
-        "versionId": source.version_id,
-        "executionArn": EXECUTION,
-    }
-    state = _handler("validate_request")(event, Context())
+    state = _handler("validate_request")(_upload_event(env, "approve"), Context())
     assert _handler("request_approval")({"run": state, "taskToken": "tok"}, Context()) is None
     assert env.item(state["run_id"])["approval_token"] == "tok"  # noqa: S105 - a test token
