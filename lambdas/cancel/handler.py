@@ -13,17 +13,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import steps
-from lambdas.common import client, config, logger, registry, tracer
+from lambdas.common import client, config, count_run_ended, logger, metrics, registry, tracer
 
 
 @logger.inject_lambda_context(log_event=True)
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
     execution_input = json.loads(event["detail"]["input"])
-    return steps.cancel_aborted(
+    state = steps.cancel_aborted(
         execution_input,
         bedrock=client("bedrock"),
         registry=registry(),
         sns=client("sns"),
         config=config(),
     )
+    count_run_ended(state)
+    return state

@@ -67,7 +67,9 @@ def _upload_event(aws: Aws, name: str) -> dict[str, str]:
     }
 
 
-def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(env: Aws) -> None:
+def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(
+    env: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
     state = _handler("validate_request")(_upload_event(env, "glue"), Context())
     for name in ("validate_data", "estimate_cost", "start_job", "check_job"):
         state = _handler(name)(state, Context())
@@ -79,6 +81,12 @@ def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(env: Aw
     state = _handler("notify")(state, Context())
     assert state["status"] == "FAILED"
     assert env.sns.published[-1]["Subject"].startswith("Bedrock customization FAILED")
+    emitted = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
+    ]
+    (metric,) = [m for m in emitted if "RunsEnded" in m]
+    assert metric["Status"] == "FAILED"
+    assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "BedrockCustomization"
 
 
 def test_the_approval_handler_takes_the_run_and_the_task_token(env: Aws) -> None:
