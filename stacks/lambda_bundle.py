@@ -9,6 +9,7 @@ them from there with ``--no-index``: synth stays offline and needs no Docker.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -44,7 +45,8 @@ def _dependencies() -> Path:
             f"{WHEELS.relative_to(ROOT)} is missing: run `make install` to download the "
             "Lambda platform's wheels before synthesizing."
         )
-    staging = target.with_suffix(".partial")
+    # Each process stages its own copy: parallel synths (test workers) may race here.
+    staging = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     installed = subprocess.run(  # noqa: S603 - this interpreter's pip, with fixed arguments
         [
@@ -61,7 +63,12 @@ def _dependencies() -> Path:
             f"The Lambda dependencies in {REQUIREMENTS.name} are not all in "
             f"{WHEELS.relative_to(ROOT)}: run `make install` to download them."
         )
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:
+        if not target.exists():
+            raise
+        shutil.rmtree(staging, ignore_errors=True)  # another process finished first
     return target
 
 
