@@ -423,7 +423,8 @@ def record_failure(run: Run, error: dict[str, Any], *, registry: Registry) -> di
         return run.state()  # already recorded with its reason
     if name in ("RunRejectedError", "Rejected"):
         status, reason = Status.REJECTED, f"Rejected: {cause or 'by an approver'}"
-    elif name == "States.Timeout" and run.status is Status.AWAITING_APPROVAL:
+    elif name == "States.Timeout" and _recorded_status(registry, run) is Status.AWAITING_APPROVAL:
+        # The state document predates the approval request; the registry knows it was waiting.
         status, reason = Status.REJECTED, "Nobody approved the run in time."
     elif name == "JobFailed":
         status, reason = Status.FAILED, f"The Bedrock job failed: {run.reason or cause}"
@@ -431,6 +432,11 @@ def record_failure(run: Run, error: dict[str, Any], *, registry: Registry) -> di
         status, reason = Status.FAILED, f"{name}: {cause}" if cause else name or "Unknown error"
     registry.update(run, status, reason=reason)
     return run.state()
+
+
+def _recorded_status(registry: Registry, run: Run) -> Status | None:
+    item = registry.get(run.run_id)
+    return Status(item["status"]) if item else None
 
 
 def _cause(cause: Any) -> str:
