@@ -19,7 +19,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install synth lint test test-unit test-infra check-templates demo bench clean
+.PHONY: help install synth lint test test-unit test-infra check-templates demo summary local bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -92,9 +92,18 @@ test: install lint ## Lint, unit and infra tests, then nag, cfn-lint and checkov
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory check-templates
 
-demo: install ## Synthesize the app and print what it would deploy
+demo: install ## Run three example customizations on the local emulator (no AWS account)
+	cdk synth -c stage=$(STAGE) --quiet
+	$(BIN)/python -m emulator.demo --assembly cdk.out
+
+summary: install ## Synthesize STAGE and print what it would deploy (keys, buckets, network, roles, nag)
 	cdk synth -c stage=$(STAGE) --quiet
 	$(BIN)/python -m scripts.summary cdk.out
+
+local: install ## Run your own job folder on the local emulator: make local JOB=path/to/folder
+	test -n "$(JOB)" || { echo "usage: make local JOB=path/to/folder (train.jsonl, optional validation.jsonl, job.json)"; exit 2; }
+	cdk synth -c stage=$(STAGE) --quiet
+	$(BIN)/python -m emulator.demo --assembly cdk.out $(JOB)
 
 bench: install ## Validator throughput and peak RSS vs a bare parse loop (1 GB files, 4 GB piped)
 	$(BIN)/python -m bench.validator

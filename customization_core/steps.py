@@ -216,12 +216,14 @@ def validate_data(
     run.cost_usd = (document["cost"] or {}).get("estimated_usd")
     location = f"s3://{config.artifacts_bucket}/{run.report_key}"
     if not report.valid:
-        quoted = "; ".join(
-            f"{e['file']}{':' + str(e['line']) if e['line'] else ''} {e['code']}: {e['message']}"
+        quoted = "\n".join(
+            f"  {e['file']}{':' + str(e['line']) if e['line'] else ''} {e['code']}: {e['message']}"
             for e in document["errors"][:SUMMARY_FINDINGS]
         )
-        run.report_summary = f"{document['error_count']} error(s) in the dataset (report: {location}). First: {quoted}"
-        return _reject(run, registry, run.report_summary)
+        run.report_summary = (
+            f"{document['error_count']} error(s) in the dataset (report: {location})"
+        )
+        return _reject(run, registry, f"{run.report_summary}. The first:\n{quoted}")
     run.report_summary = (
         f"{document['records']} training records, about {run.tokens:,} tokens, "
         f"{document['warning_count']} warning(s) (report: {location})"
@@ -463,7 +465,7 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig) -> dict[str, Any]:
         lines.append(f"Reason: {run.reason}")
     if run.model_id:
         lines.append(f"Base model: {run.model_id} ({run.customization_type})")
-    if run.report_summary:
+    if run.report_summary and run.report_summary not in (run.reason or ""):
         lines.append(f"Dataset: {run.report_summary}")
     if run.cost_usd is not None:
         lines.append(

@@ -10,8 +10,8 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.config import Config
 
 from customization_core.registry import Registry
@@ -20,20 +20,29 @@ from customization_core.run import PipelineConfig, Run
 SERVICE = "bedrock-customization"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-# CloudWatch embedded metric format: written to the log, no API call from the VPC.
-metrics = Metrics(namespace="BedrockCustomization", service=SERVICE)
+METRICS_NAMESPACE = "BedrockCustomization"
 
 
 def count_run_ended(state: dict[str, Any] | None) -> None:
-    """One RunsEnded data point per finished run, by status (for dashboards and alarms)."""
-    if state is None:
+    """One RunsEnded data point per finished run, by status (for dashboards and alarms).
+
+    CloudWatch embedded metric format: written to the log at once, no API call
+    from the VPC, and no state kept between invocations.
+    """
+    if state is None or os.environ.get("POWERTOOLS_METRICS_DISABLED") == "true":
         return
-    metrics.add_dimension(name="Status", value=str(state["status"]))
-    metrics.add_metric(name="RunsEnded", unit=MetricUnit.Count, value=1)
+    with single_metric(
+        name="RunsEnded", unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
+    ) as metric:
+        metric.add_dimension(name="Status", value=str(state["status"]))
     if state["status"] == "SUCCEEDED" and state.get("tokens"):
-        metrics.add_metric(
-            name="TrainedTokensEstimate", unit=MetricUnit.Count, value=state["tokens"]
-        )
+        with single_metric(
+            name="TrainedTokensEstimate",
+            unit=MetricUnit.Count,
+            value=state["tokens"],
+            namespace=METRICS_NAMESPACE,
+        ):
+            pass
 
 
 # Few SDK retries: the state machine retries with backoff and records each attempt.

@@ -13,12 +13,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import steps
-from lambdas.common import client, config, count_run_ended, logger, metrics, registry, tracer
+from lambdas.common import client, config, count_run_ended, logger, registry, tracer
 
 
 @logger.inject_lambda_context(log_event=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
     execution_input = json.loads(event["detail"]["input"])
     state = steps.cancel_aborted(

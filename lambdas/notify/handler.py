@@ -7,12 +7,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import steps
-from lambdas.common import client, config, count_run_ended, logger, metrics, run_of, tracer
+from lambdas.common import client, config, count_run_ended, logger, run_of, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = steps.notify(run_of(event), sns=client("sns"), config=config())
     count_run_ended(state)

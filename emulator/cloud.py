@@ -1,0 +1,374 @@
+"""The synthesized app on an in-process AWS (moto), with the real handlers.
+
+``LocalCloud`` reads the stack template from the cloud assembly, creates what
+the workflow touches (buckets, table, topic, queues, keys, roles, the Lambda
+functions with their handler, environment and timeout, the state machine with
+the synthesized definition itself), resolves Ref/GetAtt/Join tokens to local
+names and ARNs, and delivers S3 Object Created events through the EventBridge
+rules of the template, as EventBridge would. See emulator/patches.py for what
+it changes in moto.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from emulator import patches
+from emulator.events import matches, transform
+
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+
+
+@dataclass
+class Execution:
+    arn: str
+    run_id: str | None = None
+
+
+@dataclass
+class LocalCloud:
+    template: dict[str, Any]
+    quiet: bool = False  # handlers log warnings only (the demo); tests keep their logs
+    clients: dict[str, Any] = field(default_factory=dict)
+    physical: dict[str, str] = field(default_factory=dict)  # logical id -> name or id
+    arns: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+
+    # Construction ------------------------------------------------------------------
+
+    @classmethod
+    @contextmanager
+    def start(cls, assembly: Path, *, quiet: bool = False) -> Iterator[LocalCloud]:
+        """The stack of ``assembly`` (a cdk.out folder) running locally until the block ends."""
+        manifest = json.loads((assembly / "manifest.json").read_text())
+        stacks = [
+            a for a in manifest["artifacts"].values() if a.get("type") == "aws:cloudformation:stack"
+        ]
+        if len(stacks) != 1:
+            raise ValueError(
+                f"{assembly} holds {len(stacks)} stacks; the emulator runs exactly one"
+            )
+        template = json.loads((assembly / stacks[0]["properties"]["templateFile"]).read_text())
+        patches.install()
+        patches.BEDROCK.reset()
+        # Fake credentials for the in-process AWS only: nothing here may reach a real account.
+        fake = {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": REGION,
+        }
+        saved = {name: os.environ.get(name) for name in fake}
+        os.environ.update(fake)
+        try:
+            with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
+                cloud = cls(template, quiet=quiet)
+                cloud._provision()
+                yield cloud
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = boto3.client(service, region_name=REGION)
+        return self.clients[service]
+
+    def _resources(self, type_: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for logical_id, resource in self.template["Resources"].items():
+            if resource["Type"] == type_:
+                yield logical_id, resource.get("Properties", {})
+
+    def _provision(self) -> None:
+        s3, iam = self.client("s3"), self.client("iam")
+        for logical_id, _ in self._resources("AWS::IAM::Role"):
+            name = f"{logical_id[:48]}-{uuid.uuid4().hex[:8]}"
+            role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]
+            self.physical[logical_id], self.arns[logical_id] = name, role["Arn"]
+        for logical_id, _ in self._resources("AWS::KMS::Key"):
+            key = self.client("kms").create_key(Description=logical_id)["KeyMetadata"]
+            self.physical[logical_id], self.arns[logical_id] = key["KeyId"], key["Arn"]
+        for logical_id, _ in self._resources("AWS::S3::Bucket"):
+            name = f"local-{logical_id.lower()[:40]}"
+            s3.create_bucket(Bucket=name)
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+            self.physical[logical_id], self.arns[logical_id] = name, f"arn:aws:s3:::{name}"
+        for logical_id, props in self._resources("AWS::DynamoDB::GlobalTable"):
+            self._table(logical_id, props)
+        for logical_id, _ in self._resources("AWS::SNS::Topic"):
+            arn = self.client("sns").create_topic(Name=f"local-{logical_id}")["TopicArn"]
+            self.physical[logical_id] = self.arns[logical_id] = arn
+        for logical_id, _ in self._resources("AWS::SQS::Queue"):
+            url = self.client("sqs").create_queue(QueueName=f"local-{logical_id}")["QueueUrl"]
+            self.physical[logical_id] = url
+            self.arns[logical_id] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:local-{logical_id}"
+        for logical_id, _ in self._resources("AWS::EC2::SecurityGroup"):
+            self.physical[logical_id] = f"sg-{uuid.uuid4().hex[:17]}"
+        for logical_id, _ in self._resources("AWS::EC2::Subnet"):
+            self.physical[logical_id] = f"subnet-{uuid.uuid4().hex[:17]}"
+        for logical_id, _ in self._resources("AWS::EC2::VPC"):
+            self.physical[logical_id] = f"vpc-{uuid.uuid4().hex[:17]}"
+        for logical_id, _ in self._resources("AWS::Logs::LogGroup"):
+            self.physical[logical_id] = f"/local/{logical_id}"
+            self.arns[logical_id] = (
+                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/local/{logical_id}:*"
+            )
+        # Functions and the state machine reference the rest, and each other.
+        functions = [
+            (lid, p)
+            for lid, p in self._resources("AWS::Lambda::Function")
+            if str(p.get("Handler", "")).startswith("lambdas.")
+        ]
+        for logical_id, _ in functions:
+            name = f"local-{logical_id[:50]}"
+            self.physical[logical_id] = name
+            self.arns[logical_id] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        for logical_id, _ in self._resources("AWS::StepFunctions::StateMachine"):
+            self.physical[logical_id] = self.arns[logical_id] = (
+                f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:local-{logical_id}"
+            )
+        for logical_id, props in functions:
+            self._function(logical_id, props)
+        for logical_id, props in self._resources("AWS::StepFunctions::StateMachine"):
+            definition = self.resolve(props["DefinitionString"])
+            self.client("stepfunctions").create_state_machine(
+                name=f"local-{logical_id}",
+                definition=definition,
+                roleArn=self.resolve(props["RoleArn"]),
+                type=props.get("StateMachineType", "STANDARD"),
+            )
+        self.inbox = self._notification_inbox()
+        patches.BEDROCK.s3 = s3
+
+    def _table(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = f"local-{logical_id}"
+        indexes = [
+            {
+                "IndexName": index["IndexName"],
+                "KeySchema": index["KeySchema"],
+                "Projection": index.get("Projection", {"ProjectionType": "ALL"}),
+            }
+            for index in props.get("GlobalSecondaryIndexes", [])
+        ]
+        self.client("dynamodb").create_table(
+            TableName=name,
+            KeySchema=props["KeySchema"],
+            AttributeDefinitions=props["AttributeDefinitions"],
+            BillingMode="PAY_PER_REQUEST",
+            **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
+        )
+        self.physical[logical_id] = name
+        self.arns[logical_id] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+    def _function(self, logical_id: str, props: dict[str, Any]) -> None:
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr(
+                "placeholder.py", "# the emulator runs the handler from this checkout\n"
+            )
+        variables = {
+            k: self.resolve(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()
+        }
+        variables["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon on a laptop
+        if self.quiet:
+            variables["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+            variables["POWERTOOLS_METRICS_DISABLED"] = "true"
+        self.client("lambda").create_function(
+            FunctionName=self.physical[logical_id],
+            Runtime="python3.12",  # moto's list; the handler runs on this machine's Python
+            Role=self.resolve(props["Role"]),
+            Handler=props["Handler"],
+            Code={"ZipFile": archive.getvalue()},
+            Timeout=int(props.get("Timeout", 3)),
+            MemorySize=int(props.get("MemorySize", 128)),
+            Environment={"Variables": variables},
+        )
+
+    def _notification_inbox(self) -> str:
+        """An SQS queue subscribed to the topic: what people would receive."""
+        sqs, sns = self.client("sqs"), self.client("sns")
+        url = sqs.create_queue(QueueName="local-notification-inbox")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        for logical_id, _ in self._resources("AWS::SNS::Topic"):
+            sns.subscribe(TopicArn=self.arns[logical_id], Protocol="sqs", Endpoint=arn)
+        return str(url)
+
+    # Tokens ------------------------------------------------------------------------
+
+    def resolve(self, value: Any) -> Any:
+        """A template value with Ref/GetAtt/Join/Select/GetAZs replaced by local values."""
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) != 1:
+            return {k: self.resolve(v) for k, v in value.items()}
+        ((function, args),) = value.items()
+        if function == "Ref":
+            pseudo = {
+                "AWS::Region": REGION,
+                "AWS::AccountId": ACCOUNT,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+            }
+            return pseudo.get(args) or self.physical.get(args) or self.arns.get(args, args)
+        if function == "Fn::GetAtt":
+            logical_id, attribute = args
+            if attribute in ("Arn", "TopicArn", "QueueArn"):
+                return self.arns[logical_id]
+            return self.physical.get(logical_id, f"local-{logical_id}-{attribute}")
+        if function == "Fn::Join":
+            separator, parts = args
+            return separator.join(str(self.resolve(p)) for p in parts)
+        if function == "Fn::Select":
+            index, items = args
+            return self.resolve(items)[int(index)]
+        if function == "Fn::GetAZs":
+            return [f"{REGION}{zone}" for zone in "abc"]
+        return {function: self.resolve(args)}
+
+    def output(self, name: str) -> str:
+        return str(self.resolve(self.template["Outputs"][name]["Value"]))
+
+    # What a user does -------------------------------------------------------------
+
+    def upload(self, key: str, body: bytes) -> dict[str, Any]:
+        """Put an object into the datasets bucket and deliver its Object Created event."""
+        bucket = self.output("DatasetsBucketName")
+        put = self.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Object Created",
+            "source": "aws.s3",
+            "account": ACCOUNT,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {
+                "version": "0",
+                "bucket": {"name": bucket},
+                "object": {
+                    "key": key,
+                    "size": len(body),
+                    "etag": put["ETag"].strip('"'),
+                    "version-id": put["VersionId"],
+                },
+                "reason": "PutObject",
+            },
+        }
+        return {"event": event, "executions": self.deliver(event)}
+
+    def deliver(self, event: dict[str, Any]) -> list[str]:
+        """Send an event to every rule of the template it matches, as EventBridge does."""
+        started = []
+        for _, rule in self._resources("AWS::Events::Rule"):
+            if not matches(self.resolve(rule["EventPattern"]), event):
+                continue
+            for target in rule["Targets"]:
+                arn = self.resolve(target["Arn"])
+                payload = transform(target.get("InputTransformer"), event)
+                if ":states:" in arn:
+                    started.append(
+                        self.client("stepfunctions").start_execution(
+                            stateMachineArn=arn, name=event["id"], input=json.dumps(payload)
+                        )["executionArn"]
+                    )
+                elif ":lambda:" in arn:
+                    self.client("lambda").invoke(
+                        FunctionName=arn.rsplit(":", 1)[1], Payload=json.dumps(payload).encode()
+                    )
+        return started
+
+    def stop(self, execution_arn: str) -> None:
+        """Stop an execution and send its ABORTED status change, as Step Functions does."""
+        sfn = self.client("stepfunctions")
+        described = sfn.describe_execution(executionArn=execution_arn)
+        sfn.stop_execution(executionArn=execution_arn, cause="Stopped by request")
+        self.deliver(
+            {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Step Functions Execution Status Change",
+                "source": "aws.states",
+                "account": ACCOUNT,
+                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": REGION,
+                "resources": [execution_arn],
+                "detail": {
+                    "executionArn": execution_arn,
+                    "stateMachineArn": described["stateMachineArn"],
+                    "status": "ABORTED",
+                    "input": described["input"],
+                },
+            }
+        )
+
+    def wait(self, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
+        """The execution once it has ended (or raises TimeoutError)."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.05)
+        raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+
+    def states_entered(self, execution_arn: str) -> list[str]:
+        events = self.client("stepfunctions").get_execution_history(
+            executionArn=execution_arn, maxResults=1000
+        )["events"]
+        return [
+            e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+        ]
+
+    def registry_item(self, run_id: str) -> dict[str, Any] | None:
+        table = self.output("RegistryTableName")
+        item = (
+            boto3.resource("dynamodb", region_name=REGION)
+            .Table(table)
+            .get_item(Key={"run_id": run_id})
+            .get("Item")
+        )
+        return dict(item) if item else None
+
+    def notifications(self) -> list[dict[str, str]]:
+        """Messages published to the topic since the last call (subject and text)."""
+        sqs = self.client("sqs")
+        found: list[dict[str, str]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.inbox, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not batch:
+                return found
+            for message in batch:
+                body = json.loads(message["Body"])
+                found.append(
+                    {"subject": body.get("Subject", ""), "message": body.get("Message", "")}
+                )
+                sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=message["ReceiptHandle"])

@@ -1,0 +1,164 @@
+"""``make demo``: three runs of the synthesized app on the local emulator, as a person would watch them.
+
+1. examples/dialogue-summaries: fine-tuning (dialogue summarization) -> SUCCEEDED
+2. examples/product-knowledge: continued pre-training -> SUCCEEDED
+3. examples/broken-dataset: a dataset with mistakes -> REJECTED with its line-numbered report
+
+``python -m emulator.demo [--assembly cdk.out] [JOB_FOLDER ...]`` runs your own
+job folders instead (train.jsonl, optional validation.jsonl, job.json); that is
+``make local JOB=path/to/folder``. Exits 0 when every run ends as expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from emulator.cloud import LocalCloud
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = (
+    ("dialogue-summaries", "SUCCEEDED"),
+    ("product-knowledge", "SUCCEEDED"),
+    ("broken-dataset", "REJECTED"),
+)
+DATA_FILES = ("train.jsonl", "validation.jsonl")
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def follow(cloud: LocalCloud, execution: str, timeout: float = 60) -> dict[str, Any]:
+    """Print each state as the execution enters it; the ended execution."""
+    sfn = cloud.client("stepfunctions")
+    shown = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
+        entered = cloud.states_entered(execution)
+        for name in entered[shown:]:
+            _say(f"    -> {name}")
+        shown = len(entered)
+        if described["status"] != "RUNNING":
+            return described
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{execution} is still running after {timeout} s")
+        time.sleep(0.05)
+
+
+def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
+    """Upload a job folder as a user would (data first, job.json last); its final status."""
+    name = folder.name
+    for file_name in DATA_FILES:
+        if (folder / file_name).exists():
+            cloud.upload(f"jobs/{name}/{file_name}", (folder / file_name).read_bytes())
+            _say(f"  uploaded jobs/{name}/{file_name}")
+    uploaded = cloud.upload(f"jobs/{name}/job.json", (folder / "job.json").read_bytes())
+    (execution,) = uploaded["executions"]
+    _say(f"  uploaded jobs/{name}/job.json -> started execution {execution.rsplit(':', 1)[1]}")
+    described = follow(cloud, execution)
+    run = json.loads(described.get("output") or "{}")
+    run_id = run.get("run_id")
+    item = cloud.registry_item(run_id) if run_id else None
+    if item is None:
+        _say(f"  the execution ended {described['status']} without a run in the registry")
+        return None
+    _report(cloud, item)
+    if item.get("job_arn"):
+        _say(f"  Bedrock job: {item.get('job_name')} ({item['job_arn']})")
+    if item.get("model_arn"):
+        _say(f"  custom model: {item['model_arn']}")
+    history = " > ".join(entry["status"] for entry in item["history"])
+    _say(f"  registry: {item['status']} (history: {history})")
+    for note in cloud.notifications():
+        _say("  notification:")
+        _say(f"    | {note['subject']}")
+        for line in note["message"].splitlines():
+            _say(f"    | {line}")
+    return str(item["status"])
+
+
+def _report(cloud: LocalCloud, item: dict[str, Any]) -> None:
+    key = f"runs/{item['run_id']}/validation-report.json"
+    try:
+        body = cloud.client("s3").get_object(Bucket=cloud.output("ArtifactsBucketName"), Key=key)[
+            "Body"
+        ]
+    except cloud.client("s3").exceptions.NoSuchKey:
+        _say(f"  rejected before the data was read: {item.get('reason')}")
+        return
+    report = json.loads(body.read())
+    tokens = report["tokens"]
+    _say(
+        f"  validation: {report['records']} training and {report['validation_records'] or 0} validation records, "
+        f"{report['error_count']} errors, {report['warning_count']} warnings; "
+        f"tokens (estimated, high) total {tokens['total']:,}, max {tokens['max']:,}, p95 {tokens['p95']:,}"
+    )
+    for finding in report["errors"][:10]:
+        where = f"{finding['file']}:{finding['line']}" if finding["line"] else finding["file"]
+        _say(f"    {where} {finding['code']}: {finding['message']}")
+    cost = report.get("cost")
+    if cost:
+        money = (
+            f"${cost['estimated_usd']:,.2f}"
+            if cost["estimated_usd"] is not None
+            else "unknown (no price)"
+        )
+        price = cost["price_per_1k_tokens_usd"]
+        _say(
+            f"  cost estimate: {money} for {cost['training_tokens']:,} tokens x {cost['epochs']} epoch(s)"
+            + (f" at ${price} per 1,000 tokens" if price is not None else "")
+        )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--assembly", type=Path, default=ROOT / "cdk.out", help="the cloud assembly (cdk.out)"
+    )
+    parser.add_argument(
+        "jobs", nargs="*", type=Path, help="job folders to run instead of the examples"
+    )
+    args = parser.parse_args(argv)
+    if not (args.assembly / "manifest.json").exists():
+        _say(f"No cloud assembly at {args.assembly}: run `make synth` first.")
+        return 2
+    plan: list[tuple[Path, str | None]] = [(folder, None) for folder in args.jobs] or [
+        (ROOT / "examples" / name, status) for name, status in EXAMPLES
+    ]
+    for folder, _ in plan:
+        if not (folder / "job.json").exists():
+            _say(
+                f"{folder} has no job.json: a job folder holds train.jsonl, optional validation.jsonl and job.json."
+            )
+            return 2
+    started = time.monotonic()
+    _say(f"Local emulator: the app synthesized in {args.assembly}, on an in-process AWS (moto),")
+    _say("with the real handlers from lambdas/ and simulated Bedrock jobs. No AWS account is used.")
+    outcomes = []
+    with LocalCloud.start(args.assembly, quiet=True) as cloud:
+        for number, (folder, expected) in enumerate(plan, 1):
+            label = f", expected {expected}" if expected else ""
+            _say()
+            _say(
+                f"== Run {number}: {folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder}{label}"
+            )
+            outcomes.append((folder.name, expected, run_folder(cloud, folder)))
+    _say()
+    matched = all(expected in (None, status) for _, expected, status in outcomes)
+    results = ", ".join(f"{name}: {status}" for name, _, status in outcomes)
+    _say(
+        f"{'As expected' if matched else 'NOT as expected'}: {results} ({time.monotonic() - started:.1f} s)"
+    )
+    return 0 if matched else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

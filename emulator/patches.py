@@ -1,0 +1,259 @@
+"""Every change the local emulator makes to moto, in one place, and why.
+
+moto runs the synthesized state machine on its own ASL interpreter and serves
+S3, DynamoDB, SNS, SQS, KMS and Bedrock in-process. Three things need help:
+
+1. Lambda. Without Docker, moto's "simple" Lambda backend echoes the request
+   instead of running code. The patched invoke imports the function's real
+   handler (``lambdas.<name>.handler.main``) and calls it in this process,
+   with the function's environment, as the Lambda runtime would; an exception
+   becomes a function error whose type the state machine's Retry and Catch
+   rules match, as in AWS.
+2. Time. Wait states and retry intervals would sleep for real (a 5-minute
+   poll, a 15-minute queue retry). ``TIME_SCALE`` shrinks them for local
+   runs without touching the definition.
+3. Bedrock. moto creates jobs but leaves them InProgress forever. The
+   patched backend moves each job through the lifecycle its run's scenario
+   asks for (Completed after N polls with the metrics files Bedrock writes,
+   or Failed with a message), can answer the first N creates with
+   throttling or quota errors, and records every call for tests and the demo.
+4. SendTaskFailure. moto's API layer drops the ``cause`` a caller gives
+   (AWS passes it to the task's Catch); the patched handler passes it on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.bedrock.models import BedrockBackend
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import EmptyResult
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+    WaitFunction,
+)
+from moto.stepfunctions.responses import StepFunctionResponse
+
+# Local seconds per definition second: a 300-second poll takes 0.3 s.
+TIME_SCALE = 0.001
+_LOCK = threading.RLock()
+
+
+@dataclass
+class Scenario:
+    """How Bedrock behaves for one run (by job folder)."""
+
+    polls_until_done: int = 2
+    outcome: str = "Completed"  # or "Failed"
+    failure_message: str = "Data download failed: check the training data's S3 location."
+    throttle_first: int = 0  # the first N creates raise ThrottlingException
+    quota_first: int = 0  # then the next N raise ServiceQuotaExceededException
+    training_loss: float = 0.42
+    validation_loss: float = 0.51
+
+
+@dataclass
+class BedrockLog:
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (operation, job name)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)  # job folder -> scenario
+    polls: dict[str, int] = field(default_factory=dict)
+    creates: dict[str, int] = field(default_factory=dict)  # job folder -> create attempts
+    s3: Any = None  # the emulator's S3 client, to write metrics files
+
+    def scenario(self, folder: str) -> Scenario:
+        return self.scenarios.get(folder, Scenario())
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.scenarios.clear()
+        self.polls.clear()
+        self.creates.clear()
+
+    def count(self, operation: str) -> int:
+        return sum(1 for name, _ in self.calls if name == operation)
+
+
+BEDROCK = BedrockLog()
+
+
+class _ScaledClock:
+    """``time`` for the retrier module, with sleeps shrunk by TIME_SCALE."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds * TIME_SCALE)
+
+
+class _Context:
+    """The attributes of a Lambda context the handlers (and Powertools) read."""
+
+    def __init__(self, function: Any) -> None:
+        self.function_name = function.function_name
+        self.memory_limit_in_mb = int(function.memory_size or 128)
+        self.invoked_function_arn = function.function_arn
+        self.aws_request_id = f"local-{time.time_ns()}"
+
+
+def run_handler(function: Any, event: Any) -> tuple[str, bool]:
+    """Call a function's real handler in-process: (JSON result, errored)."""
+    module_name, attribute = str(function.handler).rsplit(".", 1)
+    with _LOCK:  # one environment at a time: handlers read os.environ
+        saved = dict(os.environ)
+        os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
+        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function.function_name
+        try:
+            common = importlib.import_module("lambdas.common")
+            for cached in (common.config, common.client, common.registry):
+                cached.cache_clear()  # each function has its own settings
+            handler = getattr(importlib.import_module(module_name), attribute)
+            result = handler(event, _Context(function))
+            return json.dumps(result), False
+        except Exception as error:
+            return json.dumps(
+                {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_exc().splitlines()[-5:],
+                }
+            ), True
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def _invoke(
+    self: Any,
+    function_name: str,
+    qualifier: str | None,
+    body: Any,
+    headers: Any,
+    response_headers: Any,
+) -> bytes:
+    function = self.get_function(function_name, qualifier)
+    event = json.loads(body) if body else {}
+    result, errored = run_handler(function, event)
+    if errored:
+        response_headers["x-amz-function-error"] = "Unhandled"
+    return result.encode()
+
+
+def _scaled_wait(self: Any, env: Any, wait_seconds: int) -> None:
+    env.program_state_event.wait(wait_seconds * TIME_SCALE)
+
+
+def _folder(job: Any) -> str:
+    uri = str(job.training_data_config.get("s3Uri", ""))
+    key = uri.split("/", 3)[3] if uri.count("/") >= 3 else uri
+    return key.rsplit("/", 1)[0] + "/"
+
+
+class _ClientError(JsonRESTError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+
+_original_create = BedrockBackend.create_model_customization_job
+_original_get = BedrockBackend.get_model_customization_job
+_original_stop = BedrockBackend.stop_model_customization_job
+
+
+def _create(self: Any, *args: Any, **kwargs: Any) -> Any:
+    arguments = inspect.signature(_original_create).bind(self, *args, **kwargs).arguments
+    uri = str((arguments.get("training_data_config") or {}).get("s3Uri", ""))
+    folder = uri.split("/", 3)[3].rsplit("/", 1)[0] + "/" if uri.count("/") >= 3 else ""
+    scenario = BEDROCK.scenario(folder)
+    attempt = BEDROCK.creates.get(folder, 0) + 1
+    BEDROCK.creates[folder] = attempt
+    name = str(arguments.get("job_name"))
+    BEDROCK.calls.append(("CreateModelCustomizationJob", name))
+    if attempt <= scenario.throttle_first:
+        raise _ClientError("ThrottlingException", "Rate exceeded (emulated).")
+    if attempt <= scenario.throttle_first + scenario.quota_first:
+        raise _ClientError(
+            "ServiceQuotaExceededException",
+            "Concurrent customization jobs quota reached (emulated).",
+        )
+    if name in self.model_customization_jobs:
+        # The same job (its name and client request token follow from the run): Bedrock
+        # answers an idempotent retry with the existing job.
+        return self.model_customization_jobs[name].job_arn
+    return _original_create(self, *args, **kwargs)
+
+
+def _get(self: Any, job_identifier: str) -> Any:
+    job = _original_get(self, job_identifier)
+    BEDROCK.calls.append(("GetModelCustomizationJob", job.job_name))
+    if job.status != "InProgress":
+        return job
+    scenario = BEDROCK.scenario(_folder(job))
+    polls = BEDROCK.polls.get(job.job_name, 0) + 1
+    BEDROCK.polls[job.job_name] = polls
+    if polls >= scenario.polls_until_done:
+        job.status = scenario.outcome
+        job.end_time = datetime.now(UTC).isoformat()
+        if scenario.outcome == "Completed":
+            job.training_metrics = {"trainingLoss": scenario.training_loss}
+            # Bedrock reports validation loss only for jobs given validation data.
+            job.validation_metrics = (
+                [{"validationLoss": scenario.validation_loss}] if job.validation_data_config else []
+            )
+            _write_metrics(job, scenario)
+        else:
+            job.failure_message = scenario.failure_message
+    return job
+
+
+def _stop(self: Any, job_identifier: str) -> Any:
+    BEDROCK.calls.append(("StopModelCustomizationJob", job_identifier))
+    return _original_stop(self, job_identifier)
+
+
+def _write_metrics(job: Any, scenario: Scenario) -> None:
+    """The step-wise training metrics Bedrock writes under the output URI."""
+    if BEDROCK.s3 is None:
+        return
+    bucket, prefix = str(job.output_data_config["s3Uri"]).removeprefix("s3://").split("/", 1)
+    rows = ["step_number,epoch_number,training_loss"]
+    loss = scenario.training_loss * 3
+    for step in range(1, 7):
+        loss = max(scenario.training_loss, loss * 0.7)
+        rows.append(f"{step},{(step - 1) // 3},{loss:.4f}")
+    BEDROCK.s3.put_object(
+        Bucket=bucket,
+        Key=f"{prefix.rstrip('/')}/training_artifacts/step_wise_training_metrics.csv",
+        Body="\n".join(rows).encode(),
+    )
+
+
+def _send_task_failure(self: Any) -> Any:
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return EmptyResult()
+
+
+def install() -> None:
+    """Apply the patches (idempotent)."""
+    LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
+    WaitFunction._wait_interval = _scaled_wait  # type: ignore[method-assign]
+    retrier_decl.time = _ScaledClock()  # type: ignore[attr-defined,assignment]
+    StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
+    BedrockBackend.create_model_customization_job = _create  # type: ignore[method-assign]
+    BedrockBackend.get_model_customization_job = _get  # type: ignore[method-assign]
+    BedrockBackend.stop_model_customization_job = _stop  # type: ignore[method-assign]
+
+
+__all__ = ["BEDROCK", "Scenario", "install", "run_handler"]

@@ -1,0 +1,83 @@
+"""The synthesized app running on the local emulator, one fresh cloud per test."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.cloud import LocalCloud
+from tests.infra.synth import stage_settings, synthesize
+
+TITAN_LITE = "amazon.titan-text-lite-v1:0:4k"
+TITAN_EXPRESS = "amazon.titan-text-express-v1:0:8k"  # no catalog price: approval is always asked
+
+
+@pytest.fixture(scope="session")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("e2e")
+    synthesize(stage_settings("dev"), outdir)
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def approval_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("e2e-approval")
+    synthesize(stage_settings("dev", approvalThresholdUsd=10), outdir)
+    return outdir
+
+
+@pytest.fixture
+def cloud(assembly: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloud]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with LocalCloud.start(assembly) as running:
+        yield running
+
+
+@pytest.fixture
+def approval_cloud(
+    approval_assembly: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalCloud]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with LocalCloud.start(approval_assembly) as running:
+        yield running
+
+
+def prompt_completion(n: int) -> bytes:
+    return "".join(
+        json.dumps(
+            {
+                "prompt": f"Summarize the following conversation.\n\n#Person1#: Item {i}?\n#Person2#: Yes.",
+                "completion": f"They agree on item {i}.",
+            }
+        )
+        + "\n"
+        for i in range(n)
+    ).encode()
+
+
+def submit(cloud: LocalCloud, name: str, manifest: dict[str, Any] | bytes, **files: bytes) -> str:
+    """Upload the files, then job.json; the execution its event started."""
+    for file_name, body in files.items():
+        cloud.upload(f"jobs/{name}/{file_name.replace('_', '.')}", body)
+    body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
+    (execution,) = cloud.upload(f"jobs/{name}/job.json", body)["executions"]
+    return str(execution)
+
+
+def until(condition: Callable[[], Any], timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError("the condition did not become true in time")

@@ -1,0 +1,38 @@
+"""`make demo`: the three example runs end as expected and say so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from emulator import demo
+
+
+def test_the_demo_runs_the_examples_to_their_expected_ends(
+    assembly: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo.main(["--assembly", str(assembly)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "As expected: dialogue-summaries: SUCCEEDED, product-knowledge: SUCCEEDED, broken-dataset: REJECTED"
+        in out
+    )
+    assert "    -> ValidateRequest" in out  # states are shown as they are entered
+    assert "training:3 missing-field" in out  # the broken dataset's line-numbered report
+    assert "custom model: arn:aws:bedrock:" in out
+    assert "registry: REJECTED (history: RECEIVED > VALIDATING > REJECTED)" in out
+
+
+def test_a_folder_without_job_json_is_a_usage_error(
+    assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo.main(["--assembly", str(assembly), str(tmp_path)]) == 2
+    assert "has no job.json" in capsys.readouterr().out
+
+
+def test_a_missing_assembly_says_to_synthesize(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo.main(["--assembly", str(tmp_path)]) == 2
+    assert "run `make synth` first" in capsys.readouterr().out
