@@ -346,6 +346,19 @@ class LocalCloud:
             e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
         ]
 
+    def run_id_of(self, execution_arn: str) -> str | None:
+        """The run an execution handles, from the first task that reported it (None: not yet)."""
+        history = self.client("stepfunctions").get_execution_history(
+            executionArn=execution_arn, maxResults=1000
+        )
+        for event in history["events"]:
+            details = event.get("lambdaFunctionSucceededEventDetails") or event.get(
+                "taskSucceededEventDetails"
+            )
+            if details and '"run_id"' in details.get("output", ""):
+                return str(json.loads(details["output"])["run_id"])
+        return None
+
     def registry_item(self, run_id: str) -> dict[str, Any] | None:
         table = self.output("RegistryTableName")
         item = (

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from emulator import patches
 from emulator.cloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,9 +53,17 @@ def follow(cloud: LocalCloud, execution: str, timeout: float = 60) -> dict[str, 
         time.sleep(0.05)
 
 
+SCENARIO_FILE = "emulator-scenario.json"  # optional, in a job folder: how simulated Bedrock behaves
+SOURCES = ("app.py", "cdk.json", "stacks", "lambdas", "customization_core")
+
+
 def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
     """Upload a job folder as a user would (data first, job.json last); its final status."""
     name = folder.name
+    if (folder / SCENARIO_FILE).exists():
+        settings = json.loads((folder / SCENARIO_FILE).read_text())
+        patches.BEDROCK.scenarios[f"jobs/{name}/"] = patches.Scenario(**settings)
+        _say(f"  simulated Bedrock scenario from {SCENARIO_FILE}: {settings}")
     for file_name in DATA_FILES:
         if (folder / file_name).exists():
             cloud.upload(f"jobs/{name}/{file_name}", (folder / file_name).read_bytes())
@@ -62,8 +72,7 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
     (execution,) = uploaded["executions"]
     _say(f"  uploaded jobs/{name}/job.json -> started execution {execution.rsplit(':', 1)[1]}")
     described = follow(cloud, execution)
-    run = json.loads(described.get("output") or "{}")
-    run_id = run.get("run_id")
+    run_id = cloud.run_id_of(execution)
     item = cloud.registry_item(run_id) if run_id else None
     if item is None:
         _say(f"  the execution ended {described['status']} without a run in the registry")
@@ -116,6 +125,18 @@ def _report(cloud: LocalCloud, item: dict[str, Any]) -> None:
         )
 
 
+def _stale_sources(assembly: Path) -> str | None:
+    """A source file newer than the cloud assembly, if any."""
+    built = (assembly / "manifest.json").stat().st_mtime
+    for source in SOURCES:
+        path = ROOT / source
+        files = [path] if path.is_file() else list(path.rglob("*.py")) + list(path.rglob("*.json"))
+        for file in files:
+            if file.stat().st_mtime > built:
+                return str(file.relative_to(ROOT))
+    return None
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,6 +151,15 @@ def main(argv: list[str]) -> int:
     if not (args.assembly / "manifest.json").exists():
         _say(f"No cloud assembly at {args.assembly}: run `make synth` first.")
         return 2
+    stale = _stale_sources(args.assembly)
+    if stale:
+        _say(f"{args.assembly} is older than {stale}: synthesizing again.")
+        cdk = ROOT / "node_modules" / ".bin" / "cdk"
+        subprocess.run(  # noqa: S603 - the pinned CDK CLI of this checkout
+            [str(cdk), "synth", "-c", "stage=dev", "--quiet", "-o", str(args.assembly)],
+            cwd=ROOT,
+            check=True,
+        )
     plan: list[tuple[Path, str | None]] = [(folder, None) for folder in args.jobs] or [
         (ROOT / "examples" / name, status) for name, status in EXAMPLES
     ]

@@ -236,6 +236,16 @@ def _write_metrics(job: Any, scenario: Scenario) -> None:
         Key=f"{prefix.rstrip('/')}/training_artifacts/step_wise_training_metrics.csv",
         Body="\n".join(rows).encode(),
     )
+    if job.validation_data_config:
+        validation = ["step_number,epoch_number,validation_loss,perplexity"]
+        validation.append(
+            f"6,1,{scenario.validation_loss:.4f},{2.718**scenario.validation_loss:.4f}"
+        )
+        BEDROCK.s3.put_object(
+            Bucket=bucket,
+            Key=f"{prefix.rstrip('/')}/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
+            Body="\n".join(validation).encode(),
+        )
 
 
 def _send_task_failure(self: Any) -> Any:

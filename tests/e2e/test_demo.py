@@ -36,3 +36,22 @@ def test_a_missing_assembly_says_to_synthesize(
 ) -> None:
     assert demo.main(["--assembly", str(tmp_path)]) == 2
     assert "run `make synth` first" in capsys.readouterr().out
+
+
+def test_your_own_folder_runs_with_the_scenario_it_asks_for(
+    assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "my-job"
+    folder.mkdir()
+    examples = Path(demo.ROOT) / "examples" / "dialogue-summaries"
+    (folder / "train.jsonl").write_bytes((examples / "train.jsonl").read_bytes())
+    (folder / "job.json").write_bytes((examples / "job.json").read_bytes())
+    (folder / "emulator-scenario.json").write_text(
+        '{"outcome": "Failed", "failure_message": "Out of capacity."}'
+    )
+    assert (
+        demo.main(["--assembly", str(assembly), str(folder)]) == 0
+    )  # your own runs have no expectation
+    out = capsys.readouterr().out
+    assert "registry: FAILED" in out
+    assert "The Bedrock job failed: Out of capacity." in out

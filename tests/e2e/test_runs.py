@@ -25,24 +25,11 @@ def _finish(
     """The ended execution, its run's registry item, and the notifications it sent."""
     described = cloud.wait(execution)
     run = json.loads(described.get("output") or described.get("input") or "{}")
-    run_id = run.get("run_id") or _run_id_of(cloud, execution)
+    run_id = run.get("run_id") or cloud.run_id_of(execution)
     assert run_id is not None
     item = cloud.registry_item(run_id)
     assert item is not None
     return described, item, cloud.notifications()
-
-
-def _run_id_of(cloud: LocalCloud, execution: str) -> str | None:
-    history = cloud.client("stepfunctions").get_execution_history(
-        executionArn=execution, maxResults=1000
-    )["events"]
-    for event in history:
-        details = event.get("lambdaFunctionSucceededEventDetails") or event.get(
-            "taskSucceededEventDetails"
-        )
-        if details and "run_id" in details.get("output", ""):
-            return str(json.loads(details["output"])["run_id"])
-    return None  # no task has reported it yet
 
 
 def _statuses(item: dict[str, Any]) -> list[str]:
@@ -63,6 +50,9 @@ def test_fine_tuning_runs_to_a_custom_model(cloud: LocalCloud) -> None:
     assert _statuses(item) == ["RECEIVED", "VALIDATING", "VALIDATING", "TRAINING", "SUCCEEDED"]
     assert item["model_arn"].startswith("arn:aws:bedrock:")
     assert float(item["metrics"]["final_training_loss"]) == 0.42
+    assert (
+        float(item["metrics"]["final_validation_loss"]) == 0.51
+    )  # from the validation metrics file
     assert BEDROCK.count("CreateModelCustomizationJob") == 1
     assert BEDROCK.count("GetModelCustomizationJob") >= 2
     (note,) = notes
@@ -183,7 +173,7 @@ def _awaiting_approval(cloud: LocalCloud, name: str) -> tuple[str, dict[str, Any
     execution = submit(cloud, name, manifest, train_jsonl=prompt_completion(20))
     run_id = until(
         lambda: (
-            _run_id_of(cloud, execution)
+            cloud.run_id_of(execution)
             if cloud.states_entered(execution).count("RequestApproval")
             else None
         )
@@ -226,7 +216,7 @@ def test_a_rejected_run_never_trains(approval_cloud: LocalCloud) -> None:
 def test_cancelling_stops_the_bedrock_job(cloud: LocalCloud) -> None:
     BEDROCK.scenarios["jobs/long/"] = Scenario(polls_until_done=10_000)
     execution = submit(cloud, "long", FINE_TUNING, train_jsonl=prompt_completion(20))
-    run_id = until(lambda: _run_id_of(cloud, execution))
+    run_id = until(lambda: cloud.run_id_of(execution))
     until(lambda: (i := cloud.registry_item(run_id)) and i["status"] == "TRAINING")
     cloud.stop(execution)
     item = until(lambda: (i := cloud.registry_item(run_id)) and i["status"] == "CANCELLED" and i)
