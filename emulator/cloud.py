@@ -259,16 +259,11 @@ class LocalCloud:
         """Put an object into the datasets bucket and deliver its Object Created event."""
         bucket = self.output("DatasetsBucketName")
         put = self.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Object Created",
-            "source": "aws.s3",
-            "account": ACCOUNT,
-            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION,
-            "resources": [f"arn:aws:s3:::{bucket}"],
-            "detail": {
+        event = _event(
+            "aws.s3",
+            "Object Created",
+            f"arn:aws:s3:::{bucket}",
+            {
                 "version": "0",
                 "bucket": {"name": bucket},
                 "object": {
@@ -279,7 +274,7 @@ class LocalCloud:
                 },
                 "reason": "PutObject",
             },
-        }
+        )
         return {"event": event, "executions": self.deliver(event)}
 
     def deliver(self, event: dict[str, Any]) -> list[str]:
@@ -309,22 +304,17 @@ class LocalCloud:
         described = sfn.describe_execution(executionArn=execution_arn)
         sfn.stop_execution(executionArn=execution_arn, cause="Stopped by request")
         self.deliver(
-            {
-                "version": "0",
-                "id": str(uuid.uuid4()),
-                "detail-type": "Step Functions Execution Status Change",
-                "source": "aws.states",
-                "account": ACCOUNT,
-                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "region": REGION,
-                "resources": [execution_arn],
-                "detail": {
+            _event(
+                "aws.states",
+                "Step Functions Execution Status Change",
+                execution_arn,
+                {
                     "executionArn": execution_arn,
                     "stateMachineArn": described["stateMachineArn"],
                     "status": "ABORTED",
                     "input": described["input"],
                 },
-            }
+            )
         )
 
     def wait(self, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
@@ -385,3 +375,18 @@ class LocalCloud:
                     {"subject": body.get("Subject", ""), "message": body.get("Message", "")}
                 )
                 sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _event(source: str, detail_type: str, resource: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """An EventBridge event envelope, as AWS services send them."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [resource],
+        "detail": detail,
+    }
