@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from bedrock_customize import runs
 from customization_core import prepare as preparing
 from customization_core.catalog import CustomizationType, load_catalog
 from customization_core.tokens import CHARS_PER_TOKEN
@@ -295,3 +296,7 @@ def cost(
         click.echo(
             f"The data has {report.document['error_count']} error(s): run bedrock-customize validate before submitting."
         )
+
+
+for _command in runs.COMMANDS:
+    main.add_command(_command)
