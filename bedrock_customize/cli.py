@@ -22,6 +22,11 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 
 TYPES = [member.cli_name for member in CustomizationType]
+PRICE_OPTION = click.option(
+    "--price-per-1k-tokens",
+    type=click.FloatRange(min=0),
+    help="Override the catalog's training price (USD per 1,000 tokens).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -66,11 +71,7 @@ def _hyperparameter(
 @click.option(
     "--epochs", type=click.IntRange(min=1), help="Shorthand for --hyperparameter epochCount=N."
 )
-@click.option(
-    "--price-per-1k-tokens",
-    type=click.FloatRange(min=0),
-    help="Override the catalog's training price (USD).",
-)
+@PRICE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the report document (JSON).")
 def validate(
     train: Path,
@@ -250,11 +251,7 @@ def prepare(
     help="Customization type.",
 )
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs (default: the model's).")
-@click.option(
-    "--price-per-1k-tokens",
-    type=click.FloatRange(min=0),
-    help="Override the catalog's training price (USD).",
-)
+@PRICE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the cost document (JSON).")
 def cost(
     train: Path,

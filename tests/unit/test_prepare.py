@@ -82,6 +82,13 @@ def test_sampling_and_splitting_are_deterministic_per_seed() -> None:
     assert not {r["input"] for r in training} & {r["input"] for r in validation}
 
 
+def _assert_valid(path: Path, kind: str) -> None:
+    validated = CliRunner().invoke(
+        main, ["validate", str(path), "--model", "amazon.titan-text-lite-v1:0:4k", "--type", kind]
+    )
+    assert validated.exit_code == 0, validated.output
+
+
 def test_the_cli_writes_training_and_validation_files(tmp_path: Path) -> None:
     source = tmp_path / "dialogues.csv"
     source.write_text(CSV)
@@ -101,18 +108,7 @@ def test_the_cli_writes_training_and_validation_files(tmp_path: Path) -> None:
     assert len(training) + len(validation) == 2
     assert training[0]["prompt"].startswith("Summarize the following conversation.\n\n#Person1#")
     assert "Skipped 1 rows" in result.output
-    validated = CliRunner().invoke(
-        main,
-        [
-            "validate",
-            str(out),
-            "--model",
-            "amazon.titan-text-lite-v1:0:4k",
-            "--type",
-            "fine-tuning",
-        ],
-    )
-    assert validated.exit_code == 0, validated.output
+    _assert_valid(out, "fine-tuning")
 
 
 def test_the_cli_chunks_pretraining_text_for_the_model(tmp_path: Path) -> None:
@@ -125,18 +121,7 @@ def test_the_cli_chunks_pretraining_text_for_the_model(tmp_path: Path) -> None:
          "--model", "amazon.titan-text-lite-v1:0:4k", "-o", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    validated = CliRunner().invoke(
-        main,
-        [
-            "validate",
-            str(out),
-            "--model",
-            "amazon.titan-text-lite-v1:0:4k",
-            "--type",
-            "continued-pretraining",
-        ],
-    )
-    assert validated.exit_code == 0, validated.output
+    _assert_valid(out, "continued-pretraining")
     assert len(out.read_text().splitlines()) > 1
 
 
