@@ -1,6 +1,7 @@
-"""``bedrock-customize``: validate datasets (and, in later versions, submit and follow runs).
+"""``bedrock-customize``: prepare and validate datasets, submit and follow runs, compare models.
 
-Exit codes: 0 ok, 1 the thing asked about failed (invalid data), 2 usage error.
+Exit codes: 0 ok, 1 the thing asked about failed (invalid data, a failed run),
+2 usage error, 3 AWS access error (credentials, permissions, a missing stack).
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from pathlib import Path
 
 import click
 
-from bedrock_customize import runs
+from bedrock_customize import models, runs, submit
+from bedrock_customize.options import (
+    EPOCHS_OPTION,
+    HYPERPARAMETER_OPTION,
+    PRICE_OPTION,
+    TYPES,
+    with_epochs,
+)
 from customization_core import prepare as preparing
 from customization_core.catalog import CustomizationType, load_catalog
 from customization_core.tokens import CHARS_PER_TOKEN
@@ -21,29 +29,10 @@ from customization_core.validator import validate_dataset
 EXIT_OK = 0
 EXIT_FAILED = 1
 
-TYPES = [member.cli_name for member in CustomizationType]
-PRICE_OPTION = click.option(
-    "--price-per-1k-tokens",
-    type=click.FloatRange(min=0),
-    help="Override the catalog's training price (USD per 1,000 tokens).",
-)
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 def main() -> None:
     """Customize Amazon Bedrock foundation models with private data."""
-
-
-def _hyperparameter(
-    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
-) -> dict[str, str]:
-    parsed: dict[str, str] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE (for example epochCount=2).")
-        parsed[key.strip()] = value.strip()
-    return parsed
 
 
 @main.command()
@@ -60,17 +49,8 @@ def _hyperparameter(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Validation dataset (JSONL), checked against its own limits.",
 )
-@click.option(
-    "--hyperparameter",
-    "hyperparameters",
-    multiple=True,
-    callback=_hyperparameter,
-    metavar="KEY=VALUE",
-    help="A hyperparameter as the API names it (repeatable), e.g. learningRate=0.00001.",
-)
-@click.option(
-    "--epochs", type=click.IntRange(min=1), help="Shorthand for --hyperparameter epochCount=N."
-)
+@HYPERPARAMETER_OPTION
+@EPOCHS_OPTION
 @PRICE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the report document (JSON).")
 def validate(
@@ -88,13 +68,7 @@ def validate(
     Reports every problem with its line number, the token statistics and the
     cost estimate. Exits 0 when the data is valid, 1 when it is not.
     """
-    if epochs is not None:
-        given = hyperparameters.get("epochCount")
-        if given is not None and given != str(epochs):
-            raise click.UsageError(
-                f"--epochs {epochs} and --hyperparameter epochCount={given} disagree; give one."
-            )
-        hyperparameters["epochCount"] = str(epochs)
+    hyperparameters = with_epochs(hyperparameters, epochs)
     with ExitStack() as files:
         train_stream = files.enter_context(train.open("rb"))
         validation_stream = files.enter_context(validation.open("rb")) if validation else None
@@ -295,5 +269,5 @@ def cost(
         )
 
 
-for _command in runs.COMMANDS:
+for _command in (*runs.COMMANDS, submit.submit, *models.COMMANDS):
     main.add_command(_command)

@@ -7,82 +7,79 @@ that allows it, 2 usage, 3 AWS access (see stack.describe).
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from bedrock_customize import stack as stacks
+from bedrock_customize.console import emit_json, say, status_text, table
+from bedrock_customize.stack import aws, open_stack, stack_options
 from customization_core.registry import BY_STATUS_INDEX
 from customization_core.run import Status
 
-F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FAILED = 1
+# Statuses a run does not end in; `status` without a run id lists the runs in them.
+IN_PROGRESS = tuple(s.value for s in Status if not s.terminal)
 
 
-def stack_options(function: F) -> F:
-    """--stack, --region, --profile: where the deployed stack is."""
-    for option in (
-        click.option("--profile", help="AWS profile (default: the environment's)."),
-        click.option("--region", help="AWS Region of the stack (default: the profile's)."),
-        click.option(
-            "--stack",
-            "stack_name",
-            default=stacks.DEFAULT_STACK,
-            show_default=True,
-            help="The deployed stack.",
-        ),
-    ):
-        function = option(function)
-    return function
-
-
-def _connect(stack_name: str, region: str | None, profile: str | None) -> stacks.Stack:
-    try:
-        return stacks.connect(stack_name, region=region, profile=profile)
-    except stacks.AccessError as error:
-        click.echo(str(error), err=True)
-        sys.exit(stacks.EXIT_ACCESS)
-
-
-def _aws(action: str, call: Callable[[], Any]) -> Any:
-    """Run one AWS call; an access problem becomes one sentence and exit code 3."""
-    try:
-        return call()
-    except Exception as error:
-        if type(error).__module__.startswith("botocore") or hasattr(error, "response"):
-            click.echo(stacks.describe(error, action), err=True)
-            sys.exit(stacks.EXIT_ACCESS)
-        raise
-
-
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """DynamoDB values as JSON-ready ones (Decimal to int or float)."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "approval_token"}
+        return {k: plain(v) for k, v in value.items() if k != "approval_token"}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
-def _item(stack: stacks.Stack, run_id: str) -> dict[str, Any]:
-    table = stack.output("RegistryTableName")
-    found = _aws(
+def find_item(stack: stacks.Stack, run_id: str) -> dict[str, Any] | None:
+    """The registry item of ``run_id``, or None."""
+    name = stack.output("RegistryTableName")
+    found = aws(
         "dynamodb:GetItem",
-        lambda: stack.client("dynamodb").get_item(TableName=table, Key={"run_id": {"S": run_id}}),
+        lambda: stack.client("dynamodb").get_item(TableName=name, Key={"run_id": {"S": run_id}}),
     ).get("Item")
-    if not found:
+    return _deserialize(found) if found else None
+
+
+def item(stack: stacks.Stack, run_id: str) -> dict[str, Any]:
+    """The registry item of ``run_id``; exit code 1 with a hint when there is none."""
+    found = find_item(stack, run_id)
+    if found is None:
         click.echo(
             f"There is no run {run_id!r} in {stack.name}: `bedrock-customize list` shows the runs.",
             err=True,
         )
         sys.exit(EXIT_FAILED)
-    return _deserialize(found)
+    return found
+
+
+def by_status(stack: stacks.Stack, status: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """Runs in ``status``, newest first (the registry's by-status index)."""
+    name = stack.output("RegistryTableName")
+    dynamodb = stack.client("dynamodb")
+    query: dict[str, Any] = {
+        "TableName": name,
+        "IndexName": BY_STATUS_INDEX,
+        "KeyConditionExpression": "#s = :s",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":s": {"S": status}},
+        "ScanIndexForward": False,
+    }
+    if limit:
+        query["Limit"] = limit
+    pages = aws(
+        "dynamodb:Query",
+        lambda: (
+            list(dynamodb.get_paginator("query").paginate(**query))
+            if not limit
+            else [dynamodb.query(**query)]
+        ),
+    )
+    return [_deserialize(i) for page in pages for i in page.get("Items", [])]
 
 
 def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
@@ -92,10 +89,8 @@ def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
     return {k: deserializer.deserialize(v) for k, v in item.items()}
 
 
-def _line(item: dict[str, Any]) -> str:
-    cost = item.get("cost_usd")
-    money = f"${float(cost):,.2f}" if cost is not None else "-"
-    return f"{item['run_id']:<48} {item['status']:<18} {item.get('updated_at', ''):<26} {item.get('model_id') or '-':<42} {money}"
+def money(value: Any) -> str | None:
+    return f"${float(value):,.2f}" if value is not None else None
 
 
 @click.command(name="list")
@@ -118,43 +113,42 @@ def list_runs(
     stack_name: str,
     region: str | None,
     profile: str | None,
+    local: bool,
     status: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
     """The newest runs, or those in one status."""
-    stack = _connect(stack_name, region, profile)
-    table = stack.output("RegistryTableName")
-    dynamodb = stack.client("dynamodb")
+    stack = open_stack(stack_name, region, profile, local)
     if status:
-        response = _aws(
-            "dynamodb:Query",
-            lambda: dynamodb.query(
-                TableName=table,
-                IndexName=BY_STATUS_INDEX,
-                KeyConditionExpression="#s = :s",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":s": {"S": status}},
-                ScanIndexForward=False,
-                Limit=limit,
-            ),
-        )
-        items = [_deserialize(i) for i in response.get("Items", [])]
+        items = by_status(stack, status, limit)
     else:
-        pages = _aws(
-            "dynamodb:Scan", lambda: list(dynamodb.get_paginator("scan").paginate(TableName=table))
+        name = stack.output("RegistryTableName")
+        dynamodb = stack.client("dynamodb")
+        pages = aws(
+            "dynamodb:Scan", lambda: list(dynamodb.get_paginator("scan").paginate(TableName=name))
         )
         items = [_deserialize(i) for page in pages for i in page.get("Items", [])]
         items = sorted(items, key=lambda i: str(i.get("updated_at", "")), reverse=True)[:limit]
     if as_json:
-        click.echo(json.dumps([_plain(i) for i in items], indent=2, sort_keys=True))
+        emit_json([plain(i) for i in items])
         return
     if not items:
-        click.echo("No runs yet: upload jobs/<name>/job.json to the datasets bucket to start one.")
+        say("No runs yet: `bedrock-customize submit` starts one.")
         return
-    click.echo(f"{'RUN':<48} {'STATUS':<18} {'UPDATED':<26} {'MODEL':<42} COST")
-    for item in items:
-        click.echo(_line(item))
+    table(
+        ("RUN", "STATUS", "UPDATED", "MODEL", "COST"),
+        (
+            (
+                i["run_id"],
+                status_text(i["status"]),
+                i.get("updated_at"),
+                i.get("model_id"),
+                money(i.get("cost_usd")),
+            )
+            for i in items
+        ),
+    )
 
 
 @click.command()
@@ -162,48 +156,200 @@ def list_runs(
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the registry item as JSON.")
 def show(
-    stack_name: str, region: str | None, profile: str | None, run_id: str, as_json: bool
+    stack_name: str,
+    region: str | None,
+    profile: str | None,
+    local: bool,
+    run_id: str,
+    as_json: bool,
 ) -> None:
     """Everything the registry knows about RUN_ID: request, data, report, cost, job, model, history."""
-    item = _plain(_item(_connect(stack_name, region, profile), run_id))
+    found = plain(item(open_stack(stack_name, region, profile, local), run_id))
     if as_json:
-        click.echo(json.dumps(item, indent=2, sort_keys=True))
+        emit_json(found)
         return
-    for key in (
-        "run_id",
-        "status",
-        "reason",
-        "model_id",
-        "customization_type",
-        "hyperparameters",
-        "report",
-        "tokens",
-        "cost_usd",
-        "job_arn",
-        "model_arn",
-        "metrics",
-        "execution_arn",
-    ):
-        if item.get(key) not in (None, "", {}):
-            click.echo(f"{key + ':':<20} {item[key]}")
-    click.echo("history:")
-    for entry in item.get("history", []):
-        reason = f"  ({entry['reason']})" if entry.get("reason") else ""
-        click.echo(f"  {entry['at']}  {entry['status']}{reason}")
+    rows = [
+        (key, found[key])
+        for key in (
+            "run_id",
+            "status",
+            "reason",
+            "model_id",
+            "customization_type",
+            "hyperparameters",
+            "report",
+            "report_summary",
+            "tokens",
+            "cost_usd",
+            "job_arn",
+            "model_arn",
+            "metrics",
+            "execution_arn",
+        )
+        if found.get(key) not in (None, "", {})
+    ]
+    table(("FIELD", "VALUE"), rows)
+    say("")
+    table(
+        ("AT", "STATUS", "REASON"),
+        ((e["at"], status_text(e["status"]), e.get("reason")) for e in found.get("history", [])),
+        title="history",
+    )
+
+
+def current_state(stack: stacks.Stack, execution_arn: str) -> str | None:
+    """The state the execution entered last."""
+    events = aws(
+        "states:GetExecutionHistory",
+        lambda: stack.client("stepfunctions").get_execution_history(
+            executionArn=execution_arn, reverseOrder=True, maxResults=50
+        ),
+    )["events"]
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            return str(event["stateEnteredEventDetails"]["name"])
+    return None
+
+
+@click.command()
+@stack_options
+@click.argument("run_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(
+    stack_name: str,
+    region: str | None,
+    profile: str | None,
+    local: bool,
+    run_id: str | None,
+    as_json: bool,
+) -> None:
+    """Where RUN_ID is now; without RUN_ID, every run that has not ended.
+
+    Exits 1 when RUN_ID ended without succeeding (FAILED, REJECTED, CANCELLED).
+    """
+    stack = open_stack(stack_name, region, profile, local)
+    if run_id is None:
+        items = [i for s in IN_PROGRESS for i in by_status(stack, s)]
+        items.sort(key=lambda i: str(i.get("updated_at", "")), reverse=True)
+        rows = [
+            {
+                "run_id": i["run_id"],
+                "status": i["status"],
+                "state": current_state(stack, i["execution_arn"])
+                if i.get("execution_arn")
+                else None,
+                "updated_at": i.get("updated_at"),
+            }
+            for i in items
+        ]
+        if as_json:
+            emit_json(rows)
+        elif not rows:
+            say("No run is in progress; `bedrock-customize list` shows the ended ones.")
+        else:
+            table(
+                ("RUN", "STATUS", "STATE", "UPDATED"),
+                (
+                    (r["run_id"], status_text(str(r["status"])), r["state"], r["updated_at"])
+                    for r in rows
+                ),
+            )
+        return
+    found = item(stack, run_id)
+    ended = Status(found["status"]).terminal
+    state = (
+        None
+        if ended or not found.get("execution_arn")
+        else current_state(stack, found["execution_arn"])
+    )
+    document = {
+        "run_id": run_id,
+        "status": found["status"],
+        "state": state,
+        "reason": found.get("reason"),
+        "model_arn": found.get("model_arn"),
+        "updated_at": found.get("updated_at"),
+    }
+    if as_json:
+        emit_json(document)
+    else:
+        table(
+            ("FIELD", "VALUE"),
+            ((k, status_text(v) if k == "status" else v) for k, v in document.items() if v),
+        )
+    if ended and found["status"] != Status.SUCCEEDED.value:
+        sys.exit(EXIT_FAILED)
+
+
+def _event_detail(event: dict[str, Any]) -> str:
+    """The part of a history event a person reads: an error and cause, or nothing."""
+    for key, details in event.items():
+        if key.endswith("EventDetails") and isinstance(details, dict):
+            error, cause = details.get("error"), details.get("cause")
+            if error or cause:
+                return f"{error or ''}: {str(cause or '')[:300]}".strip(": ")
+    return ""
 
 
 @click.command()
 @stack_options
 @click.argument("run_id")
-def approve(stack_name: str, region: str | None, profile: str | None, run_id: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the execution's events as JSON.")
+def logs(
+    stack_name: str,
+    region: str | None,
+    profile: str | None,
+    local: bool,
+    run_id: str,
+    as_json: bool,
+) -> None:
+    """The state history of RUN_ID's execution: each state entered, each failure with its cause."""
+    stack = open_stack(stack_name, region, profile, local)
+    found = item(stack, run_id)
+    arn = found.get("execution_arn")
+    if not arn:
+        click.echo(f"Run {run_id} has no execution recorded yet.", err=True)
+        sys.exit(EXIT_FAILED)
+    sfn = stack.client("stepfunctions")
+    pages = aws(
+        "states:GetExecutionHistory",
+        lambda: list(sfn.get_paginator("get_execution_history").paginate(executionArn=arn)),
+    )
+    events = [e for page in pages for e in page["events"]]
+    if as_json:
+        emit_json(events)
+        return
+    table(
+        ("TIME", "EVENT", "STATE", "DETAIL"),
+        (
+            (
+                e["timestamp"].isoformat(timespec="seconds")
+                if hasattr(e["timestamp"], "isoformat")
+                else e["timestamp"],
+                e["type"],
+                e.get("stateEnteredEventDetails", {}).get("name")
+                or e.get("stateExitedEventDetails", {}).get("name"),
+                _event_detail(e),
+            )
+            for e in events
+        ),
+    )
+
+
+@click.command()
+@stack_options
+@click.argument("run_id")
+def approve(
+    stack_name: str, region: str | None, profile: str | None, local: bool, run_id: str
+) -> None:
     """Let RUN_ID, waiting for approval, go on to train."""
-    stack = _connect(stack_name, region, profile)
+    stack = open_stack(stack_name, region, profile, local)
     token = _waiting_token(stack, run_id)
-    _aws(
+    aws(
         "states:SendTaskSuccess",
         lambda: stack.client("stepfunctions").send_task_success(taskToken=token, output="{}"),
     )
-    click.echo(f"Approved {run_id}: it goes on to train.")
+    say(f"Approved {run_id}: it goes on to train.")
 
 
 @click.command()
@@ -211,48 +357,55 @@ def approve(stack_name: str, region: str | None, profile: str | None, run_id: st
 @click.argument("run_id")
 @click.option("--reason", required=True, help="Why; it is recorded and notified.")
 def reject(
-    stack_name: str, region: str | None, profile: str | None, run_id: str, reason: str
+    stack_name: str,
+    region: str | None,
+    profile: str | None,
+    local: bool,
+    run_id: str,
+    reason: str,
 ) -> None:
     """Refuse RUN_ID, waiting for approval: it ends REJECTED with the reason."""
-    stack = _connect(stack_name, region, profile)
+    stack = open_stack(stack_name, region, profile, local)
     token = _waiting_token(stack, run_id)
-    _aws(
+    aws(
         "states:SendTaskFailure",
         lambda: stack.client("stepfunctions").send_task_failure(
             taskToken=token, error="RunRejectedError", cause=reason
         ),
     )
-    click.echo(f"Rejected {run_id}: {reason}")
+    say(f"Rejected {run_id}: {reason}")
 
 
 def _waiting_token(stack: stacks.Stack, run_id: str) -> str:
-    item = _item(stack, run_id)
-    if item["status"] != Status.AWAITING_APPROVAL.value or not item.get("approval_token"):
-        click.echo(f"Run {run_id} is not waiting for approval (it is {item['status']}).", err=True)
+    found = item(stack, run_id)
+    if found["status"] != Status.AWAITING_APPROVAL.value or not found.get("approval_token"):
+        click.echo(f"Run {run_id} is not waiting for approval (it is {found['status']}).", err=True)
         sys.exit(EXIT_FAILED)
-    return str(item["approval_token"])
+    return str(found["approval_token"])
 
 
 @click.command()
 @stack_options
 @click.argument("run_id")
-def cancel(stack_name: str, region: str | None, profile: str | None, run_id: str) -> None:
+def cancel(
+    stack_name: str, region: str | None, profile: str | None, local: bool, run_id: str
+) -> None:
     """Stop RUN_ID: its execution stops, its Bedrock job is stopped, it ends CANCELLED. Nothing is deleted."""
-    stack = _connect(stack_name, region, profile)
-    item = _item(stack, run_id)
-    if Status(item["status"]).terminal:
-        click.echo(f"Run {run_id} has already ended ({item['status']}).", err=True)
+    stack = open_stack(stack_name, region, profile, local)
+    found = item(stack, run_id)
+    if Status(found["status"]).terminal:
+        click.echo(f"Run {run_id} has already ended ({found['status']}).", err=True)
         sys.exit(EXIT_FAILED)
-    arn = item["execution_arn"]
-    _aws(
+    arn = found["execution_arn"]
+    aws(
         "states:StopExecution",
         lambda: stack.client("stepfunctions").stop_execution(
             executionArn=arn, cause="Cancelled with bedrock-customize cancel"
         ),
     )
-    click.echo(
+    say(
         f"Stopping {run_id}; its Bedrock job is stopped and the run recorded CANCELLED in a moment."
     )
 
 
-COMMANDS = (list_runs, show, approve, reject, cancel)
+COMMANDS = (list_runs, status, show, logs, approve, reject, cancel)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
 
 DEFAULT_STACK = "BedrockCustomization-dev"
 EXIT_ACCESS = 3  # AWS access errors: credentials, permissions, a missing stack
+# Where `make emulator` says where it listens; the CLI's --local reads it.
+LOCAL_STATE_ENV = "BEDROCK_CUSTOMIZE_EMULATOR"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AccessError(Exception):
@@ -30,7 +39,7 @@ class Stack:
         return self.outputs[key]
 
 
-def describe(error: Exception, action: str) -> str:
+def describe(error: BaseException, action: str) -> str:
     """One sentence for an AWS error met while doing ``action``."""
     name = type(error).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError"):
@@ -74,3 +83,91 @@ def connect(name: str, *, region: str | None = None, profile: str | None = None)
         raise AccessError(describe(error, "cloudformation:DescribeStacks")) from None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     return Stack(name=name, outputs=outputs, client=session.client)
+
+
+def local_state_path() -> Path:
+    """The file the running emulator writes (endpoint, Region, stack outputs)."""
+    configured = os.environ.get(LOCAL_STATE_ENV)
+    return Path(configured) if configured else Path.home() / ".bedrock-customize" / "emulator.json"
+
+
+def connect_local() -> Stack:
+    """The stack served by the local emulator (`make emulator`), through its endpoint."""
+    import boto3
+    from botocore.config import Config
+
+    path = local_state_path()
+    start = "start it with `make emulator` in another terminal, then try again"
+    try:
+        state = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise AccessError(
+            f"The local emulator is not running ({path} is missing): {start}."
+        ) from None
+    except ValueError:
+        raise AccessError(f"{path} is not the emulator's state file: {start}.") from None
+    try:
+        os.kill(int(state["pid"]), 0)
+    except (ProcessLookupError, KeyError, ValueError):
+        raise AccessError(f"The local emulator recorded in {path} has stopped: {start}.") from None
+    except PermissionError:
+        pass  # alive, run by someone else
+    # The emulator accepts any key; these never leave this machine.
+    session = boto3.Session(
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - a placeholder the emulator ignores
+        region_name=state["region"],
+    )
+    config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=state["endpoint"], config=config)
+
+    return Stack(name=f"{state['stack']} (local)", outputs=state["outputs"], client=client)
+
+
+def stack_options(function: F) -> F:
+    """--stack, --region, --profile or --local: where the stack is."""
+    for option in (
+        click.option(
+            "--local",
+            is_flag=True,
+            help="Use the local emulator (`make emulator`) instead of AWS.",
+        ),
+        click.option("--profile", help="AWS profile (default: the environment's)."),
+        click.option("--region", help="AWS Region of the stack (default: the profile's)."),
+        click.option(
+            "--stack",
+            "stack_name",
+            default=DEFAULT_STACK,
+            show_default=True,
+            help="The deployed stack.",
+        ),
+    ):
+        function = option(function)
+    return function
+
+
+def open_stack(stack_name: str, region: str | None, profile: str | None, local: bool) -> Stack:
+    """The stack the options name; an access problem is one sentence and exit code 3."""
+    try:
+        if local:
+            return connect_local()
+        return connect(stack_name, region=region, profile=profile)
+    except AccessError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_ACCESS)
+
+
+def aws(action: str, call: Callable[[], Any]) -> Any:
+    """Run one AWS call; an access problem becomes one sentence and exit code 3."""
+    try:
+        return call()
+    except Exception as error:
+        cause: BaseException = error
+        if type(error).__module__.startswith("boto3") and error.__context__ is not None:
+            cause = error.__context__  # S3 transfers wrap the ClientError that says why
+        if type(cause).__module__.startswith("botocore") or hasattr(cause, "response"):
+            click.echo(describe(cause, action), err=True)
+            sys.exit(EXIT_ACCESS)
+        raise

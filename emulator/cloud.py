@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import time
 import uuid
 import zipfile
@@ -47,26 +48,39 @@ class Execution:
 @dataclass
 class LocalCloud:
     template: dict[str, Any]
+    name: str = "local"  # the stack's name in the cloud assembly
     quiet: bool = False  # handlers log warnings only (the demo); tests keep their logs
     clients: dict[str, Any] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> name or id
     arns: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+    # What the watcher has already turned into events: (key, version id), execution ARNs.
+    delivered: set[tuple[str, str]] = field(default_factory=set)
+    aborted: set[str] = field(default_factory=set)
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     # Construction ------------------------------------------------------------------
 
     @classmethod
     @contextmanager
-    def start(cls, assembly: Path, *, quiet: bool = False) -> Iterator[LocalCloud]:
-        """The stack of ``assembly`` (a cdk.out folder) running locally until the block ends."""
+    def start(
+        cls, assembly: Path, *, quiet: bool = False, watch: bool = False
+    ) -> Iterator[LocalCloud]:
+        """The stack of ``assembly`` (a cdk.out folder) running locally until the block ends.
+
+        ``watch``: also deliver the events of changes other clients make (see ``watch``).
+        """
         manifest = json.loads((assembly / "manifest.json").read_text())
         stacks = [
-            a for a in manifest["artifacts"].values() if a.get("type") == "aws:cloudformation:stack"
+            (name, a)
+            for name, a in manifest["artifacts"].items()
+            if a.get("type") == "aws:cloudformation:stack"
         ]
         if len(stacks) != 1:
             raise ValueError(
                 f"{assembly} holds {len(stacks)} stacks; the emulator runs exactly one"
             )
-        template = json.loads((assembly / stacks[0]["properties"]["templateFile"]).read_text())
+        ((stack_name, artifact),) = stacks
+        template = json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
         patches.install()
         patches.BEDROCK.reset()
         # Fake credentials for the in-process AWS only: nothing here may reach a real account.
@@ -80,9 +94,20 @@ class LocalCloud:
         os.environ.update(fake)
         try:
             with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
-                cloud = cls(template, quiet=quiet)
+                cloud = cls(template, quiet=quiet, name=stack_name)
                 cloud._provision()
-                yield cloud
+                stop = threading.Event()
+                watcher = threading.Thread(
+                    target=cloud.watch, args=(stop,), name="emulator-events", daemon=True
+                )
+                if watch:
+                    watcher.start()
+                try:
+                    yield cloud
+                finally:
+                    stop.set()
+                    if watch:
+                        watcher.join(timeout=5)
         finally:
             for name, value in saved.items():
                 if value is None:
@@ -258,24 +283,54 @@ class LocalCloud:
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         """Put an object into the datasets bucket and deliver its Object Created event."""
         bucket = self.output("DatasetsBucketName")
-        put = self.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
-        event = _event(
-            "aws.s3",
-            "Object Created",
-            f"arn:aws:s3:::{bucket}",
-            {
-                "version": "0",
-                "bucket": {"name": bucket},
-                "object": {
-                    "key": key,
-                    "size": len(body),
-                    "etag": put["ETag"].strip('"'),
-                    "version-id": put["VersionId"],
-                },
-                "reason": "PutObject",
-            },
-        )
+        with self.lock:
+            put = self.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+            self.delivered.add((key, put["VersionId"]))
+        event = _object_created(bucket, key, len(body), put["ETag"], put["VersionId"])
         return {"event": event, "executions": self.deliver(event)}
+
+    def watch(self, stop: threading.Event, interval: float = 0.1) -> None:
+        """Until ``stop``: turn changes made by other clients into the events AWS would send.
+
+        A new object version in the datasets bucket becomes an Object Created event (S3 to
+        EventBridge), a stopped execution its ABORTED status change (Step Functions to
+        EventBridge). This is what lets the CLI, talking to the served emulator, start and
+        cancel runs exactly as it does in AWS.
+        """
+        session = boto3.Session(region_name=REGION)  # its own: sessions are not thread-safe
+        s3, sfn = session.client("s3"), session.client("stepfunctions")
+        bucket = self.output("DatasetsBucketName")
+        machines = [
+            self.arns[lid] for lid, _ in self._resources("AWS::StepFunctions::StateMachine")
+        ]
+        while not stop.wait(interval):
+            try:
+                for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                    for version in page.get("Versions", []):
+                        seen = (version["Key"], version["VersionId"])
+                        with self.lock:
+                            if seen in self.delivered:
+                                continue
+                            self.delivered.add(seen)
+                        self.deliver(
+                            _object_created(
+                                bucket,
+                                version["Key"],
+                                version["Size"],
+                                version["ETag"],
+                                version["VersionId"],
+                            )
+                        )
+                for machine in machines:
+                    stopped = sfn.list_executions(stateMachineArn=machine, statusFilter="ABORTED")
+                    for execution in stopped["executions"]:
+                        with self.lock:
+                            if execution["executionArn"] in self.aborted:
+                                continue
+                            self.aborted.add(execution["executionArn"])
+                        self._deliver_aborted(execution["executionArn"])
+            except Exception as error:  # the watcher must outlive one bad poll
+                print(f"emulator: event delivery failed: {error!r}", flush=True)
 
     def deliver(self, event: dict[str, Any]) -> list[str]:
         """Send an event to every rule of the template it matches, as EventBridge does."""
@@ -300,9 +355,15 @@ class LocalCloud:
 
     def stop(self, execution_arn: str) -> None:
         """Stop an execution and send its ABORTED status change, as Step Functions does."""
-        sfn = self.client("stepfunctions")
-        described = sfn.describe_execution(executionArn=execution_arn)
-        sfn.stop_execution(executionArn=execution_arn, cause="Stopped by request")
+        with self.lock:
+            self.client("stepfunctions").stop_execution(
+                executionArn=execution_arn, cause="Stopped by request"
+            )
+            self.aborted.add(execution_arn)
+        self._deliver_aborted(execution_arn)
+
+    def _deliver_aborted(self, execution_arn: str) -> None:
+        described = self.client("stepfunctions").describe_execution(executionArn=execution_arn)
         self.deliver(
             _event(
                 "aws.states",
@@ -375,6 +436,20 @@ class LocalCloud:
                     {"subject": body.get("Subject", ""), "message": body.get("Message", "")}
                 )
                 sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _object_created(bucket: str, key: str, size: int, etag: str, version_id: str) -> dict[str, Any]:
+    return _event(
+        "aws.s3",
+        "Object Created",
+        f"arn:aws:s3:::{bucket}",
+        {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": size, "etag": etag.strip('"'), "version-id": version_id},
+            "reason": "PutObject",
+        },
+    )
 
 
 def _event(source: str, detail_type: str, resource: str, detail: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Every change the local emulator makes to moto, in one place, and why.
 
 moto runs the synthesized state machine on its own ASL interpreter and serves
-S3, DynamoDB, SNS, SQS, KMS and Bedrock in-process. Three things need help:
+S3, DynamoDB, SNS, SQS, KMS and Bedrock in-process. These need help:
 
 1. Lambda. Without Docker, moto's "simple" Lambda backend echoes the request
    instead of running code. The patched invoke imports the function's real
@@ -17,8 +17,13 @@ S3, DynamoDB, SNS, SQS, KMS and Bedrock in-process. Three things need help:
    asks for (Completed after N polls with the metrics files Bedrock writes,
    or Failed with a message), can answer the first N creates with
    throttling or quota errors, and records every call for tests and the demo.
+   A job's outputModelArn is made the ARN of the model moto registers.
 4. SendTaskFailure. moto's API layer drops the ``cause`` a caller gives
    (AWS passes it to the task's Catch); the patched handler passes it on.
+5. Bedrock Runtime. moto answers InvokeModel with ``{}`` and has no Converse;
+   emulator/runtime.py checks each family's body and answers in its shape.
+6. GetExecutionHistory. moto's API layer drops ``reverseOrder``; the patched
+   handler returns the newest event first when asked, as AWS does.
 """
 
 from __future__ import annotations
@@ -37,12 +42,14 @@ from typing import Any
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.bedrock.models import BedrockBackend
 from moto.core.exceptions import JsonRESTError
-from moto.core.responses import EmptyResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
 from moto.stepfunctions.responses import StepFunctionResponse
+
+from emulator import runtime
 
 # Local seconds per definition second: a 300-second poll takes 0.3 s.
 TIME_SCALE = 0.001
@@ -190,7 +197,13 @@ def _create(self: Any, *args: Any, **kwargs: Any) -> Any:
         # The same job (its name and client request token follow from the run): Bedrock
         # answers an idempotent retry with the existing job.
         return self.model_customization_jobs[name].job_arn
-    return _original_create(self, *args, **kwargs)
+    created = _original_create(self, *args, **kwargs)
+    # moto names the job's output model "<model>-<job>" but registers the model as "<model>";
+    # in AWS outputModelArn is the custom model's ARN, which is what gets invoked.
+    job = self.model_customization_jobs[name]
+    model = self.custom_models[job.custom_model_name]
+    job.output_model_name, job.output_model_arn = model.model_name, model.model_arn
+    return created
 
 
 def _get(self: Any, job_identifier: str) -> Any:
@@ -255,15 +268,24 @@ def _send_task_failure(self: Any) -> Any:
     return EmptyResult()
 
 
+def _get_execution_history(self: Any) -> Any:
+    history = self.stepfunction_backend.get_execution_history(self._get_param("executionArn"))
+    if self._get_param("reverseOrder"):
+        history = {**history, "events": list(reversed(history["events"]))}
+    return ActionResult(history)
+
+
 def install() -> None:
     """Apply the patches (idempotent)."""
     LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
     WaitFunction._wait_interval = _scaled_wait  # type: ignore[method-assign]
     retrier_decl.time = _ScaledClock()  # type: ignore[attr-defined,assignment]
     StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
+    StepFunctionResponse.get_execution_history = _get_execution_history  # type: ignore[method-assign]
     BedrockBackend.create_model_customization_job = _create  # type: ignore[method-assign]
     BedrockBackend.get_model_customization_job = _get  # type: ignore[method-assign]
     BedrockBackend.stop_model_customization_job = _stop  # type: ignore[method-assign]
+    runtime.install()
 
 
 __all__ = ["BEDROCK", "Scenario", "install", "run_handler"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from bedrock_customize.stack import LOCAL_STATE_ENV
 from emulator.cloud import LocalCloud
+from emulator.server import serve
 from tests.infra.synth import stage_settings, synthesize
 
 TITAN_LITE = "amazon.titan-text-lite-v1:0:4k"
@@ -81,3 +85,24 @@ def until(condition: Callable[[], Any], timeout: float = 30) -> Any:
             return value
         time.sleep(0.05)
     raise TimeoutError("the condition did not become true in time")
+
+
+@pytest.fixture(scope="module")
+def served(assembly: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The emulator served over HTTP in this process (as `make emulator`); its state file."""
+    state = tmp_path_factory.mktemp("served") / "emulator.json"
+    saved = os.environ.get(LOCAL_STATE_ENV)
+    os.environ[LOCAL_STATE_ENV] = str(state)  # what --local reads (module-wide, restored below)
+    ready, stop = threading.Event(), threading.Event()
+    thread = threading.Thread(target=serve, args=(assembly, 0, ready, stop), daemon=True)
+    thread.start()
+    assert ready.wait(120), "the emulator did not start"
+    try:
+        yield state
+    finally:
+        stop.set()
+        thread.join(30)
+        if saved is None:
+            os.environ.pop(LOCAL_STATE_ENV, None)
+        else:
+            os.environ[LOCAL_STATE_ENV] = saved

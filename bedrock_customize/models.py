@@ -1,0 +1,338 @@
+"""Custom models of a stack, and asking base and custom models the same prompt.
+
+``invoke`` and ``compare`` send each model family the request body it needs
+(customization_core/inference.py). A custom model is named by its run id, its
+ARN, or the ARN of its deployment; a base model by its model id.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import click
+from rich.text import Text
+
+from bedrock_customize import runs
+from bedrock_customize import stack as stacks
+from bedrock_customize.console import console, emit_json, say, table
+from bedrock_customize.stack import aws, open_stack, stack_options
+from customization_core.catalog import Family
+from customization_core.inference import Reply, UnknownFamilyError, family_of, invoke
+from customization_core.run import Status
+
+EXIT_FAILED = 1
+DEFAULT_MAX_TOKENS: Final = 256
+DEFAULT_COMPARE_LIMIT: Final = 5
+
+
+@dataclass(frozen=True)
+class Comparison:
+    prompt: str
+    reference: str | None
+    base: Reply
+    custom: Reply
+
+
+@dataclass(frozen=True)
+class Target:
+    """A model to invoke: the id Bedrock Runtime takes, its family, and what to call it."""
+
+    model_id: str
+    family: Family
+    label: str
+
+
+@click.command()
+@stack_options
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Newest first."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the models as JSON.")
+def models(
+    stack_name: str, region: str | None, profile: str | None, local: bool, limit: int, as_json: bool
+) -> None:
+    """The custom models this stack made: base model, date, losses, and the run behind each."""
+    stack = open_stack(stack_name, region, profile, local)
+    made = [i for i in runs.by_status(stack, Status.SUCCEEDED.value) if i.get("model_arn")][:limit]
+    rows = [
+        {
+            "model_arn": i["model_arn"],
+            "model_name": str(i["model_arn"]).rsplit("/", 1)[-1],
+            "base_model_id": i.get("model_id"),
+            "created_at": i.get("updated_at"),
+            "metrics": runs.plain(i.get("metrics") or {}),
+            "run_id": i["run_id"],
+        }
+        for i in made
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        say("This stack has made no custom model yet: `bedrock-customize submit` starts a run.")
+        return
+    table(
+        ("MODEL", "BASE MODEL", "CREATED", "TRAINING LOSS", "VALIDATION LOSS", "RUN"),
+        (
+            (
+                r["model_name"],
+                r["base_model_id"],
+                r["created_at"],
+                r["metrics"].get("training_loss"),
+                r["metrics"].get("validation_loss"),
+                r["run_id"],
+            )
+            for r in rows
+        ),
+    )
+
+
+def resolve(stack: stacks.Stack, reference: str) -> Target:
+    """A run id, a custom model (or deployment) ARN, or a base model id, as a Target."""
+    if reference.startswith("arn:"):
+        return _custom_model(stack, reference)
+    if "." not in reference and ":" not in reference:  # run ids are lower case, digits and '-'
+        found = runs.item(stack, reference)
+        arn = found.get("deployment_arn") or found.get("model_arn")
+        if not arn:
+            click.echo(f"Run {reference} has no custom model (it is {found['status']}).", err=True)
+            sys.exit(EXIT_FAILED)
+        return Target(str(arn), family_of(str(found["model_id"])), f"{reference} (custom)")
+    try:
+        return Target(reference, family_of(reference), reference)
+    except UnknownFamilyError as problem:
+        raise click.BadParameter(str(problem)) from None
+
+
+def _custom_model(stack: stacks.Stack, arn: str) -> Target:
+    if ":custom-model/" not in arn:
+        raise click.BadParameter(
+            f"{arn} is not a custom model ARN: pass the run id, or arn:aws:bedrock:...:custom-model/..."
+        )
+    described = aws(
+        "bedrock:GetCustomModel",
+        lambda: stack.client("bedrock").get_custom_model(modelIdentifier=arn),
+    )
+    base = str(described["baseModelArn"]).rsplit("/", 1)[-1]
+    return Target(arn, family_of(base), f"{described['modelName']} (custom)")
+
+
+def _ask(
+    stack: stacks.Stack, target: Target, prompt: str, max_tokens: int, temperature: float
+) -> Reply:
+    """One invocation; Bedrock's refusal is one sentence (exit 1), access problems exit 3."""
+    from botocore.exceptions import ClientError
+
+    runtime = stack.client("bedrock-runtime")
+    try:
+        return invoke(
+            runtime,
+            target.model_id,
+            target.family,
+            prompt,
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "")
+        if code == "ValidationException":
+            hint = (
+                " A custom model answers through its deployment (provisioned throughput or an on-demand deployment)."
+                if ":custom-model/" in target.model_id
+                else ""
+            )
+            click.echo(f"Bedrock refused to invoke {target.label}: {message}{hint}", err=True)
+            sys.exit(EXIT_FAILED)
+        if code in ("ThrottlingException", "ServiceUnavailableException", "ModelNotReadyException"):
+            click.echo(f"{target.label} is busy ({code}): try again in a minute.", err=True)
+            sys.exit(EXIT_FAILED)
+        if code == "ResourceNotFoundException":
+            click.echo(f"{target.label} was not found: {message}", err=True)
+            sys.exit(EXIT_FAILED)
+        click.echo(stacks.describe(error, "bedrock:InvokeModel"), err=True)
+        sys.exit(stacks.EXIT_ACCESS)
+
+
+def _prompts(prompt: str | None, prompt_file: Path | None) -> list[tuple[str, str | None]]:
+    """(prompt, reference completion) pairs from --prompt, a text file, or a prompt/completion JSONL."""
+    if (prompt is None) == (prompt_file is None):
+        raise click.UsageError("Give exactly one of --prompt and --prompt-file.")
+    if prompt is not None:
+        return [(prompt, None)]
+    assert prompt_file is not None
+    text = prompt_file.read_text(encoding="utf-8")
+    if prompt_file.suffix != ".jsonl":
+        return [(text, None)]
+    pairs: list[tuple[str, str | None]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise click.BadParameter(
+                f"line {number} is not JSON.", param_hint="--prompt-file"
+            ) from None
+        if not isinstance(record, dict) or not isinstance(record.get("prompt"), str):
+            raise click.BadParameter(
+                f'line {number} has no "prompt" string (a prompt/completion JSONL is expected).',
+                param_hint="--prompt-file",
+            )
+        completion = record.get("completion")
+        pairs.append(
+            (record["prompt"], str(completion).strip() if completion is not None else None)
+        )
+    if not pairs:
+        raise click.BadParameter("the file holds no prompts.", param_hint="--prompt-file")
+    return pairs
+
+
+PROMPT_OPTIONS = (
+    click.option("--prompt", help="The prompt text."),
+    click.option(
+        "--prompt-file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A text file (one prompt), or a prompt/completion JSONL (each prompt, with its completion as reference).",
+    ),
+    click.option(
+        "--max-tokens",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_TOKENS,
+        show_default=True,
+        help="Longest answer, in tokens.",
+    ),
+    click.option(
+        "--temperature",
+        type=click.FloatRange(0, 1),
+        default=0.0,
+        show_default=True,
+        help="0 answers the same way each time.",
+    ),
+    click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON."),
+)
+
+
+def prompt_options(function: Any) -> Any:
+    for option in reversed(PROMPT_OPTIONS):
+        function = option(function)
+    return function
+
+
+def _usage(reply: Reply) -> str:
+    tokens = (
+        f"{reply.input_tokens} in / {reply.output_tokens} out tokens"
+        if reply.input_tokens is not None
+        else "tokens not reported"
+    )
+    return f"{tokens}, {reply.latency_ms} ms"
+
+
+@click.command(name="invoke")
+@stack_options
+@click.argument("model")
+@prompt_options
+def invoke_command(
+    stack_name: str,
+    region: str | None,
+    profile: str | None,
+    local: bool,
+    model: str,
+    prompt: str | None,
+    prompt_file: Path | None,
+    max_tokens: int,
+    temperature: float,
+    as_json: bool,
+) -> None:
+    """Ask MODEL (a run id, a custom model ARN, or a base model id) for a completion."""
+    prompts = _prompts(prompt, prompt_file)
+    stack = open_stack(stack_name, region, profile, local)
+    target = resolve(stack, model)
+    replies = [(p, _ask(stack, target, p, max_tokens, temperature)) for p, _ in prompts]
+    if as_json:
+        emit_json(
+            {
+                "model": target.model_id,
+                "family": target.family,
+                "answers": [{"prompt": p, **asdict(r)} for p, r in replies],
+            }
+        )
+        return
+    for _, reply in replies:
+        click.echo(reply.text.strip())
+        say(f"{target.label}: {_usage(reply)}", style="dim", err=True)
+
+
+@click.command()
+@stack_options
+@click.option("--base", "base_model", required=True, help="The base model id to compare with.")
+@click.option(
+    "--custom", "custom_model", required=True, help="The custom model: a run id or its ARN."
+)
+@prompt_options
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_COMPARE_LIMIT,
+    show_default=True,
+    help="With a JSONL --prompt-file: compare on its first N prompts.",
+)
+def compare(
+    stack_name: str,
+    region: str | None,
+    profile: str | None,
+    local: bool,
+    base_model: str,
+    custom_model: str,
+    prompt: str | None,
+    prompt_file: Path | None,
+    max_tokens: int,
+    temperature: float,
+    as_json: bool,
+    limit: int,
+) -> None:
+    """Ask the base and the custom model the same prompts; print their answers side by side."""
+    prompts = _prompts(prompt, prompt_file)[:limit]
+    stack = open_stack(stack_name, region, profile, local)
+    base, custom = resolve(stack, base_model), resolve(stack, custom_model)
+    results = [
+        Comparison(
+            prompt=text,
+            reference=reference,
+            base=_ask(stack, base, text, max_tokens, temperature),
+            custom=_ask(stack, custom, text, max_tokens, temperature),
+        )
+        for text, reference in prompts
+    ]
+    if as_json:
+        emit_json(
+            {
+                "base": asdict(base),
+                "custom": asdict(custom),
+                "results": [asdict(r) for r in results],
+            }
+        )
+        return
+    out = console()
+    for number, result in enumerate(results, start=1):
+        heading = f"Prompt {number} of {len(results)}"
+        if out.is_terminal:
+            out.rule(heading)
+        else:
+            say(f"== {heading}")
+        say(result.prompt.strip())
+        columns = [base.label, custom.label]
+        cells = [result.base.text.strip(), result.custom.text.strip()]
+        usage: list[Any] = [_usage(result.base), _usage(result.custom)]
+        if result.reference:
+            columns.append("reference")
+            cells.append(result.reference)
+            usage.append(Text(""))
+        table(columns, [cells, usage], keep_first=False)
+
+
+COMMANDS: tuple[click.Command, ...] = (models, invoke_command, compare)

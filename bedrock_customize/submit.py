@@ -1,0 +1,329 @@
+"""``submit``: validate locally, upload the data encrypted with the stack's key, write job.json last.
+
+The run id goes to stdout alone (``RUN_ID=$(bedrock-customize submit ...)``);
+progress and advice go to stderr. Uploads use S3 multipart transfers above
+64 MiB, with the SSE-KMS headers the datasets bucket's policy requires on every
+part's CreateMultipartUpload and PutObject.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from contextlib import ExitStack, nullcontext
+from pathlib import Path
+from typing import Any, Final
+
+import click
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+from bedrock_customize import runs
+from bedrock_customize import stack as stacks
+from bedrock_customize.console import console, say
+from bedrock_customize.options import (
+    EPOCHS_OPTION,
+    HYPERPARAMETER_OPTION,
+    PRICE_OPTION,
+    TYPES,
+    key_values,
+    with_epochs,
+)
+from bedrock_customize.stack import aws, open_stack, stack_options
+from customization_core.catalog import CustomizationType
+from customization_core.manifest import DEFAULT_TRAINING_KEY, DEFAULT_VALIDATION_KEY, parse_manifest
+from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, ObjectVersion, run_names
+from customization_core.run import Status
+from customization_core.validator import validate_dataset
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+# A job folder name: it becomes an S3 prefix, a run id and (shortened) a Bedrock job name.
+NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+MIB: Final = 1024 * 1024
+MULTIPART_BYTES: Final = 64 * MIB  # parts of 64 MiB: 10,000 parts cover 625 GiB (S3's part limit)
+POLL_SECONDS: Final = {True: 0.2, False: 15.0}  # local emulator, AWS
+
+
+@click.command()
+@stack_options
+@click.option(
+    "--name",
+    required=True,
+    help="The job's name: its folder jobs/NAME/ in the datasets bucket (letters, digits, . _ -).",
+)
+@click.option(
+    "--model", "model_id", required=True, help="Base model id, e.g. amazon.titan-text-lite-v1:0:4k."
+)
+@click.option("--type", "kind", required=True, type=click.Choice(TYPES), help="Customization type.")
+@click.option(
+    "--train",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The training JSONL.",
+)
+@click.option(
+    "--validation",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The validation JSONL.",
+)
+@HYPERPARAMETER_OPTION
+@EPOCHS_OPTION
+@click.option("--custom-model-name", help="Name of the custom model (default: from the job name).")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    callback=key_values,
+    metavar="KEY=VALUE",
+    help="A tag for the job and its model (repeatable).",
+)
+@click.option(
+    "--budget-usd",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Refuse the run when its cost estimate is above this many dollars.",
+)
+@PRICE_OPTION
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Upload even when local validation finds errors (the pipeline validates again).",
+)
+@click.option(
+    "--wait", is_flag=True, help="Follow the run until it ends; exit 1 unless it succeeds."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With --wait: stop following after this many minutes (the run goes on).",
+)
+def submit(
+    stack_name: str,
+    region: str | None,
+    profile: str | None,
+    local: bool,
+    name: str,
+    model_id: str,
+    kind: str,
+    train: Path,
+    validation: Path | None,
+    hyperparameters: dict[str, str],
+    epochs: int | None,
+    custom_model_name: str | None,
+    tags: dict[str, str],
+    budget_usd: float | None,
+    price_per_1k_tokens: float | None,
+    force: bool,
+    wait: bool,
+    timeout: float | None,
+) -> None:
+    """Start a customization run: validate, upload TRAIN (and VALIDATION), then jobs/NAME/job.json.
+
+    Prints the run id on stdout. Invalid data is refused before anything is
+    uploaded (exit 1) unless --force.
+    """
+    if not NAME_PATTERN.match(name):
+        raise click.BadParameter(
+            f"{name!r}: use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+            param_hint="--name",
+        )
+    hyperparameters = with_epochs(hyperparameters, epochs)
+    manifest: dict[str, Any] = {
+        "customizationType": CustomizationType.parse(kind).value,
+        "baseModelId": model_id,
+        "hyperParameters": hyperparameters,
+        "trainingData": DEFAULT_TRAINING_KEY,
+        "validationData": DEFAULT_VALIDATION_KEY if validation else None,
+    }
+    if custom_model_name:
+        manifest["customModelName"] = custom_model_name
+    if tags:
+        manifest["tags"] = tags
+    if budget_usd is not None:
+        manifest["budgetUsd"] = budget_usd
+    manifest_bytes = json.dumps(manifest, indent=2).encode()
+    parsed = parse_manifest(manifest_bytes)
+    if parsed.problems:
+        raise click.UsageError(" ".join(parsed.problems))
+    stack = open_stack(stack_name, region, profile, local)
+    _validate_locally(
+        train, validation, model_id, kind, hyperparameters, price_per_1k_tokens, force
+    )
+
+    bucket, key_arn = stack.output("DatasetsBucketName"), stack.output("DataKeyArn")
+    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn}
+    folder = f"{JOBS_PREFIX}{name}/"
+    s3 = stack.client("s3")
+    uploads = [(train, folder + DEFAULT_TRAINING_KEY)]
+    if validation:
+        uploads.append((validation, folder + DEFAULT_VALIDATION_KEY))
+    for path, key in uploads:
+        _upload(s3, path, bucket, key, encryption)
+    manifest_key = folder + MANIFEST_NAME
+    put = aws(
+        "s3:PutObject",
+        lambda: s3.put_object(
+            Bucket=bucket,
+            Key=manifest_key,
+            Body=manifest_bytes,
+            ContentType="application/json",
+            **encryption,
+        ),
+    )
+    run_id = run_names(ObjectVersion(bucket, manifest_key, put["VersionId"])).run_id
+    click.echo(run_id)
+    say(f"Submitted s3://{bucket}/{manifest_key}: run {run_id}.", err=True)
+    if not wait:
+        say(
+            f"Follow it with: bedrock-customize status {run_id}{' --local' if local else ''}",
+            err=True,
+        )
+        return
+    final = follow(
+        stack, run_id, poll_seconds=POLL_SECONDS[local], timeout_minutes=timeout, local=local
+    )
+    sys.exit(0 if final == Status.SUCCEEDED.value else EXIT_FAILED)
+
+
+def _validate_locally(
+    train: Path,
+    validation: Path | None,
+    model_id: str,
+    kind: str,
+    hyperparameters: dict[str, str],
+    price: float | None,
+    force: bool,
+) -> None:
+    """The same checks the pipeline runs, before a byte is uploaded."""
+    with ExitStack() as files, console(err=True).status(f"Validating {train} ..."):
+        report = validate_dataset(
+            files.enter_context(train.open("rb")),
+            model_id=model_id,
+            customization_type=kind,
+            hyperparameters=hyperparameters,
+            validation=files.enter_context(validation.open("rb")) if validation else None,
+            price_per_1k_tokens_usd=price,
+        )
+    if report.valid:
+        estimate = report.document.get("cost") or {}
+        dollars = estimate.get("estimated_usd")
+        say(
+            f"Valid: {estimate.get('billed_tokens', 0):,} billed tokens"
+            + (
+                f", about ${dollars:,.2f}."
+                if dollars is not None
+                else " (no price known for this model)."
+            ),
+            err=True,
+        )
+        return
+    click.echo(report.render_text(), err=True)
+    if not force:
+        say(
+            "Nothing was uploaded: fix the data, or pass --force to let the pipeline judge it.",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
+    say(
+        "Uploading anyway (--force): the pipeline will validate again and may reject the run.",
+        err=True,
+    )
+
+
+def _upload(s3: Any, path: Path, bucket: str, key: str, encryption: dict[str, str]) -> None:
+    """One file, multipart above 64 MiB, with a progress bar on a terminal."""
+    from boto3.s3.transfer import TransferConfig
+
+    size = path.stat().st_size
+    config = TransferConfig(
+        multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES
+    )
+    terminal = console(err=True).is_terminal
+    progress = (
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console(err=True),
+            transient=True,
+        )
+        if terminal
+        else None
+    )
+    with progress or nullcontext():
+        advance: Callable[[int], None] | None = None
+        if progress is not None:
+            task = progress.add_task(f"Uploading {path.name}", total=size)
+            advance = lambda sent: progress.advance(task, sent)  # noqa: E731
+        aws(
+            "s3:PutObject",
+            lambda: s3.upload_file(
+                str(path), bucket, key, ExtraArgs=encryption, Config=config, Callback=advance
+            ),
+        )
+    say(f"Uploaded {path} to s3://{bucket}/{key} ({size / MIB:,.1f} MiB, SSE-KMS).", err=True)
+
+
+def follow(
+    stack: stacks.Stack,
+    run_id: str,
+    *,
+    poll_seconds: float,
+    timeout_minutes: float | None,
+    local: bool,
+) -> str | None:
+    """Print each status the run enters until it ends; its final status (None: not followed to the end)."""
+    deadline = time.monotonic() + timeout_minutes * 60 if timeout_minutes else None
+    shown = 0
+    announced_wait = False
+    suffix = " --local" if local else ""
+    try:
+        while True:
+            found = runs.find_item(stack, run_id)
+            if found is None and not announced_wait:
+                say("Waiting for the workflow to pick up the job ...", err=True)
+                announced_wait = True
+            history = found.get("history", []) if found else []
+            for entry in history[shown:]:
+                reason = f" ({entry['reason']})" if entry.get("reason") else ""
+                say(f"  {entry['at']}  {entry['status']}{reason}", err=True)
+                if entry["status"] == Status.AWAITING_APPROVAL.value:
+                    say(
+                        f"  It waits for approval: bedrock-customize approve {run_id}{suffix} "
+                        f"(or reject {run_id} --reason ...)",
+                        err=True,
+                    )
+            shown = len(history)
+            if found and Status(found["status"]).terminal:
+                _ended(found, suffix)
+                return str(found["status"])
+            if deadline is not None and time.monotonic() > deadline:
+                say(
+                    f"Stopped following after {timeout_minutes:g} minutes; the run goes on: "
+                    f"bedrock-customize status {run_id}{suffix}",
+                    err=True,
+                )
+                return None
+            time.sleep(poll_seconds)
+    except KeyboardInterrupt:
+        say(
+            f"Stopped following; the run goes on: bedrock-customize status {run_id}{suffix}",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _ended(found: dict[str, Any], suffix: str) -> None:
+    run_id = found["run_id"]
+    if found["status"] == Status.SUCCEEDED.value:
+        say(f"Run {run_id} SUCCEEDED: custom model {found.get('model_arn')}", err=True)
+        say(f"Try it: bedrock-customize invoke {run_id}{suffix} --prompt '...'", err=True)
+        return
+    say(
+        f"Run {run_id} ended {found['status']}: {found.get('reason') or 'no reason recorded'}",
+        err=True,
+    )
+    say(f"See why: bedrock-customize logs {run_id}{suffix}", err=True)

@@ -1,0 +1,197 @@
+"""Emulated Bedrock Runtime: InvokeModel and Converse for base and custom models.
+
+moto's InvokeModel answers ``{}`` for any body and it has no Converse. Here each
+request is checked the way Bedrock checks it (a body without the family's
+required field is a ValidationException with Bedrock's wording) and answered
+in the family's own response shape, so a client that sends the wrong body or
+reads the wrong field fails locally as it would in AWS.
+
+The replies are a stand-in for a model, deterministic and honest about it: a
+base model answers with the opening words of the text it was given; a custom
+model answers with the completion of the closest prompt in its own training
+data (word overlap), which is what a fine-tuned model is expected to imitate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final
+from urllib.parse import unquote
+
+from moto.bedrock.models import bedrock_backends
+from moto.bedrockruntime.models import BedrockRuntimeBackend
+from moto.bedrockruntime.responses import BedrockRuntimeResponse
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
+from moto.s3.models import s3_backends
+
+from customization_core.catalog import Family
+from customization_core.inference import UnknownFamilyError, family_of
+from customization_core.tokens import CHARS_PER_TOKEN, estimate_tokens
+
+# What InvokeModel requires in each family's body (the model parameter pages cited in
+# customization_core/inference.py).
+REQUIRED: Final[dict[Family, tuple[str, ...]]] = {
+    "titan": ("inputText",),
+    "cohere": ("prompt",),
+    "llama": ("prompt",),
+    "claude": ("anthropic_version", "messages"),
+    "nova": ("messages",),
+}
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class InvocationError(JsonRESTError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+
+class _Model:
+    """A model as the emulator answers for it."""
+
+    def __init__(self, backend: BedrockRuntimeBackend, model_id: str) -> None:
+        model_id = unquote(model_id)  # moto hands over the path segment still percent-encoded
+        self.model_id = model_id
+        self.examples: list[tuple[str, str]] = []
+        if ":custom-model/" in model_id:
+            bedrock = bedrock_backends[backend.account_id][backend.region_name]
+            try:
+                custom = bedrock.get_custom_model(model_id)
+            except Exception:
+                raise InvocationError(
+                    "ResourceNotFoundException", f"Model {model_id} was not found."
+                ) from None
+            base = str(custom.base_model_arn).rsplit("/", 1)[1]
+            self.examples = _examples(backend.account_id, custom.training_data_config)
+        else:
+            base = model_id
+        try:
+            self.family: Family = family_of(base)
+        except UnknownFamilyError:
+            raise InvocationError(
+                "ValidationException", "The provided model identifier is invalid."
+            ) from None
+
+    def reply(self, prompt: str) -> str:
+        if not self.examples:
+            # A base model that has not learned the task: it repeats the first line of the
+            # text after the instruction.
+            lines = [line.strip() for line in prompt.splitlines() if line.strip()]
+            opening = lines[1] if len(lines) > 1 else (lines[0] if lines else "")
+            return " ".join(opening.split()[:25])
+        asked = set(_WORD.findall(prompt.lower()))
+        best = max(
+            self.examples,
+            key=lambda example: len(asked & set(_WORD.findall(example[0].lower()))),
+        )
+        return best[1]
+
+
+def _examples(account_id: str, training: dict[str, Any]) -> list[tuple[str, str]]:
+    """(prompt, completion) pairs of a custom model's training data, read from local S3."""
+    uri = str(training.get("s3Uri", ""))
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        return []
+    bucket, key = uri[5:].split("/", 1)
+    try:
+        stored = s3_backends[account_id]["aws"].get_object(bucket, key)
+    except Exception:
+        return []
+    if stored is None:
+        return []
+    body = stored.value
+    pairs = []
+    for line in body.decode("utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "prompt" in record and "completion" in record:
+            pairs.append((str(record["prompt"]), str(record["completion"]).strip()))
+    return pairs
+
+
+def _tokens(text: str, family: Family) -> int:
+    return estimate_tokens(text, CHARS_PER_TOKEN[family])
+
+
+def _invoke_model(self: BedrockRuntimeBackend, payload: Any, model_id: str) -> dict[str, Any]:
+    model = _Model(self, model_id)
+    missing = [
+        key for key in REQUIRED[model.family] if not isinstance(payload, dict) or key not in payload
+    ]
+    if missing:
+        raise InvocationError(
+            "ValidationException",
+            f"Malformed input request: #: required key [{missing[0]}] not found, please reformat your input and try again.",
+        )
+    if model.family in ("claude", "nova"):
+        prompt = _message_text(payload["messages"])
+    else:
+        prompt = str(payload["inputText" if model.family == "titan" else "prompt"])
+    text = model.reply(prompt)
+    if model.family == "titan":
+        return {
+            "inputTextTokenCount": _tokens(prompt, "titan"),
+            "results": [
+                {
+                    "tokenCount": _tokens(text, "titan"),
+                    "outputText": text,
+                    "completionReason": "FINISH",
+                }
+            ],
+        }
+    if model.family == "cohere":
+        return {"generations": [{"id": "local", "text": text, "finish_reason": "COMPLETE"}]}
+    if model.family == "llama":
+        return {
+            "generation": text,
+            "prompt_token_count": _tokens(prompt, "llama"),
+            "generation_token_count": _tokens(text, "llama"),
+            "stop_reason": "stop",
+        }
+    if model.family == "claude":
+        return {"content": [{"type": "text", "text": text}], "stop_reason": "end_turn"}
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": "end_turn",
+    }
+
+
+def _message_text(messages: Any) -> str:
+    try:
+        return " ".join(
+            str(part["text"])
+            for part in messages[-1]["content"]
+            if isinstance(part, dict) and "text" in part
+        )
+    except (KeyError, IndexError, TypeError):
+        raise InvocationError(
+            "ValidationException", "Malformed input request: messages must end with a user message."
+        ) from None
+
+
+def _converse(self: BedrockRuntimeResponse) -> ActionResult:
+    model_id = str(self._get_param("modelId"))
+    model = _Model(self.bedrockruntime_backend, model_id)
+    messages = self._get_param("messages") or []
+    prompt = _message_text(messages)
+    text = model.reply(prompt)
+    return ActionResult(
+        {
+            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": "end_turn",
+            "usage": {
+                "inputTokens": _tokens(prompt, model.family),
+                "outputTokens": _tokens(text, model.family),
+                "totalTokens": _tokens(prompt, model.family) + _tokens(text, model.family),
+            },
+            "metrics": {"latencyMs": 1},
+        }
+    )
+
+
+def install() -> None:
+    BedrockRuntimeBackend.invoke_model = _invoke_model  # type: ignore[method-assign]
+    BedrockRuntimeResponse.converse = _converse  # type: ignore[attr-defined]

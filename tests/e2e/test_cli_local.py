@@ -1,0 +1,225 @@
+"""Every bedrock-customize command against the served emulator (`make emulator`), through --local."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bedrock_customize.cli import main
+from bedrock_customize.stack import LOCAL_STATE_ENV, connect_local
+from emulator.patches import BEDROCK, Scenario
+from tests.e2e.conftest import TITAN_LITE, until
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TEMPLATE = "Summarize the following conversation.\\n\\n{dialogue}\\n\\nSummary:"
+
+
+def _cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _json(*args: str) -> Any:
+    result = _cli(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _submit(name: str, train: Path, *extra: str) -> Result:
+    return _cli(
+        "submit", "--local", "--name", name, "--model", TITAN_LITE, "--type", "fine-tuning",
+        "--train", str(train), *extra,
+    )  # fmt: skip
+
+
+def _status(run_id: str) -> str:
+    """The run's status (the command exits 1 for runs that ended without succeeding)."""
+    result = _cli("status", "--local", run_id, "--json")
+    return str(json.loads(result.stdout)["status"])
+
+
+def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None:
+    prepared = _cli(
+        "prepare", str(EXAMPLES / "dialogue-summaries" / "dialogues.csv"), "--format", "csv",
+        "--type", "fine-tuning", "--prompt-template", TEMPLATE, "--completion-field", "summary",
+        "--split", "0.2", "-o", str(tmp_path / "train.jsonl"),
+    )  # fmt: skip
+    assert prepared.exit_code == 0, prepared.output
+    submitted = _submit(
+        "summaries", tmp_path / "train.jsonl", "--validation", str(tmp_path / "validation.jsonl"),
+        "--epochs", "2", "--wait",
+    )  # fmt: skip
+    assert submitted.exit_code == 0, submitted.output
+    run_id = submitted.stdout.strip()  # the run id alone on stdout, for RUN_ID=$(...)
+    assert run_id.startswith("summaries-")
+    assert "Valid: " in submitted.stderr
+    assert "SSE-KMS" in submitted.stderr
+    assert f"Run {run_id} SUCCEEDED" in submitted.stderr
+
+    # The uploads carry the stack's key, and job.json was written last.
+    stack = connect_local()
+    s3, bucket = stack.client("s3"), stack.output("DatasetsBucketName")
+    heads = {
+        key: s3.head_object(Bucket=bucket, Key=f"jobs/summaries/{key}")
+        for key in ("train.jsonl", "validation.jsonl", "job.json")
+    }
+    assert {h["SSEKMSKeyId"] for h in heads.values()} == {stack.output("DataKeyArn")}
+    assert heads["job.json"]["LastModified"] >= heads["train.jsonl"]["LastModified"]
+
+    assert _status(run_id) == "SUCCEEDED"
+    assert _json("status", "--local") == []  # nothing in progress
+    assert run_id in _cli("list", "--local").stdout
+    shown = _json("show", "--local", run_id)
+    assert shown["hyperparameters"] == {"epochCount": "2"}
+    assert [h["status"] for h in shown["history"]][-2:] == ["TRAINING", "SUCCEEDED"]
+    states = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in _json("logs", "--local", run_id)
+        if "stateEnteredEventDetails" in e
+    ]
+    assert states[:3] == ["ValidateRequest", "Duplicate?", "ValidateDataset"]
+    assert "RecordResult" in states
+    (model,) = [m for m in _json("models", "--local") if m["run_id"] == run_id]
+    assert model["base_model_id"] == TITAN_LITE
+    assert model["metrics"]["validation_loss"] == pytest.approx(0.51)
+
+    training = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
+    answer = _json("invoke", "--local", run_id, "--prompt", training[0]["prompt"])
+    assert answer["family"] == "titan"
+    assert (
+        answer["answers"][0]["text"] == training[0]["completion"]
+    )  # the emulated model learned it
+
+    compared = _json(
+        "compare", "--local", "--base", "amazon.titan-text-lite-v1", "--custom", run_id,
+        "--prompt-file", str(tmp_path / "validation.jsonl"), "--limit", "3",
+    )  # fmt: skip
+    assert len(compared["results"]) == 3
+    assert compared["custom"]["model_id"] == model["model_arn"]
+    completions = {r["completion"] for r in training}
+    for result in compared["results"]:
+        assert result["reference"]
+        assert result["base"]["text"].startswith("#Person1#")
+        assert result["custom"]["text"] in completions
+    human = _cli(
+        "compare", "--local", "--base", "amazon.titan-text-lite-v1", "--custom", run_id,
+        "--prompt", training[1]["prompt"],
+    )  # fmt: skip
+    assert human.exit_code == 0, human.output
+    assert "== Prompt 1 of 1" in human.stdout
+    assert training[1]["completion"] in human.stdout
+
+
+def test_invalid_data_is_refused_before_anything_is_uploaded(served: Path) -> None:
+    refused = _submit("refused", EXAMPLES / "broken-dataset" / "train.jsonl")
+    assert refused.exit_code == 1
+    assert "training:3: missing-field" in refused.stderr
+    assert "Nothing was uploaded" in refused.stderr
+    assert refused.stdout == ""
+    stack = connect_local()
+    listed = stack.client("s3").list_objects_v2(
+        Bucket=stack.output("DatasetsBucketName"), Prefix="jobs/refused/"
+    )
+    assert listed.get("KeyCount", 0) == 0
+
+
+def test_forced_invalid_data_is_rejected_by_the_pipeline(served: Path) -> None:
+    forced = _submit("forced", EXAMPLES / "broken-dataset" / "train.jsonl", "--force", "--wait")
+    assert forced.exit_code == 1
+    run_id = forced.stdout.strip()
+    assert f"Run {run_id} ended REJECTED" in forced.stderr
+    assert f"bedrock-customize logs {run_id} --local" in forced.stderr
+    assert _cli("status", "--local", run_id).exit_code == 1
+
+
+def test_a_failed_job_fails_wait_and_status(served: Path) -> None:
+    BEDROCK.scenarios["jobs/doomed/"] = Scenario(outcome="Failed")
+    failed = _submit("doomed", EXAMPLES / "dialogue-summaries" / "train.jsonl", "--wait")
+    assert failed.exit_code == 1
+    run_id = failed.stdout.strip()
+    assert "ended FAILED" in failed.stderr
+    assert "Data download failed" in failed.stderr
+    assert _status(run_id) == "FAILED"
+    invoked = _cli("invoke", "--local", run_id, "--prompt", "hello")
+    assert invoked.exit_code == 1
+    assert f"Run {run_id} has no custom model (it is FAILED)." in invoked.stderr
+
+
+def test_cancel_stops_a_training_run(served: Path) -> None:
+    BEDROCK.scenarios["jobs/stopped/"] = Scenario(polls_until_done=10_000)
+    submitted = _submit("stopped", EXAMPLES / "dialogue-summaries" / "train.jsonl")
+    assert submitted.exit_code == 0, submitted.output
+    run_id = submitted.stdout.strip()
+    until(lambda: _cli("status", "--local", run_id, "--json").stdout.count("TRAINING"))
+    in_progress = _json("status", "--local")
+    assert [(r["run_id"], r["status"]) for r in in_progress] == [(run_id, "TRAINING")]
+    assert in_progress[0]["state"] in ("CheckJob", "JobStatus?", "WaitForJob")
+    approved = _cli("approve", "--local", run_id)
+    assert approved.exit_code == 1
+    assert f"Run {run_id} is not waiting for approval (it is TRAINING)." in approved.stderr
+    cancelled = _cli("cancel", "--local", run_id)
+    assert cancelled.exit_code == 0, cancelled.output
+    until(lambda: _status(run_id) == "CANCELLED")
+    assert BEDROCK.count("StopModelCustomizationJob") >= 1
+
+
+def test_models_are_named_by_run_arn_or_id(served: Path) -> None:
+    unknown = _cli("invoke", "--local", "vendor.mystery-model-v1", "--prompt", "hi")
+    assert unknown.exit_code == 2
+    assert "is not a model family this tool can invoke" in unknown.output
+    missing = _cli(
+        "invoke",
+        "--local",
+        "arn:aws:bedrock:us-east-1:123456789012:custom-model/nope",
+        "--prompt",
+        "hi",
+    )
+    assert missing.exit_code == 3
+    assert "bedrock:GetCustomModel" in missing.stderr
+    both = _cli(
+        "invoke", "--local", "amazon.nova-lite-v1:0", "--prompt", "a", "--prompt-file", __file__
+    )
+    assert both.exit_code == 2
+    assert "exactly one of --prompt and --prompt-file" in both.output
+    for model in (
+        "amazon.nova-lite-v1:0",
+        "meta.llama3-1-8b-instruct-v1:0",
+        "cohere.command-light-text-v14",
+    ):
+        answered = _json("invoke", "--local", model, "--prompt", "Say hello.")
+        assert answered["answers"][0]["text"] == "Say hello."
+    no_run = _cli("show", "--local", "no-such-run")
+    assert no_run.exit_code == 1
+
+
+def test_local_without_a_running_emulator_says_how_to_start_it(
+    served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(LOCAL_STATE_ENV, str(tmp_path / "absent.json"))
+    absent = _cli("list", "--local")
+    assert absent.exit_code == 3
+    assert "The local emulator is not running" in absent.stderr
+    assert "make emulator" in absent.stderr
+    stale = tmp_path / "stale.json"
+    state = json.loads(served.read_text())
+    stale.write_text(json.dumps({**state, "pid": 2**22 + 1}))  # above Linux's pid_max default
+    monkeypatch.setenv(LOCAL_STATE_ENV, str(stale))
+    gone = _cli("status", "--local")
+    assert gone.exit_code == 3
+    assert "has stopped" in gone.stderr
+
+
+def test_an_unknown_profile_is_an_access_error(
+    served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    result = _cli("models", "--profile", "no-such-profile", "--region", "us-east-1")
+    assert result.exit_code == 3
+    assert "no-such-profile" in result.stderr
+    assert "check --profile" in result.stderr
+    assert os.environ.get(LOCAL_STATE_ENV)  # the module's emulator is still configured
