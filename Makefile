@@ -19,7 +19,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install synth lint test test-unit test-infra check-templates demo summary local bench clean
+.PHONY: help install synth lint test test-unit test-infra check-templates demo summary local emulator bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -104,6 +104,10 @@ local: install ## Run your own job folder on the local emulator: make local JOB=
 	test -n "$(JOB)" || { echo "usage: make local JOB=path/to/folder (train.jsonl, optional validation.jsonl, job.json)"; exit 2; }
 	cdk synth -c stage=$(STAGE) --quiet
 	$(BIN)/python -m emulator.demo --assembly cdk.out $(JOB)
+
+emulator: install ## Serve the app locally for `bedrock-customize --local` (foreground; Ctrl-C stops it)
+	cdk synth -c stage=$(STAGE) --quiet
+	$(BIN)/python -m emulator.server --assembly cdk.out
 
 bench: install ## Validator throughput and peak RSS vs a bare parse loop (1 GB files, 4 GB piped)
 	$(BIN)/python -m bench.validator

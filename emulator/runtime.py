@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any, Final
 from urllib.parse import unquote
 
@@ -54,6 +55,7 @@ class _Model:
         model_id = unquote(model_id)  # moto hands over the path segment still percent-encoded
         self.model_id = model_id
         self.examples: list[tuple[str, str]] = []
+        self.common: set[str] = set()
         if ":custom-model/" in model_id:
             bedrock = bedrock_backends[backend.account_id][backend.region_name]
             try:
@@ -64,6 +66,9 @@ class _Model:
                 ) from None
             base = str(custom.base_model_arn).rsplit("/", 1)[1]
             self.examples = _examples(backend.account_id, custom.training_data_config)
+            # Words in most prompts (the instruction, speaker tags) say nothing about which is closest.
+            counts = Counter(w for p, _ in self.examples for w in set(_WORD.findall(p.lower())))
+            self.common = {w for w, n in counts.items() if n > len(self.examples) / 4}
         else:
             base = model_id
         try:
@@ -73,6 +78,9 @@ class _Model:
                 "ValidationException", "The provided model identifier is invalid."
             ) from None
 
+    def _words(self, text: str) -> set[str]:
+        return set(_WORD.findall(text.lower())) - self.common
+
     def reply(self, prompt: str) -> str:
         if not self.examples:
             # A base model that has not learned the task: it repeats the first line of the
@@ -80,11 +88,8 @@ class _Model:
             lines = [line.strip() for line in prompt.splitlines() if line.strip()]
             opening = lines[1] if len(lines) > 1 else (lines[0] if lines else "")
             return " ".join(opening.split()[:25])
-        asked = set(_WORD.findall(prompt.lower()))
-        best = max(
-            self.examples,
-            key=lambda example: len(asked & set(_WORD.findall(example[0].lower()))),
-        )
+        asked = self._words(prompt)
+        best = max(self.examples, key=lambda example: len(asked & self._words(example[0])))
         return best[1]
 
 
