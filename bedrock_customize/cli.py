@@ -10,10 +10,12 @@ import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import click
 
 from bedrock_customize import models, runs, submit
+from bedrock_customize.console import emit_json, table
 from bedrock_customize.options import (
     EPOCHS_OPTION,
     HYPERPARAMETER_OPTION,
@@ -267,6 +269,46 @@ def cost(
         click.echo(
             f"The data has {report.document['error_count']} error(s): run bedrock-customize validate before submitting."
         )
+
+
+@main.command(name="catalog")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalog's models as JSON.")
+def catalog_command(as_json: bool) -> None:
+    """The base models this tool can customize: ids, types, formats, prices and retirement."""
+    rows: list[dict[str, Any]] = []
+    cells: list[tuple[str, ...]] = []
+    for model in load_catalog().models:
+        prices = {
+            kind.cli_name: c.training_price_per_1k_tokens_usd
+            for kind, c in model.customizations.items()
+        }
+        lifecycle = (
+            f"{model.lifecycle.status} from {model.lifecycle.date}" if model.lifecycle else None
+        )
+        for model_id in model.model_ids:
+            rows.append(
+                {
+                    "model_id": model_id,
+                    "name": model.name,
+                    "family": model.family,
+                    "types": list(prices),
+                    "price_per_1k_tokens_usd": prices,
+                    "lifecycle": lifecycle,
+                }
+            )
+            cells.append(
+                (
+                    model_id,
+                    model.name,
+                    ", ".join(prices),
+                    ", ".join("unknown" if p is None else f"{p:g}" for p in prices.values()),
+                    lifecycle or "-",
+                )
+            )
+    if as_json:
+        emit_json(rows)
+        return
+    table(("MODEL ID", "NAME", "TYPES", "TRAINING USD / 1K TOKENS", "LIFECYCLE"), cells)
 
 
 for _command in (*runs.COMMANDS, submit.submit, *models.COMMANDS):

@@ -41,7 +41,7 @@ DEFAULT_TTL_HOURS: Final = 24.0  # a deployment nobody asked to keep is deleted 
 
 ALLOWED: dict[str, str] = {
     "customizationType": "FINE_TUNING or CONTINUED_PRE_TRAINING",
-    "baseModelId": "a model id from `bedrock-customize models`, e.g. amazon.titan-text-express-v1:0:8k",
+    "baseModelId": "a base model id from `bedrock-customize catalog`, e.g. amazon.titan-text-express-v1:0:8k",
     "customModelName": "1 to 63 letters and digits, each optionally followed by one '_' or '-'",
     "hyperParameters": "an object of API hyperparameter names to strings or numbers",
     "trainingData": "a file name in the job's folder, e.g. train.jsonl",

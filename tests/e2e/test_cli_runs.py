@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -64,7 +65,7 @@ def test_list_and_show_tell_what_the_registry_knows(
     assert json.loads(_cli("list", "--status", "FAILED", "--json")[1]) == []
     code, out = _cli("show", run_id)
     assert code == 0
-    assert "status:              SUCCEEDED" in out
+    assert re.search(r"^status\s+SUCCEEDED", out, re.M)
     assert "TRAINING" in out  # the history
     document: dict[str, Any] = json.loads(_cli("show", run_id, "--json")[1])
     assert document["model_arn"].startswith("arn:aws:bedrock:")
@@ -155,3 +156,33 @@ def test_a_missing_stack_is_an_access_error_with_the_fix() -> None:
 )
 def test_aws_access_problems_are_one_sentence(error: Exception, expected: str) -> None:
     assert stacks.describe(error, "dynamodb:Query").startswith(expected)
+
+
+def test_expired_credentials_are_one_sentence_and_exit_code_3(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106 - the stubber answers; nothing is sent
+    )
+    stubber = Stubber(dynamodb)
+    stubber.add_client_error(
+        "scan", service_error_code="ExpiredTokenException", http_status_code=400
+    )
+    stubber.activate()
+    monkeypatch.setattr(
+        stacks,
+        "connect",
+        lambda name, **_: stacks.Stack(name, {"RegistryTableName": "runs"}, lambda _: dynamodb),
+    )
+    code, out = _cli("list")
+    assert code == stacks.EXIT_ACCESS
+    assert (
+        out.strip()
+        == "Your AWS credentials have expired: sign in again (for example `aws sso login`)."
+    )

@@ -95,3 +95,15 @@ def test_a_missing_file_is_a_usage_error() -> None:
     code, out = _run("validate", "/no/such/file.jsonl", "--model", EXPRESS, "--type", "fine-tuning")
     assert code == 2
     assert "does not exist" in out
+
+
+def test_catalog_lists_every_model_id_with_its_types_and_price() -> None:
+    code, out = _run("catalog", "--json")
+    assert code == 0
+    rows = {r["model_id"]: r for r in json.loads(out)}
+    assert rows[EXPRESS]["types"] == ["fine-tuning", "continued-pretraining"]
+    assert rows["amazon.titan-text-lite-v1:0:4k"]["price_per_1k_tokens_usd"]["fine-tuning"] > 0
+    code, out = _run("catalog")
+    assert code == 0
+    assert EXPRESS in out
+    assert "unknown" in out  # a model without a catalog price says so
