@@ -19,7 +19,7 @@ from rich.text import Text
 from bedrock_customize import runs
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import console, emit_json, say, table
-from bedrock_customize.stack import aws, open_stack, stack_options
+from bedrock_customize.stack import aws, stack_options
 from customization_core.catalog import Family
 from customization_core.inference import Reply, UnknownFamilyError, family_of, invoke
 from customization_core.run import Status
@@ -52,11 +52,9 @@ class Target:
     "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Newest first."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the models as JSON.")
-def models(
-    stack_name: str, region: str | None, profile: str | None, local: bool, limit: int, as_json: bool
-) -> None:
+def models(where: stacks.Where, limit: int, as_json: bool) -> None:
     """The custom models this stack made: base model, date, losses, and the run behind each."""
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     made = [i for i in runs.by_status(stack, Status.SUCCEEDED.value) if i.get("model_arn")][:limit]
     rows = [
         {
@@ -237,10 +235,7 @@ def _usage(reply: Reply) -> str:
 @click.argument("model")
 @prompt_options
 def invoke_command(
-    stack_name: str,
-    region: str | None,
-    profile: str | None,
-    local: bool,
+    where: stacks.Where,
     model: str,
     prompt: str | None,
     prompt_file: Path | None,
@@ -250,7 +245,7 @@ def invoke_command(
 ) -> None:
     """Ask MODEL (a run id, a custom model ARN, or a base model id) for a completion."""
     prompts = _prompts(prompt, prompt_file)
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     target = resolve(stack, model)
     replies = [(p, _ask(stack, target, p, max_tokens, temperature)) for p, _ in prompts]
     if as_json:
@@ -282,10 +277,7 @@ def invoke_command(
     help="With a JSONL --prompt-file: compare on its first N prompts.",
 )
 def compare(
-    stack_name: str,
-    region: str | None,
-    profile: str | None,
-    local: bool,
+    where: stacks.Where,
     base_model: str,
     custom_model: str,
     prompt: str | None,
@@ -297,7 +289,7 @@ def compare(
 ) -> None:
     """Ask the base and the custom model the same prompts; print their answers side by side."""
     prompts = _prompts(prompt, prompt_file)[:limit]
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     base, custom = resolve(stack, base_model), resolve(stack, custom_model)
     results = [
         Comparison(

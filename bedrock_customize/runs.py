@@ -15,7 +15,7 @@ import click
 
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import emit_json, say, status_text, table
-from bedrock_customize.stack import aws, open_stack, stack_options
+from bedrock_customize.stack import aws, stack_options
 from customization_core.registry import BY_STATUS_INDEX
 from customization_core.run import Status
 
@@ -110,16 +110,13 @@ def money(value: Any) -> str | None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 def list_runs(
-    stack_name: str,
-    region: str | None,
-    profile: str | None,
-    local: bool,
+    where: stacks.Where,
     status: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
     """The newest runs, or those in one status."""
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     if status:
         items = by_status(stack, status, limit)
     else:
@@ -156,15 +153,12 @@ def list_runs(
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the registry item as JSON.")
 def show(
-    stack_name: str,
-    region: str | None,
-    profile: str | None,
-    local: bool,
+    where: stacks.Where,
     run_id: str,
     as_json: bool,
 ) -> None:
     """Everything the registry knows about RUN_ID: request, data, report, cost, job, model, history."""
-    found = plain(item(open_stack(stack_name, region, profile, local), run_id))
+    found = plain(item(where.open(), run_id))
     if as_json:
         emit_json(found)
         return
@@ -216,10 +210,7 @@ def current_state(stack: stacks.Stack, execution_arn: str) -> str | None:
 @click.argument("run_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(
-    stack_name: str,
-    region: str | None,
-    profile: str | None,
-    local: bool,
+    where: stacks.Where,
     run_id: str | None,
     as_json: bool,
 ) -> None:
@@ -227,7 +218,7 @@ def status(
 
     Exits 1 when RUN_ID ended without succeeding (FAILED, REJECTED, CANCELLED).
     """
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     if run_id is None:
         items = [i for s in IN_PROGRESS for i in by_status(stack, s)]
         items.sort(key=lambda i: str(i.get("updated_at", "")), reverse=True)
@@ -296,15 +287,12 @@ def _event_detail(event: dict[str, Any]) -> str:
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the execution's events as JSON.")
 def logs(
-    stack_name: str,
-    region: str | None,
-    profile: str | None,
-    local: bool,
+    where: stacks.Where,
     run_id: str,
     as_json: bool,
 ) -> None:
     """The state history of RUN_ID's execution: each state entered, each failure with its cause."""
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     found = item(stack, run_id)
     arn = found.get("execution_arn")
     if not arn:
@@ -339,11 +327,9 @@ def logs(
 @click.command()
 @stack_options
 @click.argument("run_id")
-def approve(
-    stack_name: str, region: str | None, profile: str | None, local: bool, run_id: str
-) -> None:
+def approve(where: stacks.Where, run_id: str) -> None:
     """Let RUN_ID, waiting for approval, go on to train."""
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     token = _waiting_token(stack, run_id)
     aws(
         "states:SendTaskSuccess",
@@ -357,15 +343,12 @@ def approve(
 @click.argument("run_id")
 @click.option("--reason", required=True, help="Why; it is recorded and notified.")
 def reject(
-    stack_name: str,
-    region: str | None,
-    profile: str | None,
-    local: bool,
+    where: stacks.Where,
     run_id: str,
     reason: str,
 ) -> None:
     """Refuse RUN_ID, waiting for approval: it ends REJECTED with the reason."""
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     token = _waiting_token(stack, run_id)
     aws(
         "states:SendTaskFailure",
@@ -387,11 +370,9 @@ def _waiting_token(stack: stacks.Stack, run_id: str) -> str:
 @click.command()
 @stack_options
 @click.argument("run_id")
-def cancel(
-    stack_name: str, region: str | None, profile: str | None, local: bool, run_id: str
-) -> None:
+def cancel(where: stacks.Where, run_id: str) -> None:
     """Stop RUN_ID: its execution stops, its Bedrock job is stopped, it ends CANCELLED. Nothing is deleted."""
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     found = item(stack, run_id)
     if Status(found["status"]).terminal:
         click.echo(f"Run {run_id} has already ended ({found['status']}).", err=True)

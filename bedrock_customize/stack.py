@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -16,7 +17,6 @@ DEFAULT_STACK = "BedrockCustomization-dev"
 EXIT_ACCESS = 3  # AWS access errors: credentials, permissions, a missing stack
 # Where `make emulator` says where it listens; the CLI's --local reads it.
 LOCAL_STATE_ENV = "BEDROCK_CUSTOMIZE_EMULATOR"
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AccessError(Exception):
@@ -126,8 +126,46 @@ def connect_local() -> Stack:
     return Stack(name=f"{state['stack']} (local)", outputs=state["outputs"], client=client)
 
 
-def stack_options(function: F) -> F:
-    """--stack, --region, --profile or --local: where the stack is."""
+@dataclass(frozen=True)
+class Where:
+    """Where the stack is, as the command line says: a deployed stack, or the local emulator."""
+
+    stack_name: str
+    region: str | None
+    profile: str | None
+    local: bool
+
+    @property
+    def suffix(self) -> str:
+        """What to add to a suggested command so that it goes to the same place."""
+        return " --local" if self.local else ""
+
+    def open(self) -> Stack:
+        """The stack; an access problem is one sentence and exit code 3."""
+        try:
+            if self.local:
+                return connect_local()
+            return connect(self.stack_name, region=self.region, profile=self.profile)
+        except AccessError as error:
+            click.echo(str(error), err=True)
+            sys.exit(EXIT_ACCESS)
+
+
+def stack_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--stack, --region, --profile and --local, handed to the command as ``where``."""
+
+    @functools.wraps(function)
+    def command(
+        *args: Any,
+        stack_name: str,
+        region: str | None,
+        profile: str | None,
+        local: bool,
+        **kwargs: Any,
+    ) -> Any:
+        return function(*args, where=Where(stack_name, region, profile, local), **kwargs)
+
+    wrapped: Callable[..., Any] = command
     for option in (
         click.option(
             "--local",
@@ -144,19 +182,8 @@ def stack_options(function: F) -> F:
             help="The deployed stack.",
         ),
     ):
-        function = option(function)
-    return function
-
-
-def open_stack(stack_name: str, region: str | None, profile: str | None, local: bool) -> Stack:
-    """The stack the options name; an access problem is one sentence and exit code 3."""
-    try:
-        if local:
-            return connect_local()
-        return connect(stack_name, region=region, profile=profile)
-    except AccessError as error:
-        click.echo(str(error), err=True)
-        sys.exit(EXIT_ACCESS)
+        wrapped = option(wrapped)
+    return wrapped
 
 
 def aws(action: str, call: Callable[[], Any]) -> Any:

@@ -31,7 +31,7 @@ from bedrock_customize.options import (
     key_values,
     with_epochs,
 )
-from bedrock_customize.stack import aws, open_stack, stack_options
+from bedrock_customize.stack import aws, stack_options
 from customization_core.catalog import CustomizationType
 from customization_core.manifest import DEFAULT_TRAINING_KEY, DEFAULT_VALIDATION_KEY, parse_manifest
 from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, ObjectVersion, run_names
@@ -100,10 +100,7 @@ POLL_SECONDS: Final = {True: 0.2, False: 15.0}  # local emulator, AWS
     help="With --wait: stop following after this many minutes (the run goes on).",
 )
 def submit(
-    stack_name: str,
-    region: str | None,
-    profile: str | None,
-    local: bool,
+    where: stacks.Where,
     name: str,
     model_id: str,
     kind: str,
@@ -147,7 +144,7 @@ def submit(
     parsed = parse_manifest(manifest_bytes)
     if parsed.problems:
         raise click.UsageError(" ".join(parsed.problems))
-    stack = open_stack(stack_name, region, profile, local)
+    stack = where.open()
     _validate_locally(
         train, validation, model_id, kind, hyperparameters, price_per_1k_tokens, force
     )
@@ -177,12 +174,16 @@ def submit(
     say(f"Submitted s3://{bucket}/{manifest_key}: run {run_id}.", err=True)
     if not wait:
         say(
-            f"Follow it with: bedrock-customize status {run_id}{' --local' if local else ''}",
+            f"Follow it with: bedrock-customize status {run_id}{where.suffix}",
             err=True,
         )
         return
     final = follow(
-        stack, run_id, poll_seconds=POLL_SECONDS[local], timeout_minutes=timeout, local=local
+        stack,
+        run_id,
+        poll_seconds=POLL_SECONDS[where.local],
+        timeout_minutes=timeout,
+        suffix=where.suffix,
     )
     sys.exit(0 if final == Status.SUCCEEDED.value else EXIT_FAILED)
 
@@ -273,13 +274,12 @@ def follow(
     *,
     poll_seconds: float,
     timeout_minutes: float | None,
-    local: bool,
+    suffix: str,
 ) -> str | None:
     """Print each status the run enters until it ends; its final status (None: not followed to the end)."""
     deadline = time.monotonic() + timeout_minutes * 60 if timeout_minutes else None
     shown = 0
     announced_wait = False
-    suffix = " --local" if local else ""
     try:
         while True:
             found = runs.find_item(stack, run_id)
