@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from bedrock_customize import submit
 from bedrock_customize.cli import main
 from bedrock_customize.stack import LOCAL_STATE_ENV, connect_local
 from emulator.patches import BEDROCK, Scenario
@@ -111,6 +112,7 @@ def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None
     )  # fmt: skip
     assert human.exit_code == 0, human.output
     assert "== Prompt 1 of 1" in human.stdout
+    assert "\x1b[" not in human.stdout  # no colour or cursor codes when not on a terminal
     assert training[1]["completion"] in human.stdout
 
 
@@ -151,9 +153,15 @@ def test_a_failed_job_fails_wait_and_status(served: Path) -> None:
 
 def test_cancel_stops_a_training_run(served: Path) -> None:
     BEDROCK.scenarios["jobs/stopped/"] = Scenario(polls_until_done=10_000)
-    submitted = _submit("stopped", EXAMPLES / "dialogue-summaries" / "train.jsonl")
-    assert submitted.exit_code == 0, submitted.output
+    submitted = _submit(
+        "stopped", EXAMPLES / "dialogue-summaries" / "train.jsonl", "--wait", "--timeout", "0.02"
+    )
+    assert submitted.exit_code == 1, submitted.output  # it gave up following; the run goes on
     run_id = submitted.stdout.strip()
+    assert (
+        f"Stopped following after 0.02 minutes; the run goes on: bedrock-customize status {run_id} --local"
+        in submitted.stderr
+    )
     until(lambda: _cli("status", "--local", run_id, "--json").stdout.count("TRAINING"))
     in_progress = _json("status", "--local")
     assert [(r["run_id"], r["status"]) for r in in_progress] == [(run_id, "TRAINING")]
@@ -223,3 +231,19 @@ def test_an_unknown_profile_is_an_access_error(
     assert "no-such-profile" in result.stderr
     assert "check --profile" in result.stderr
     assert os.environ.get(LOCAL_STATE_ENV)  # the module's emulator is still configured
+
+
+def test_large_files_go_up_in_parts_each_under_the_stack_key(
+    served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(submit, "MULTIPART_BYTES", 5 * submit.MIB)  # S3's smallest part
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(b'{"input": "' + b"x" * (11 * submit.MIB) + b'"}\n')
+    stack = connect_local()
+    bucket, key_arn = stack.output("DatasetsBucketName"), stack.output("DataKeyArn")
+    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn}
+    submit._upload(stack.client("s3"), big, bucket, "uploads/big.jsonl", encryption)
+    head = stack.client("s3").head_object(Bucket=bucket, Key="uploads/big.jsonl")
+    assert head["ETag"].strip('"').endswith("-3")  # three parts: 5 + 5 + 1 MiB
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_arn)
+    assert head["ContentLength"] == big.stat().st_size
