@@ -128,6 +128,16 @@ class Model(_Strict):
     model_ids_source: str
     customizations: dict[CustomizationType, Customization] = Field(min_length=1)
     lifecycle: Lifecycle | None = None
+    # Whether its custom models can be deployed for on-demand inference (CreateCustomModelDeployment);
+    # every custom model can be served by provisioned throughput.
+    on_demand_deployment: bool = False
+    on_demand_deployment_source: str | None = None
+
+    @model_validator(mode="after")
+    def _on_demand_has_a_source(self) -> Model:
+        if self.on_demand_deployment and not self.on_demand_deployment_source:
+            raise ValueError(f"{self.name}: on_demand_deployment needs its source")
+        return self
 
     @property
     def primary_id(self) -> str:
@@ -157,6 +167,10 @@ class Catalog(_Strict):
     def all_ids(self) -> Iterator[str]:
         for model in self.models:
             yield from model.model_ids
+
+    def on_demand_models(self) -> list[str]:
+        """Names of the models whose custom models can be deployed on demand."""
+        return [m.name for m in self.models if m.on_demand_deployment]
 
     def suggest(self, model_id: str) -> list[str]:
         """The catalog ids closest to a mistyped one."""

@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from customization_core.catalog import CustomizationType
@@ -51,7 +58,7 @@ ALLOWED: dict[str, str] = {
     "modelUnits": "a whole number from 1 to 10",
     "ttlHours": "a number of hours above 0, or null to keep the deployment until someone deletes it",
     "samples": "a whole number from 1 to 1000",
-    "minImprovement": "a number from 0 to 1 (the share by which the custom model must beat its base)",
+    "minImprovement": "a number from 0 to 1: the ROUGE-L points (0 to 1) the custom model must gain over its base",
     "prompts": "a list of prompts to compare base and custom model on",
     "budgetUsd": "a number of dollars above 0",
 }
@@ -90,6 +97,14 @@ class Manifest(_Strict):
     deploy: Deploy = Field(default_factory=Deploy)
     evaluate: Evaluate | None = None
     budget_usd: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _evaluation_needs_a_deployment(self) -> Manifest:
+        if self.evaluate is not None and self.deploy.mode == "none":
+            raise ValueError(
+                "evaluate needs a deployed custom model: set deploy.mode to provisioned or on-demand"
+            )
+        return self
 
     @field_validator("customization_type", mode="before")
     @classmethod

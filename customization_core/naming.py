@@ -123,3 +123,11 @@ def lineage_tags(
         f"{TAG_PREFIX}execution-arn": tag_value(execution_arn),
         f"{TAG_PREFIX}manifest-sha256": manifest_sha256,
     }
+
+
+def notice_subject(text: str) -> str:
+    """An SNS subject: ASCII, at most 100 characters.
+
+    Source: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+    """
+    return ("Bedrock customization " + text).encode("ascii", "replace").decode()[:100]

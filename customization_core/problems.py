@@ -48,6 +48,9 @@ def describe(
             )
             continue
         message = str(problem["msg"]).removeprefix("Value error, ")
+        if not path:  # a rule across fields: the validator's message says it all
+            sentences.append(f"{message[:1].upper()}{message[1:]}.")
+            continue
         if ALLOWED_MARK in message:
             sentences.append(f"{noun} '{where}': {message}.")
             continue

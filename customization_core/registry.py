@@ -94,3 +94,19 @@ class Registry:
     def get(self, run_id: str) -> dict[str, Any] | None:
         item: dict[str, Any] | None = self._table.get_item(Key={"run_id": run_id}).get("Item")
         return item
+
+    def by_status(self, status: Status) -> list[dict[str, Any]]:
+        """Every run in ``status`` (the by-status index), all pages."""
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {
+            "IndexName": BY_STATUS_INDEX,
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":s": status.value},
+        }
+        while True:
+            page = self._table.query(**query)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

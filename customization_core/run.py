@@ -9,13 +9,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Status(StrEnum):
-    """A run's status in the registry; the last four are terminal."""
+    """A run's status in the registry; the last four are terminal.
+
+    DEPLOYED: the custom model serves from a deployment the workflow will delete
+    at its end time (``deploy.ttlHours``); the run then ends SUCCEEDED.
+    """
 
     RECEIVED = "RECEIVED"
     VALIDATING = "VALIDATING"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
     QUEUED = "QUEUED"
     TRAINING = "TRAINING"
+    DEPLOYING = "DEPLOYING"
+    EVALUATING = "EVALUATING"
+    DEPLOYED = "DEPLOYED"
     SUCCEEDED = "SUCCEEDED"
     REJECTED = "REJECTED"
     FAILED = "FAILED"
@@ -41,6 +48,9 @@ class PipelineConfig(BaseModel):
     allowed_models: tuple[str, ...] | None = None
     default_hyperparameters: dict[str, dict[str, str]] = Field(default_factory=dict)
     training_prices_usd: dict[str, float] = Field(default_factory=dict)
+    # How often the workflow polls (seconds), and the longest a deployment may live (hours).
+    poll_interval_seconds: int = 300
+    max_deployment_ttl_hours: float = 72
 
 
 class Source(BaseModel):
@@ -86,6 +96,13 @@ class Run(BaseModel):
     extra: dict[str, Any] = Field(
         default_factory=dict
     )  # deploy/evaluate/budget, recorded for later stages
+    # After training (customization_core/deployments.py): the deployment and its end of life,
+    # the evaluation's progress and verdict, and what the workflow does next.
+    deployment: dict[str, Any] | None = None
+    evaluation: dict[str, Any] | None = None
+    verdict: str | None = None
+    wait_until: str | None = None  # a Wait state's timestamp (UTC, ISO 8601 with Z)
+    next_action: str | None = None
 
     def state(self) -> dict[str, Any]:
         """The run as the state machine carries it (JSON-ready)."""

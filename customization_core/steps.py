@@ -16,12 +16,17 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from customization_core.catalog import Catalog, load_catalog
+from customization_core.deployments import deploy_problem, plan, release
+from customization_core.faults import BedrockThrottledError as BedrockThrottledError
+from customization_core.faults import BedrockUnavailableError as BedrockUnavailableError
+from customization_core.faults import error_code, reraise_bedrock
 from customization_core.manifest import MAX_MANIFEST_BYTES, data_keys, parse_manifest
 from customization_core.naming import (
     NotAJobManifestError,
     ObjectVersion,
     job_folder,
     lineage_tags,
+    notice_subject,
     run_names,
 )
 from customization_core.registry import Registry
@@ -35,33 +40,12 @@ FAILED_JOB: Final = ("Failed", "Stopped")
 SUMMARY_FINDINGS: Final = 5  # findings quoted in a rejection notice
 
 
-class BedrockThrottledError(Exception):
-    """Bedrock throttled the call (ThrottlingException): retried with backoff."""
-
-
-class BedrockUnavailableError(Exception):
-    """Bedrock failed on its side (InternalServerException, ServiceUnavailable): retried."""
-
-
 class RunQueuedError(Exception):
     """The account's concurrent-job quota is full: the run waits (QUEUED) and retries."""
 
 
 class RunRejectedError(Exception):
     """A human or a rule refused the run."""
-
-
-def _error_code(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
-
-
-def _reraise_bedrock(error: Exception) -> None:
-    code = _error_code(error)
-    if code in ("ThrottlingException", "TooManyRequestsException"):
-        raise BedrockThrottledError(str(error)) from error
-    if code in ("InternalServerException", "ServiceUnavailableException"):
-        raise BedrockUnavailableError(str(error)) from error
 
 
 # ValidateRequest -------------------------------------------------------------
@@ -116,6 +100,12 @@ def validate_request(
     if errors:
         return _reject(run, registry, "The request is not valid: " + " ".join(errors))
 
+    refusal = deploy_problem(
+        manifest.deploy.model_dump(by_alias=True), manifest.base_model_id, catalog, config
+    )
+    if refusal:
+        return _reject(run, registry, refusal)
+
     training_key, validation_key = data_keys(folder, manifest)
     training_version = _version_of(s3, source.bucket, training_key)
     if training_version is None:
@@ -164,7 +154,7 @@ def _version_of(s3: Any, bucket: str, key: str) -> str | None:
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except Exception as error:
-        if _error_code(error) in ("404", "NoSuchKey", "NotFound"):
+        if error_code(error) in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
     return str(head.get("VersionId") or "null")
@@ -260,7 +250,7 @@ def request_approval(
     )
     sns.publish(
         TopicArn=config.topic_arn,
-        Subject=_subject(f"Approval needed: {run.run_id}"),
+        Subject=notice_subject(f"Approval needed: {run.run_id}"),
         Message=(
             f"Run {run.run_id} needs approval before training.\n"
             f"Model: {run.model_id} ({run.customization_type})\n"
@@ -322,7 +312,7 @@ def start_job(
     try:
         response = bedrock.create_model_customization_job(**request)
     except Exception as error:
-        code = _error_code(error)
+        code = error_code(error)
         if code == "ServiceQuotaExceededException":
             registry.update(
                 run,
@@ -330,7 +320,7 @@ def start_job(
                 reason="The account's concurrent customization jobs quota is full; the run will retry.",
             )
             raise RunQueuedError(str(error)) from error
-        _reraise_bedrock(error)
+        reraise_bedrock(error)
         raise
     run.job_arn = response["jobArn"]
     run.job_status = "InProgress"
@@ -347,7 +337,7 @@ def check_job(run: Run, *, bedrock: Any) -> dict[str, Any]:
     try:
         job = bedrock.get_model_customization_job(jobIdentifier=run.job_name)
     except Exception as error:
-        _reraise_bedrock(error)
+        reraise_bedrock(error)
         raise
     status = job["status"]
     if status in RUNNING:
@@ -382,7 +372,18 @@ def record_result(
     if isinstance(started, datetime) and isinstance(ended, datetime):
         metrics["duration_seconds"] = int((_utc(ended) - _utc(started)).total_seconds())
     run.metrics = metrics
-    registry.update(run, Status.SUCCEEDED, model_arn=run.model_arn, metrics=metrics)
+    plan(run)
+    if run.deployment is None:
+        registry.update(run, Status.SUCCEEDED, model_arn=run.model_arn, metrics=metrics)
+    else:
+        registry.update(
+            run,
+            Status.DEPLOYING,
+            reason="Trained; waiting for the custom model to be Active before deploying it.",
+            model_arn=run.model_arn,
+            metrics=metrics,
+            deployment=run.deployment,
+        )
     return run.state()
 
 
@@ -417,12 +418,18 @@ def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, float]:
 # Failure, notification, cancellation ------------------------------------------------
 
 
-def record_failure(run: Run, error: dict[str, Any], *, registry: Registry) -> dict[str, Any]:
-    """The catch-all: FAILED (or REJECTED when a person or rule refused), with the cause."""
+def record_failure(
+    run: Run, error: dict[str, Any], *, registry: Registry, bedrock: Any
+) -> dict[str, Any]:
+    """The catch-all: FAILED (or REJECTED when a person or rule refused), with the cause.
+
+    A deployment the run made is deleted first: a failed run leaves nothing billed by the hour.
+    """
     name = str(error.get("Error", ""))
     cause = _cause(error.get("Cause"))
     if run.status is Status.REJECTED:
         return run.state()  # already recorded with its reason
+    released = release(run, bedrock=bedrock)
     if name in ("RunRejectedError", "Rejected"):
         status, reason = Status.REJECTED, f"Rejected: {cause or 'by an approver'}"
     elif name == "States.Timeout" and _recorded_status(registry, run) is Status.AWAITING_APPROVAL:
@@ -430,9 +437,13 @@ def record_failure(run: Run, error: dict[str, Any], *, registry: Registry) -> di
         status, reason = Status.REJECTED, "Nobody approved the run in time."
     elif name == "JobFailed":
         status, reason = Status.FAILED, f"The Bedrock job failed: {run.reason or cause}"
+    elif name == "DeploymentFailed":
+        status, reason = Status.FAILED, f"Deploying the custom model failed: {run.reason or cause}"
     else:
         status, reason = Status.FAILED, f"{name}: {cause}" if cause else name or "Unknown error"
-    registry.update(run, status, reason=reason)
+    if released:
+        reason = f"{reason} {released}"
+    registry.update(run, status, reason=reason, deployment=run.deployment)
     return run.state()
 
 
@@ -467,9 +478,12 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig) -> dict[str, Any]:
         lines.append(f"Base model: {run.model_id} ({run.customization_type})")
     if run.report_summary and run.report_summary not in (run.reason or ""):
         lines.append(f"Dataset: {run.report_summary}")
-    if run.cost_usd is not None:
+    if run.tokens:
+        epochs = int(run.hyperparameters.get("epochCount", "1") or 1)
+        cost = f"${run.cost_usd:,.2f}" if run.cost_usd is not None else "unknown (no price)"
         lines.append(
-            f"Estimated training cost: ${run.cost_usd:,.2f} ({run.tokens or 0:,} tokens per epoch, estimated)"
+            f"Training tokens: {run.tokens:,} per epoch x {epochs} epoch(s) = {run.tokens * epochs:,} "
+            f"billed (counted by the validator, which errs high); estimated cost {cost}"
         )
     if run.job_arn:
         lines.append(f"Bedrock job: {run.job_arn}")
@@ -477,29 +491,51 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig) -> dict[str, Any]:
         lines.append(f"Custom model: {run.model_arn}")
     for name, value in sorted(run.metrics.items()):
         lines.append(f"{name}: {value}")
+    if run.evaluation and run.evaluation.get("summary"):
+        lines.append(
+            f"Evaluation: {run.evaluation['summary']} (report: {run.evaluation['report']})"
+        )
+    deployment = run.deployment or {}
+    if deployment.get("arn"):
+        state = deployment.get("status", "")
+        until = f", deleted at {deployment['deleted_at']}" if deployment.get("deleted_at") else ""
+        lines.append(f"Deployment: {deployment['arn']} ({deployment['mode']}, {state}{until})")
     sns.publish(
         TopicArn=config.topic_arn,
-        Subject=_subject(f"{run.status.value}: {run.run_id}"),
+        Subject=notice_subject(f"{run.status.value}: {run.run_id}"),
         Message="\n".join(lines),
     )
     return run.state()
 
 
-def cancel(run: Run, *, bedrock: Any, registry: Registry) -> dict[str, Any]:
-    """Stop the run's Bedrock job, if it has one, and record CANCELLED; nothing is deleted."""
+def cancel(
+    run: Run, *, bedrock: Any, registry: Registry, timed_out: bool = False
+) -> dict[str, Any]:
+    """Stop the run's Bedrock job and delete its deployment, if it has them; record the end.
+
+    A stopped execution ends CANCELLED; one that ran past the workflow's time limit
+    ends FAILED. Datasets, reports and outputs are kept.
+    """
     if run.job_arn:
         try:
             bedrock.stop_model_customization_job(jobIdentifier=run.job_name)
         except Exception as error:
             # A job that already ended cannot be stopped; the run is still cancelled.
-            if _error_code(error) not in (
+            if error_code(error) not in (
                 "ValidationException",
                 "ConflictException",
                 "ResourceNotFoundException",
             ):
-                _reraise_bedrock(error)
+                reraise_bedrock(error)
                 raise
-    registry.update(run, Status.CANCELLED, reason="Cancelled by request.")
+    released = release(run, bedrock=bedrock)
+    status, reason = (
+        (Status.FAILED, "The workflow ran past its time limit (workflowTimeoutHours).")
+        if timed_out
+        else (Status.CANCELLED, "Cancelled by request.")
+    )
+    reason += f" {released}" if released else ""
+    registry.update(run, status, reason=reason, deployment=run.deployment)
     return run.state()
 
 
@@ -510,12 +546,13 @@ def cancel_aborted(
     registry: Registry,
     sns: Any,
     config: PipelineConfig,
+    timed_out: bool = False,
 ) -> dict[str, Any] | None:
-    """An execution was stopped: stop its Bedrock job, record CANCELLED, notify.
+    """An execution was stopped or timed out: stop its job, delete its deployment, record, notify.
 
-    ``execution_input`` is the stopped execution's input (the rule's
-    {bucket, key, versionId}); the run id follows from it. Returns None when
-    there is nothing to cancel (no run was claimed, or it had already ended).
+    ``execution_input`` is the execution's input (the rule's {bucket, key,
+    versionId}); the run id follows from it. Returns None when there is
+    nothing to do (no run was claimed, or it had already ended).
     """
     source = ObjectVersion(
         execution_input["bucket"], execution_input["key"], execution_input["versionId"]
@@ -524,11 +561,5 @@ def cancel_aborted(
     if item is None or Status(item["status"]).terminal:
         return None
     run = Run.model_validate({k: v for k, v in item.items() if k in Run.model_fields})
-    cancel(run, bedrock=bedrock, registry=registry)
+    cancel(run, bedrock=bedrock, registry=registry, timed_out=timed_out)
     return notify(run, sns=sns, config=config)
-
-
-def _subject(text: str) -> str:
-    # SNS subjects: ASCII, at most 100 characters.
-    # Source: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
-    return ("Bedrock customization " + text).encode("ascii", "replace").decode()[:100]

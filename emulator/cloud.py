@@ -336,6 +336,8 @@ class LocalCloud:
         """Send an event to every rule of the template it matches, as EventBridge does."""
         started = []
         for _, rule in self._resources("AWS::Events::Rule"):
+            if "EventPattern" not in rule:
+                continue  # a schedule, not a pattern (see fire_schedules)
             if not matches(self.resolve(rule["EventPattern"]), event):
                 continue
             for target in rule["Targets"]:

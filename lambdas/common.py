@@ -16,11 +16,18 @@ from botocore.config import Config
 
 from customization_core.registry import Registry
 from customization_core.run import PipelineConfig, Run
+from customization_core.telemetry import (
+    ESTIMATED_SPEND,
+    JOB_DURATION,
+    METRICS_NAMESPACE,
+    OVERDUE_DEPLOYMENTS,
+    RUNS_ENDED,
+    SERVICE,
+    TRAINED_TOKENS,
+)
 
-SERVICE = "bedrock-customization"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-METRICS_NAMESPACE = "BedrockCustomization"
 
 
 def count_run_ended(state: dict[str, Any] | None) -> None:
@@ -32,17 +39,31 @@ def count_run_ended(state: dict[str, Any] | None) -> None:
     if state is None or os.environ.get("POWERTOOLS_METRICS_DISABLED") == "true":
         return
     with single_metric(
-        name="RunsEnded", unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
+        name=RUNS_ENDED, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
     ) as metric:
         metric.add_dimension(name="Status", value=str(state["status"]))
     if state["status"] == "SUCCEEDED" and state.get("tokens"):
-        with single_metric(
-            name="TrainedTokensEstimate",
-            unit=MetricUnit.Count,
-            value=state["tokens"],
-            namespace=METRICS_NAMESPACE,
-        ):
-            pass
+        _metric(TRAINED_TOKENS, state["tokens"], MetricUnit.Count)
+        if state.get("cost_usd") is not None:
+            _metric(ESTIMATED_SPEND, state["cost_usd"], MetricUnit.NoUnit)
+
+
+def count_job_duration(state: dict[str, Any]) -> None:
+    """How long the Bedrock job trained (seconds), for the dashboard."""
+    seconds = (state.get("metrics") or {}).get("duration_seconds")
+    if seconds is not None and os.environ.get("POWERTOOLS_METRICS_DISABLED") != "true":
+        _metric(JOB_DURATION, seconds, MetricUnit.Seconds)
+
+
+def count_overdue(count: int) -> None:
+    """Deployments alive past their end time; 0 too, so that the alarm always has data."""
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED") != "true":
+        _metric(OVERDUE_DEPLOYMENTS, count, MetricUnit.Count)
+
+
+def _metric(name: str, value: float, unit: MetricUnit) -> None:
+    with single_metric(name=name, unit=unit, value=value, namespace=METRICS_NAMESPACE):
+        pass
 
 
 # Few SDK retries: the state machine retries with backoff and records each attempt.

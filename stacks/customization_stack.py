@@ -11,6 +11,7 @@ from stacks.compliance import add_compliance_checks
 from stacks.identity import Identity
 from stacks.network import Network
 from stacks.notifications import Notifications
+from stacks.observability import Observability
 from stacks.registry import Registry
 from stacks.settings import Settings
 from stacks.storage import Storage
@@ -65,6 +66,19 @@ class BedrockCustomizationStack(cdk.Stack):
             registry=self.registry,
             notifications=self.notifications,
         )
+        self.observability = Observability(
+            self,
+            "Observability",
+            settings=settings,
+            topic=self.notifications.topic,
+            key=storage.data_key,
+            state_machine=self.workflow.state_machine,
+            functions=self.workflow.functions,
+            queues={
+                "UndeliveredRuns": self.workflow.dead_letters,
+                "UndeliveredNotifications": self.notifications.undelivered,
+            },
+        )
 
         cdk.Tags.of(self).add("stage", settings.stage)
         for key, value in sorted(settings.tags.items()):
@@ -93,6 +107,7 @@ class BedrockCustomizationStack(cdk.Stack):
             "RegistryTableName": self.registry.table.table_name,
             "StateMachineArn": self.workflow.state_machine.state_machine_arn,
             "UndeliveredRunsQueueUrl": self.workflow.dead_letters.queue_url,
+            "DashboardName": self.observability.prefix,
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)

@@ -19,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from customization_core.telemetry import SERVICE
 from stacks import lambda_bundle
 from stacks.compliance import acknowledge, checkov_skip, nag_rendering
 from stacks.log_groups import encrypted_log_group
@@ -158,7 +159,7 @@ class PipelineFunctions(Construct):
             environment_encryption=key,
             environment={
                 **environment,
-                "POWERTOOLS_SERVICE_NAME": "bedrock-customization",
+                "POWERTOOLS_SERVICE_NAME": SERVICE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )

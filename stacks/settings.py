@@ -72,6 +72,7 @@ ALLOWED: dict[str, str] = {
     "queueRetryHours": "a number of hours from 1 to 168",
     "approvalTimeoutHours": "a number of hours from 1 to 168",
     "workflowTimeoutHours": "a number of hours from 1 to 720",
+    "maxDeploymentTtlHours": "a number of hours from 1 to 720",
     "trainingPricesUsd": "an object of catalog model ids to a training price in USD per 1,000 tokens (a number above 0)",
 }
 
@@ -147,6 +148,9 @@ class Settings(_Model):
     queue_retry_hours: float = Field(default=24, ge=1, le=168)
     approval_timeout_hours: float = Field(default=72, ge=1, le=168)
     workflow_timeout_hours: float = Field(default=168, ge=1, le=720)
+    # The longest a deployment may live (deploy.ttlHours and its extensions); the workflow's
+    # time limit is workflowTimeoutHours plus this, since the workflow deletes it at the end.
+    max_deployment_ttl_hours: float = Field(default=72, ge=1, le=720)
 
     @field_validator("allowed_base_models")
     @classmethod

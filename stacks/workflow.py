@@ -22,6 +22,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME
+from customization_core.registry import BY_STATUS_INDEX
 from stacks.compliance import acknowledge, nag_rendering
 from stacks.functions import FunctionSpec, PipelineFunctions
 from stacks.identity import ARTIFACTS_PREFIX, DATASETS_PREFIX, Identity
@@ -38,6 +39,8 @@ TRANSIENT_INTERVAL = 30
 TRANSIENT_ATTEMPTS = 6
 # How often a QUEUED run asks again for a job slot (minutes).
 QUEUE_INTERVAL_MINUTES = 15
+# How often deployments are checked against their end time (minutes).
+SWEEP_MINUTES = 15
 # How long EventBridge keeps trying to start an execution before the DLQ (hours).
 EVENT_MAX_AGE_HOURS = 24
 EVENT_RETRIES = 185  # EventBridge's maximum
@@ -74,6 +77,8 @@ class Workflow(Construct):
             "allowed_models": settings.allowed_base_models,
             "default_hyperparameters": settings.default_hyperparameters,
             "training_prices_usd": settings.training_prices_usd,
+            "poll_interval_seconds": settings.poll_interval_seconds,
+            "max_deployment_ttl_hours": settings.max_deployment_ttl_hours,
         }
         table = registry.table
         run_items = [table.table_arn]
@@ -104,6 +109,31 @@ class Workflow(Construct):
                 service="bedrock", resource="foundation-model", resource_name="*", account=""
             ),
         ]
+        custom_models = model_arns[0]
+        foundation_models = model_arns[1]
+        deployment_arns = [
+            stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*"),
+            stack.format_arn(
+                service="bedrock", resource="custom-model-deployment", resource_name="*"
+            ),
+        ]
+        use_model_key = _allow(
+            "EncryptCustomModel",
+            ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+            [storage.model_key.key_arn],
+            {"StringEquals": {"kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"}},
+        )
+        delete_deployment = _allow(
+            "DeleteDeployment",
+            ["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
+            deployment_arns,
+        )
+        read_run = _allow("ReadRun", ["dynamodb:GetItem"], run_items)
+        run_objects = _allow(
+            "RunObjects",
+            ["s3:GetObject", "s3:PutObject"],
+            [artifacts.arn_for_objects(f"{ARTIFACTS_PREFIX}*")],
+        )
         specs = [
             FunctionSpec(
                 "validate_request",
@@ -158,21 +188,7 @@ class Workflow(Construct):
                         [identity.bedrock_role.role_arn],
                         {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
                     ),
-                    _allow(
-                        "EncryptCustomModel",
-                        [
-                            "kms:CreateGrant",
-                            "kms:Decrypt",
-                            "kms:DescribeKey",
-                            "kms:GenerateDataKey",
-                        ],
-                        [storage.model_key.key_arn],
-                        {
-                            "StringEquals": {
-                                "kms:ViaService": f"bedrock.{stack.region}.amazonaws.com"
-                            }
-                        },
-                    ),
+                    use_model_key,
                     update_run,
                 ],
             ),
@@ -202,7 +218,90 @@ class Workflow(Construct):
                 ],
             ),
             FunctionSpec(
-                "record_failure", "Record a failed or rejected run with its cause", [update_run]
+                "check_model",
+                "Poll the custom model until it is Active",
+                [_allow("ReadModel", ["bedrock:GetCustomModel"], [custom_models])],
+            ),
+            FunctionSpec(
+                "start_deployment",
+                "Buy no-commitment Provisioned Throughput or create an on-demand deployment",
+                [
+                    _allow(
+                        "Deploy",
+                        [
+                            "bedrock:CreateProvisionedModelThroughput",
+                            "bedrock:CreateCustomModelDeployment",
+                            "bedrock:TagResource",
+                        ],
+                        [custom_models, *deployment_arns],
+                    ),
+                    use_model_key,
+                    update_run,
+                ],
+            ),
+            FunctionSpec(
+                "check_deployment",
+                "Poll the deployment until it serves",
+                [
+                    _allow(
+                        "ReadDeployment",
+                        [
+                            "bedrock:GetProvisionedModelThroughput",
+                            "bedrock:GetCustomModelDeployment",
+                        ],
+                        deployment_arns,
+                    )
+                ],
+            ),
+            FunctionSpec(
+                "evaluate",
+                "Compare the custom model with its base on held-out records",
+                [
+                    read_inbox,
+                    data_key,
+                    run_objects,
+                    _allow(
+                        "InvokeModels",
+                        ["bedrock:InvokeModel"],
+                        [foundation_models, *deployment_arns],
+                    ),
+                    use_model_key,
+                    update_run,
+                ],
+                memory_mb=512,
+                # Evaluation continues across invocations; each stops a minute before this.
+                timeout=cdk.Duration.minutes(15),
+            ),
+            FunctionSpec(
+                "watch_deployment",
+                "Keep a deployment, give notice an hour before its end time, or end it",
+                [read_run, update_run, *publish],
+            ),
+            FunctionSpec(
+                "tear_down",
+                "Delete a deployment at its end time or when it lost to its base model",
+                [delete_deployment, update_run],
+            ),
+            FunctionSpec(
+                "sweep_deployments",
+                "Count deployments alive past their end time, for the alarm",
+                [
+                    _allow(
+                        "ListDeployed",
+                        ["dynamodb:Query"],
+                        [f"{table.table_arn}/index/{BY_STATUS_INDEX}"],
+                    ),
+                    data_key,
+                ],
+                no_dlq_reason=(
+                    "An EventBridge schedule invokes it, with its own retry policy and the "
+                    "workflow's dead-letter queue for what it cannot deliver."
+                ),
+            ),
+            FunctionSpec(
+                "record_failure",
+                "Record a failed or rejected run with its cause; delete its deployment",
+                [delete_deployment, update_run],
             ),
             FunctionSpec("notify", "Tell people how a run ended", publish),
             FunctionSpec(
@@ -210,7 +309,8 @@ class Workflow(Construct):
                 "Stop a cancelled run's Bedrock job and record it CANCELLED",
                 [
                     _allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns),
-                    _allow("ReadRun", ["dynamodb:GetItem"], run_items),
+                    delete_deployment,
+                    read_run,
                     update_run,
                     *publish,
                 ],
@@ -239,6 +339,7 @@ class Workflow(Construct):
             "validate_request": [(DATASETS_PREFIX, datasets)],
             "validate_data": [(DATASETS_PREFIX, datasets), (ARTIFACTS_PREFIX, artifacts)],
             "record_result": [(ARTIFACTS_PREFIX, artifacts)],
+            "evaluate": [(DATASETS_PREFIX, datasets), (ARTIFACTS_PREFIX, artifacts)],
         }
         for name, places in prefixes.items():
             for prefix, bucket in places:
@@ -258,9 +359,48 @@ class Workflow(Construct):
                     "this Region and Bedrock's customization resources.",
                     resource="Resource::" + nag_rendering(self, arn),
                 )
+        wildcards = {
+            "check_model": [custom_models],
+            "start_deployment": [custom_models, *deployment_arns],
+            "check_deployment": deployment_arns,
+            "evaluate": [foundation_models, *deployment_arns],
+            "tear_down": deployment_arns,
+            "record_failure": deployment_arns,
+            "cancel": deployment_arns,
+        }
+        for name, arns in wildcards.items():
+            for arn in arns:
+                acknowledge(
+                    pipeline.policies[name],
+                    "AwsSolutions-IAM5",
+                    "Custom models and deployments get names generated per run, and base models "
+                    "are AWS's: the ARNs are bound to Bedrock in this account and Region.",
+                    resource="Resource::" + nag_rendering(self, arn),
+                )
+        acknowledge(
+            pipeline.policies["sweep_deployments"],
+            "AwsSolutions-IAM5",
+            "The registry's by-status index, named in full; the table's index ARN has no wildcard.",
+            resource="Resource::"
+            + nag_rendering(self, f"{table.table_arn}/index/{BY_STATUS_INDEX}"),
+        )
         self.state_machine = self._state_machine(settings, storage)
         self.rule, self.dead_letters = self._trigger(settings, storage)
         self.cancel_rule = self._on_stopped()
+        self.sweep_rule = events.Rule(
+            self,
+            "SweepDeployments",
+            description="Counts deployments alive past their end time (the OverdueDeployments alarm)",
+            schedule=events.Schedule.rate(cdk.Duration.minutes(SWEEP_MINUTES)),
+            targets=[
+                targets.LambdaFunction(
+                    self.functions["sweep_deployments"],
+                    dead_letter_queue=self.dead_letters,
+                    retry_attempts=2,
+                    max_event_age=cdk.Duration.minutes(SWEEP_MINUTES),
+                )
+            ],
+        )
 
     # The state machine ------------------------------------------------------------
 
@@ -277,13 +417,13 @@ class Workflow(Construct):
         )
 
     def _state_machine(self, settings: Settings, storage: Storage) -> sfn.StateMachine:
-        failed = sfn.Fail(
+        run_failed = sfn.Fail(
             self, "RunFailed", cause="The run failed; see the registry and the notification."
         )
         done = sfn.Succeed(self, "RunEnded")
         notify = self._invoke("notify", "Notify").next(
             sfn.Choice(self, "Outcome?")
-            .when(sfn.Condition.string_equals("$.status", "FAILED"), failed)
+            .when(sfn.Condition.string_equals("$.status", "FAILED"), run_failed)
             .otherwise(done)
         )
         record_failure = self._invoke("record_failure", "RecordFailure").next(notify)
@@ -352,6 +492,7 @@ class Workflow(Construct):
             result_path="$.error",
         ).next(record_failure)
 
+        after_training = self._after_training(settings, task, transient, notify, record_failure)
         rejected = sfn.Condition.string_equals("$.status", "REJECTED")
         training = (
             start_job.next(wait)
@@ -361,7 +502,7 @@ class Workflow(Construct):
                 .when(sfn.Condition.string_equals("$.job_status", "InProgress"), wait)
                 .when(
                     sfn.Condition.string_equals("$.job_status", "Completed"),
-                    record_result.next(notify),
+                    record_result.next(after_training),
                 )
                 .otherwise(job_failed)
             )
@@ -477,6 +618,80 @@ class Workflow(Construct):
         cfn_machine.add_override("DependsOn", [self._stack.get_logical_id(cfn_policy)])
         return machine
 
+    def _after_training(
+        self,
+        settings: Settings,
+        task: Any,
+        transient: sfn.RetryProps,
+        notify: sfn.IChainable,
+        record_failure: sfn.IChainable,
+    ) -> sfn.Choice:
+        """Deploy (when the manifest asks), evaluate, watch the end time, tear down.
+
+        Every wait is a Wait state and every check one Lambda call: the same in AWS and
+        on the emulator. See customization_core/deployments.py.
+        """
+        poll = sfn.WaitTime.duration(cdk.Duration.seconds(settings.poll_interval_seconds))
+
+        def retried(name: str, state: str) -> tasks.LambdaInvoke:
+            invoked: tasks.LambdaInvoke = task(name, state)
+            invoked.add_retry(**vars_of(transient))
+            return invoked
+
+        def status_is(value: str) -> sfn.Condition:
+            return sfn.Condition.string_equals("$.deployment.status", value)
+
+        failed = sfn.Pass(
+            self,
+            "DeploymentFailed",
+            result=sfn.Result.from_object(
+                {"Error": "DeploymentFailed", "Cause": "The custom model could not be deployed."}
+            ),
+            result_path="$.error",
+        ).next(record_failure)
+        watch = retried("watch_deployment", "WatchDeployment")
+        watch.next(
+            sfn.Choice(self, "DeploymentNext?")
+            .when(
+                sfn.Condition.string_equals("$.next_action", "wait"),
+                sfn.Wait(
+                    self, "WaitForEndTime", time=sfn.WaitTime.timestamp_path("$.wait_until")
+                ).next(watch),
+            )
+            .when(
+                sfn.Condition.string_equals("$.next_action", "teardown"),
+                retried("tear_down", "TearDown").next(notify),
+            )
+            .otherwise(notify)
+        )
+        evaluate_next = sfn.Choice(self, "Evaluate?")
+        evaluate = retried("evaluate", "Evaluate").next(evaluate_next)
+        evaluate_next.when(
+            sfn.Condition.boolean_equals("$.evaluation.done", False), evaluate
+        ).otherwise(watch)
+        wait_for_deployment = sfn.Wait(self, "WaitForDeployment", time=poll)
+        wait_for_deployment.next(retried("check_deployment", "CheckDeployment")).next(
+            sfn.Choice(self, "DeploymentReady?")
+            .when(status_is("ACTIVE"), evaluate_next)
+            .when(status_is("CREATING"), wait_for_deployment)
+            .otherwise(failed)
+        )
+        wait_for_model = sfn.Wait(self, "WaitForModel", time=poll)
+        wait_for_model.next(retried("check_model", "CheckModel")).next(
+            sfn.Choice(self, "ModelActive?")
+            .when(
+                status_is("MODEL_ACTIVE"),
+                retried("start_deployment", "StartDeployment").next(wait_for_deployment),
+            )
+            .when(status_is("WAITING_FOR_MODEL"), wait_for_model)
+            .otherwise(failed)
+        )
+        return (
+            sfn.Choice(self, "Deploy?")
+            .when(sfn.Condition.is_null("$.deployment"), notify)
+            .otherwise(wait_for_model)
+        )
+
     # The trigger ------------------------------------------------------------
 
     def _trigger(self, settings: Settings, storage: Storage) -> tuple[events.Rule, sqs.Queue]:
@@ -543,16 +758,16 @@ class Workflow(Construct):
         return rule, dead_letters
 
     def _on_stopped(self) -> events.Rule:
-        """A stopped execution (ABORTED) cancels its run: the Bedrock job is stopped too."""
+        """A stopped (ABORTED) or TIMED_OUT execution ends its run: job stopped, deployment deleted."""
         rule = events.Rule(
             self,
             "RunStopped",
-            description="Cancels a customization run when its execution is stopped",
+            description="Ends a customization run whose execution is stopped or timed out",
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
                 detail={
-                    "status": ["ABORTED"],
+                    "status": ["ABORTED", "TIMED_OUT"],
                     "stateMachineArn": [self.state_machine.state_machine_arn],
                 },
             ),

@@ -2,7 +2,8 @@
 
 Invoked by EventBridge on the workflow's "Step Functions Execution Status
 Change" events with status ABORTED (``aws stepfunctions stop-execution``, or
-the CLI's ``cancel``).
+the CLI's ``cancel``) or TIMED_OUT (the run is then recorded FAILED). A live
+deployment of the run is deleted either way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None
         registry=registry(),
         sns=client("sns"),
         config=config(),
+        timed_out=event["detail"].get("status") == "TIMED_OUT",
     )
     count_run_ended(state)
     return state

@@ -335,7 +335,9 @@ def test_a_failed_job_carries_bedrocks_failure_message(aws: Aws) -> None:
     polled = Run.model_validate(steps.check_job(run, bedrock=aws.bedrock))
     assert polled.job_status == "Failed"
     failed = Run.model_validate(
-        steps.record_failure(polled, {"Error": "JobFailed"}, registry=aws.registry)
+        steps.record_failure(
+            polled, {"Error": "JobFailed"}, registry=aws.registry, bedrock=aws.bedrock
+        )
     )
     assert failed.status is Status.FAILED
     assert "Data download failed" in (failed.reason or "")
@@ -374,7 +376,9 @@ def test_every_caught_failure_is_recorded_with_its_cause(
     aws: Aws, error: dict[str, str], status: Status, fragment: str
 ) -> None:
     run = _validated(aws)
-    result = Run.model_validate(steps.record_failure(run, error, registry=aws.registry))
+    result = Run.model_validate(
+        steps.record_failure(run, error, registry=aws.registry, bedrock=aws.bedrock)
+    )
     assert result.status is status
     assert fragment in (result.reason or "")
     assert aws.item(run.run_id)["status"] == status.value
@@ -384,7 +388,9 @@ def test_an_approval_that_times_out_is_a_rejection(aws: Aws) -> None:
     run = _validated(aws)
     steps.request_approval(run, "t", registry=aws.registry, sns=aws.sns, config=aws.config)
     result = Run.model_validate(
-        steps.record_failure(run, {"Error": "States.Timeout"}, registry=aws.registry)
+        steps.record_failure(
+            run, {"Error": "States.Timeout"}, registry=aws.registry, bedrock=aws.bedrock
+        )
     )
     assert (result.status, result.reason) == (Status.REJECTED, "Nobody approved the run in time.")
 

@@ -12,6 +12,8 @@ from tests.infra.synth import ROOT, Synth, as_list, statements
 HANDLERS = (
     "validate_request", "validate_data", "estimate_cost", "request_approval", "start_job",
     "check_job", "record_result", "record_failure", "notify", "cancel",
+    "check_model", "start_deployment", "check_deployment", "evaluate", "watch_deployment",
+    "tear_down", "sweep_deployments",
 )  # fmt: skip
 ELF_MACHINE_AARCH64 = 183  # e_machine of an ARM64 ELF file
 
@@ -95,7 +97,8 @@ def test_every_task_is_caught_and_recorded(dev: Synth) -> None:
     tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
     assert set(tasks) == {
         "ValidateRequest", "ValidateDataset", "EstimateCost", "RequestApproval", "StartJob",
-        "CheckJob", "RecordResult", "RecordFailure", "Notify",
+        "CheckJob", "RecordResult", "RecordFailure", "Notify", "CheckModel", "StartDeployment",
+        "CheckDeployment", "Evaluate", "WatchDeployment", "TearDown",
     }  # fmt: skip
     for name, task in tasks.items():
         if name in ("RecordFailure", "Notify"):
@@ -108,6 +111,7 @@ def test_every_task_is_caught_and_recorded(dev: Synth) -> None:
         }
     assert states["RecordFailure"]["Next"] == "Notify"
     assert states["JobFailed"]["Next"] == "RecordFailure"
+    assert states["DeploymentFailed"]["Next"] == "RecordFailure"
 
 
 def test_bedrock_faults_and_a_full_quota_are_retried_with_backoff(dev: Synth) -> None:
@@ -167,7 +171,7 @@ def test_only_job_json_uploads_to_the_inbox_start_a_run(dev: Synth) -> None:
     (rule,) = [
         r
         for r in dev.resources("AWS::Events::Rule").values()
-        if r["Properties"]["EventPattern"]["source"] == ["aws.s3"]
+        if r["Properties"].get("EventPattern", {}).get("source") == ["aws.s3"]
     ]
     datasets = dev.one("AWS::S3::Bucket", "Storage/Datasets/")[0]
     assert rule["Properties"]["EventPattern"] == {
@@ -210,8 +214,24 @@ def test_each_handler_gets_only_its_own_bedrock_actions(dev: Synth) -> None:
             if str(a).startswith("bedrock:")
         }
 
+    deletes = {"bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"}
     assert bedrock_actions("check_job") == {"bedrock:GetModelCustomizationJob"}
-    assert bedrock_actions("cancel") == {"bedrock:StopModelCustomizationJob"}
+    assert bedrock_actions("cancel") == {"bedrock:StopModelCustomizationJob", *deletes}
+    assert bedrock_actions("record_failure") == deletes
+    assert bedrock_actions("tear_down") == deletes
+    assert bedrock_actions("check_model") == {"bedrock:GetCustomModel"}
+    assert bedrock_actions("start_deployment") == {
+        "bedrock:CreateProvisionedModelThroughput",
+        "bedrock:CreateCustomModelDeployment",
+        "bedrock:TagResource",
+    }
+    assert bedrock_actions("check_deployment") == {
+        "bedrock:GetProvisionedModelThroughput",
+        "bedrock:GetCustomModelDeployment",
+    }
+    assert bedrock_actions("evaluate") == {"bedrock:InvokeModel"}
+    assert bedrock_actions("watch_deployment") == set()
+    assert bedrock_actions("sweep_deployments") == set()
     assert bedrock_actions("notify") == set()
     assert bedrock_actions("start_job") == {
         "bedrock:CreateModelCustomizationJob",
@@ -256,10 +276,10 @@ def test_handlers_mirror_the_lambdas_folder() -> None:
 
 def test_stopping_an_execution_cancels_its_run(dev: Synth) -> None:
     rules = [r["Properties"] for r in dev.resources("AWS::Events::Rule").values()]
-    (stopped,) = [r for r in rules if r["EventPattern"]["source"] == ["aws.states"]]
+    (stopped,) = [r for r in rules if r.get("EventPattern", {}).get("source") == ["aws.states"]]
     machine = next(iter(dev.resources("AWS::StepFunctions::StateMachine")))
     assert stopped["EventPattern"]["detail"] == {
-        "status": ["ABORTED"],
+        "status": ["ABORTED", "TIMED_OUT"],
         "stateMachineArn": [{"Ref": machine}],
     }
     (target,) = stopped["Targets"]

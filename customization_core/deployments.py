@@ -1,0 +1,360 @@
+"""After training: deploy the custom model, keep it alive until its end time, then delete it.
+
+``deploy.mode`` provisioned buys Provisioned Throughput without commitment
+(CreateProvisionedModelThroughput); on-demand creates a custom model
+deployment (CreateCustomModelDeployment, for the base models the catalog
+marks). The workflow waits for the model to be Active and the deployment to
+be ready, evaluates it when asked (customization_core/evaluate_step.py), and
+then watches it: a notification an hour before its end time, deletion at it.
+``bedrock-customize extend`` moves the end time in the registry; the watch
+reads it each time it wakes. A run that fails or is cancelled deletes its
+deployment too: nothing billed by the hour is left without an owner and an
+end time, unless the manifest says ``ttlHours: null``.
+
+API reference: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateProvisionedModelThroughput.html
+and https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateCustomModelDeployment.html
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from customization_core.catalog import Catalog
+from customization_core.faults import bedrock_faults, error_code
+from customization_core.naming import notice_subject
+from customization_core.registry import Registry
+from customization_core.run import PipelineConfig, Run, Status
+
+WARN_BEFORE: Final = timedelta(hours=1)  # the notice before a deployment is deleted
+# The longest the workflow waits for the model to become Active, and then for the deployment
+# to be ready (hours each): Provisioned Throughput takes minutes to tens of minutes to create.
+READY_WAIT_HOURS: Final = 6
+# A deployment still alive this long after its end time counts as overdue (the alarm's metric).
+OVERDUE_GRACE: Final = timedelta(minutes=30)
+TIMESTAMP: Final = "%Y-%m-%dT%H:%M:%SZ"  # what a Wait state's TimestampPath accepts
+
+# What Get* answers for a deployment that serves, is still being made, or failed.
+READY: Final = ("InService", "Active")
+PENDING: Final = ("Creating", "Updating")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(TIMESTAMP)
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, TIMESTAMP).replace(tzinfo=UTC)
+
+
+# ValidateRequest: refuse what cannot be deployed before any money is spent ----------------
+
+
+def deploy_problem(
+    deploy: dict[str, Any], model_id: str, catalog: Catalog, config: PipelineConfig
+) -> str | None:
+    """Why the manifest's ``deploy`` block cannot be honoured for ``model_id``, or None."""
+    mode = deploy.get("mode", "none")
+    if mode == "on-demand":
+        model = catalog.find(model_id)
+        if model is None or not model.on_demand_deployment:
+            supported = ", ".join(catalog.on_demand_models())
+            return (
+                f"deploy.mode on-demand is not available for {model_id}; custom models of "
+                f"these base models can be deployed on demand: {supported}. Use deploy.mode "
+                "provisioned for this model."
+            )
+    ttl = deploy.get("ttlHours")
+    if mode != "none" and ttl is not None and ttl > config.max_deployment_ttl_hours:
+        return (
+            f"deploy.ttlHours {ttl:g} is above this deployment's limit of "
+            f"{config.max_deployment_ttl_hours:g} hours (maxDeploymentTtlHours); ask for less, "
+            "and extend it later with bedrock-customize extend."
+        )
+    return None
+
+
+def plan(run: Run) -> None:
+    """After RecordResult: the deployment the manifest asks for (``run.deployment``), if any."""
+    deploy = run.extra.get("deploy") or {}
+    mode = deploy.get("mode", "none")
+    if mode == "none":
+        run.deployment = None
+        return
+    run.deployment = {
+        "mode": mode,
+        "model_units": int(deploy.get("modelUnits", 1)),
+        "ttl_hours": deploy.get("ttlHours"),
+        "name": f"bc-{run.run_id}"[:63],
+        "status": "WAITING_FOR_MODEL",
+        "polls": 0,
+    }
+    evaluate = run.extra.get("evaluate")
+    prompts = list((evaluate or {}).get("prompts") or [])
+    # Continued pre-training has no reference completions: it is compared only on given prompts.
+    planned = evaluate is not None and (run.customization_type == "FINE_TUNING" or bool(prompts))
+    run.evaluation = {"planned": planned, "done": not planned, "next": 0}
+
+
+def _max_polls(config: PipelineConfig) -> int:
+    return math.ceil(READY_WAIT_HOURS * 3600 / config.poll_interval_seconds)
+
+
+def _poll(run: Run, config: PipelineConfig, what: str) -> bool:
+    """Count one poll; False once the wait has lasted READY_WAIT_HOURS."""
+    assert run.deployment is not None
+    run.deployment["polls"] = int(run.deployment.get("polls", 0)) + 1
+    if run.deployment["polls"] > _max_polls(config):
+        run.deployment["status"] = "TIMED_OUT"
+        run.reason = f"The {what} was not ready within {READY_WAIT_HOURS} hours."
+        return False
+    return True
+
+
+# CheckModel, StartDeployment, CheckDeployment ------------------------------------------
+
+
+def check_model(run: Run, *, bedrock: Any, config: PipelineConfig) -> dict[str, Any]:
+    """One poll of the custom model: ``deployment.status`` MODEL_ACTIVE, WAITING_FOR_MODEL or FAILED."""
+    assert run.deployment is not None
+    with bedrock_faults():
+        model = bedrock.get_custom_model(modelIdentifier=run.model_arn)
+    # Models made before the field existed report none: they are usable.
+    status = model.get("modelStatus", "Active")
+    if status == "Active":
+        run.deployment["status"], run.deployment["polls"] = "MODEL_ACTIVE", 0
+    elif status == "Creating":
+        if _poll(run, config, "custom model"):
+            run.deployment["status"] = "WAITING_FOR_MODEL"
+    else:
+        run.deployment["status"] = "FAILED"
+        run.reason = (
+            f"The custom model is {status}: {model.get('failureMessage') or 'no reason given'}."
+        )
+    return run.state()
+
+
+def start_deployment(
+    run: Run, *, bedrock: Any, registry: Registry, config: PipelineConfig
+) -> dict[str, Any]:
+    """Create the Provisioned Throughput or on-demand deployment (idempotent per run)."""
+    assert run.deployment is not None
+    assert run.model_arn
+    deployment = run.deployment
+    token = hashlib.sha256(f"{run.run_id}/deployment".encode()).hexdigest()
+    tags = [
+        {"key": "bedrock-customization:run-id", "value": run.run_id},
+        {"key": "bedrock-customization:owner", "value": "bedrock-customization workflow"},
+    ]
+    with bedrock_faults():
+        if deployment["mode"] == "provisioned":
+            # No commitmentDuration: no-commitment Provisioned Throughput, deletable at any time.
+            arn = bedrock.create_provisioned_model_throughput(
+                clientRequestToken=token,
+                modelUnits=deployment["model_units"],
+                provisionedModelName=deployment["name"],
+                modelId=run.model_arn,
+                tags=tags,
+            )["provisionedModelArn"]
+            described = f"Provisioned Throughput, {deployment['model_units']} model unit(s)"
+        else:
+            arn = bedrock.create_custom_model_deployment(
+                modelDeploymentName=deployment["name"],
+                modelArn=run.model_arn,
+                description=f"Custom model of run {run.run_id}",
+                clientRequestToken=token,
+                tags=tags,
+            )["customModelDeploymentArn"]
+            described = "on-demand deployment"
+    deployment.update(arn=arn, status="CREATING", polls=0, created_at=stamp(_now()))
+    registry.update(
+        run, Status.DEPLOYING, reason=f"Creating the {described}.", deployment=deployment
+    )
+    return run.state()
+
+
+def check_deployment(run: Run, *, bedrock: Any, config: PipelineConfig) -> dict[str, Any]:
+    """One poll of the deployment: ``deployment.status`` ACTIVE, CREATING or FAILED."""
+    assert run.deployment is not None
+    arn = run.deployment["arn"]
+    with bedrock_faults():
+        if run.deployment["mode"] == "provisioned":
+            found = bedrock.get_provisioned_model_throughput(provisionedModelId=arn)
+        else:
+            found = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)
+    status = found.get("status")
+    if status in READY:
+        run.deployment["status"], run.deployment["polls"] = "ACTIVE", 0
+    elif status in PENDING:
+        if _poll(run, config, "deployment"):
+            run.deployment["status"] = "CREATING"
+    else:
+        run.deployment["status"] = "FAILED"
+        run.reason = (
+            f"The deployment is {status}: {found.get('failureMessage') or 'no reason given'}."
+        )
+    return run.state()
+
+
+# After evaluation: keep, watch until the end time, or delete --------------------------
+
+
+def watch(
+    run: Run,
+    *,
+    registry: Registry,
+    sns: Any,
+    config: PipelineConfig,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Decide what happens to a ready deployment: ``next_action`` keep, wait or teardown."""
+    assert run.deployment is not None
+    deployment = run.deployment
+    now = now or _now()
+    if run.verdict == "NOT_PROMOTED":
+        run.next_action = "teardown"
+        deployment["end_reason"] = "NOT_PROMOTED"
+        return run.state()
+    if "expires_at" not in deployment:  # the first watch: the deployment just became ready
+        if deployment.get("ttl_hours") is None:
+            run.next_action = "keep"
+            registry.update(
+                run,
+                Status.SUCCEEDED,
+                reason="Deployed with no end time (ttlHours: null): delete it when it is no longer needed.",
+                deployment=deployment,
+            )
+            return run.state()
+        expires = now + timedelta(hours=float(deployment["ttl_hours"]))
+        deployment["expires_at"] = stamp(expires)
+        deployment["max_expires_at"] = stamp(now + timedelta(hours=config.max_deployment_ttl_hours))
+        _schedule(run, expires, now)
+        registry.update(
+            run,
+            Status.DEPLOYED,
+            reason=f"Serving until {deployment['expires_at']}; then it is deleted.",
+            deployment=deployment,
+        )
+        _tell(
+            sns,
+            config,
+            run,
+            f"Deployed: {run.run_id}",
+            f"The custom model of run {run.run_id} serves from {deployment['arn']}.\n"
+            f"It will be deleted at {deployment['expires_at']} (a notice comes an hour before).\n"
+            f"Extend it:  bedrock-customize extend {run.run_id} --hours N\n"
+            f"Try it:     bedrock-customize invoke {run.run_id} --prompt '...'",
+        )
+        run.next_action = "wait"
+        return run.state()
+    recorded = (registry.get(run.run_id) or {}).get("deployment") or {}
+    expires = parse_stamp(str(recorded.get("expires_at") or deployment["expires_at"]))
+    if stamp(expires) != deployment["expires_at"]:  # extended meanwhile
+        deployment["expires_at"] = stamp(expires)
+        _schedule(run, expires, now)
+        run.next_action = "wait"
+        return run.state()
+    if deployment.get("phase") == "warn":
+        _tell(
+            sns,
+            config,
+            run,
+            f"Deployment ends in an hour: {run.run_id}",
+            f"The deployment {deployment['arn']} of run {run.run_id} is deleted at "
+            f"{deployment['expires_at']}.\nKeep it longer:  bedrock-customize extend {run.run_id} --hours N",
+        )
+        deployment["phase"] = "expire"
+        run.wait_until = deployment["expires_at"]
+        run.next_action = "wait"
+        return run.state()
+    deployment["end_reason"] = "EXPIRED"
+    run.next_action = "teardown"
+    return run.state()
+
+
+def _schedule(run: Run, expires: datetime, now: datetime) -> None:
+    """The next wake-up: the notice an hour before the end, or the end itself."""
+    assert run.deployment is not None
+    warn = expires - WARN_BEFORE
+    if warn > now:
+        run.deployment["phase"], run.wait_until = "warn", stamp(warn)
+    else:
+        run.deployment["phase"], run.wait_until = "expire", stamp(expires)
+
+
+def delete_deployment(bedrock: Any, deployment: dict[str, Any]) -> bool:
+    """Delete a deployment; False when it was already gone."""
+    arn = deployment.get("arn")
+    if not arn:
+        return False
+    try:
+        with bedrock_faults():
+            if deployment["mode"] == "provisioned":
+                bedrock.delete_provisioned_model_throughput(provisionedModelId=arn)
+            else:
+                bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=arn)
+    except Exception as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return False
+        raise
+    return True
+
+
+def tear_down(
+    run: Run, *, bedrock: Any, registry: Registry, now: datetime | None = None
+) -> dict[str, Any]:
+    """Delete the deployment at its end time (EXPIRED) or because it lost to its base (NOT_PROMOTED)."""
+    assert run.deployment is not None
+    deployment = run.deployment
+    delete_deployment(bedrock, deployment)
+    expired = deployment.get("end_reason") == "EXPIRED"
+    deployment["status"] = "EXPIRED" if expired else "DELETED"
+    deployment["deleted_at"] = stamp(now or _now())
+    reason = (
+        f"The deployment reached its end time ({deployment.get('expires_at')}) and was deleted."
+        if expired
+        else "The custom model did not beat its base model by evaluate.minImprovement; its deployment was deleted."
+    )
+    registry.update(run, Status.SUCCEEDED, reason=reason, deployment=deployment)
+    return run.state()
+
+
+def release(run: Run, *, bedrock: Any) -> str | None:
+    """On failure or cancellation: delete a live deployment; a sentence for the reason, or None."""
+    deployment = run.deployment
+    if (
+        not deployment
+        or not deployment.get("arn")
+        or deployment.get("status") in ("EXPIRED", "DELETED")
+    ):
+        return None
+    delete_deployment(bedrock, deployment)
+    deployment["status"] = "DELETED"
+    deployment["deleted_at"] = stamp(_now())
+    return "Its deployment was deleted."
+
+
+def overdue(items: list[dict[str, Any]], now: datetime | None = None) -> list[str]:
+    """Run ids whose deployment is alive well past its end time (the alarm's metric)."""
+    now = now or _now()
+    late = []
+    for item in items:
+        deployment = item.get("deployment") or {}
+        expires = deployment.get("expires_at")
+        if expires and parse_stamp(str(expires)) + OVERDUE_GRACE < now:
+            late.append(str(item["run_id"]))
+    return late
+
+
+def _tell(sns: Any, config: PipelineConfig, run: Run, subject: str, message: str) -> None:
+    sns.publish(
+        TopicArn=config.topic_arn,
+        Subject=notice_subject(subject),
+        Message=message,
+    )

@@ -1,0 +1,140 @@
+"""Evaluate: ask the base model and the deployed custom model the same held-out prompts.
+
+Samples are the first ``evaluate.samples`` records of the validation file (or
+the last of the training file when there is none), read from the pinned
+object versions; for continued pre-training, the manifest's
+``evaluate.prompts``. Answers are kept in ``runs/<run-id>/evaluation-partial.json``
+as they come, so an invocation that runs out of time (or a throttled one,
+retried by the workflow) continues where it stopped. The scored document
+goes to ``runs/<run-id>/evaluation.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Final
+
+from customization_core import evaluation
+from customization_core.catalog import Catalog, load_catalog
+from customization_core.faults import bedrock_faults
+from customization_core.inference import invoke
+from customization_core.registry import Registry
+from customization_core.run import PipelineConfig, Run, Status
+
+MAX_ANSWER_TOKENS: Final = 512  # enough for a summary or an answer; evaluation uses temperature 0
+# Stop invoking when less than this is left of the Lambda's time (milliseconds).
+SAFETY_MS: Final = 60_000
+
+
+def _keys(run: Run) -> tuple[str, str]:
+    return f"runs/{run.run_id}/evaluation-partial.json", f"runs/{run.run_id}/evaluation.json"
+
+
+def _samples(run: Run, s3: Any) -> list[evaluation.Sample]:
+    settings = run.extra.get("evaluate") or {}
+    prompts = list(settings.get("prompts") or [])
+    if run.customization_type != "FINE_TUNING":
+        return [evaluation.Sample(p, None) for p in prompts]
+    count = int(settings.get("samples", 20))
+    assert run.training is not None
+    bucket = run.source.bucket
+
+    def lines(pinned: dict[str, str]) -> Any:
+        return s3.get_object(Bucket=bucket, Key=pinned["key"], VersionId=pinned["version_id"])[
+            "Body"
+        ].iter_lines()
+
+    chosen = evaluation.held_out(
+        lines(run.validation) if run.validation else None, lines(run.training), count
+    )
+    return chosen + [evaluation.Sample(p, None) for p in prompts]
+
+
+def evaluate(
+    run: Run,
+    *,
+    s3: Any,
+    runtime: Any,
+    registry: Registry,
+    config: PipelineConfig,
+    remaining_ms: Callable[[], int],
+    catalog: Catalog | None = None,
+) -> dict[str, Any]:
+    """Answer the next samples within the time left; score and decide once all are answered."""
+    assert run.deployment is not None
+    assert run.evaluation is not None
+    assert run.model_id
+    catalog = catalog or load_catalog()
+    model = catalog.find(run.model_id)
+    assert model is not None  # ValidateRequest checked it
+    base_id = model.primary_id  # the invocable id of the base model
+    partial_key, final_key = _keys(run)
+    start = int(run.evaluation.get("next", 0))
+    if start == 0:
+        registry.update(run, Status.EVALUATING, reason="Comparing the custom model with its base.")
+        samples = _samples(run, s3)
+        results: list[dict[str, Any]] = [
+            {"prompt": s.prompt, "reference": s.reference} for s in samples
+        ]
+    else:
+        results = json.loads(
+            s3.get_object(Bucket=config.artifacts_bucket, Key=partial_key)["Body"].read()
+        )
+    custom_id = run.deployment["arn"]
+    index = start
+    try:
+        while index < len(results) and remaining_ms() > SAFETY_MS:
+            result = results[index]
+            for side, model_id in (("base", base_id), ("custom", custom_id)):
+                if side not in result:
+                    result[side] = _ask(runtime, model_id, model.family, result["prompt"])
+            index += 1
+    finally:
+        s3.put_object(
+            Bucket=config.artifacts_bucket,
+            Key=partial_key,
+            Body=json.dumps(results).encode(),
+            ContentType="application/json",
+        )
+        run.evaluation["next"] = index
+    if index < len(results):
+        run.evaluation["done"] = False
+        return run.state()
+    document = evaluation.report(
+        results,
+        base_model=base_id,
+        custom_model=custom_id,
+        min_improvement=float((run.extra.get("evaluate") or {}).get("minImprovement", 0.0)),
+    )
+    s3.put_object(
+        Bucket=config.artifacts_bucket,
+        Key=final_key,
+        Body=json.dumps(document, indent=2).encode(),
+        ContentType="application/json",
+    )
+    location = f"s3://{config.artifacts_bucket}/{final_key}"
+    run.verdict = document["verdict"]
+    run.evaluation.update(
+        done=True,
+        report=location,
+        summary=evaluation.summary(document),
+        overall=document["overall"],
+    )
+    registry.update(
+        run,
+        Status.EVALUATING,
+        reason=run.evaluation["summary"],
+        verdict=run.verdict,
+        evaluation={k: v for k, v in run.evaluation.items() if k != "next"},
+    )
+    return run.state()
+
+
+def _ask(runtime: Any, model_id: str, family: Any, prompt: str) -> str:
+    # A throttled call raises BedrockThrottledError: the workflow retries, the answers so far kept.
+    with bedrock_faults():
+        reply = invoke(
+            runtime, model_id, family, prompt, max_tokens=MAX_ANSWER_TOKENS, temperature=0.0
+        )
+    return reply.text.strip()

@@ -1,0 +1,181 @@
+"""Scoring a custom model against its base on held-out records: ROUGE-L, exact match, length ratio.
+
+ROUGE-L is the F1 of the longest common subsequence of words (Lin, 2004:
+"ROUGE: A Package for Automatic Evaluation of Summaries", section 3), with
+words lower-cased and punctuation dropped. The verdict compares the mean
+ROUGE-L of the custom model with the base model's: the custom model is
+promoted when it gains at least ``min_improvement`` points (0 to 1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Final, Literal
+
+Verdict = Literal["PROMOTED", "NOT_PROMOTED", "UNSCORED"]
+_WORD: Final = re.compile(r"\w+", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    """ROUGE-L F1 (beta 1) of ``candidate`` against ``reference``, from 0 to 1."""
+    got, want = words(candidate), words(reference)
+    if not got or not want:
+        return 0.0
+    # Longest common subsequence, one row at a time: O(len(got) x len(want)) time.
+    previous = [0] * (len(want) + 1)
+    for token in got:
+        current = [0]
+        for j, expected in enumerate(want, start=1):
+            current.append(
+                previous[j - 1] + 1 if token == expected else max(previous[j], current[-1])
+            )
+        previous = current
+    common = previous[-1]
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(got), common / len(want)
+    return 2 * precision * recall / (precision + recall)
+
+
+def exact_match(candidate: str, reference: str) -> bool:
+    return words(candidate) == words(reference)
+
+
+def length_ratio(candidate: str, reference: str) -> float:
+    """Words in the answer per word of the reference (1.0: the same length)."""
+    want = len(words(reference))
+    return len(words(candidate)) / want if want else 0.0
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A held-out prompt and, for fine-tuning data, its reference completion."""
+
+    prompt: str
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class Scores:
+    rouge_l: float
+    exact_match: float
+    length_ratio: float
+
+
+def score(candidate: str, reference: str) -> Scores:
+    return Scores(
+        rouge_l=rouge_l(candidate, reference),
+        exact_match=1.0 if exact_match(candidate, reference) else 0.0,
+        length_ratio=length_ratio(candidate, reference),
+    )
+
+
+def mean(scores: Iterable[Scores]) -> Scores | None:
+    listed = list(scores)
+    if not listed:
+        return None
+    n = len(listed)
+    return Scores(
+        rouge_l=sum(s.rouge_l for s in listed) / n,
+        exact_match=sum(s.exact_match for s in listed) / n,
+        length_ratio=sum(s.length_ratio for s in listed) / n,
+    )
+
+
+def verdict(base: Scores | None, custom: Scores | None, min_improvement: float) -> Verdict:
+    if base is None or custom is None:
+        return "UNSCORED"  # prompts without references: answers are kept, not judged
+    return "PROMOTED" if custom.rouge_l >= base.rouge_l + min_improvement else "NOT_PROMOTED"
+
+
+def held_out(
+    validation: Iterable[bytes] | None, training: Iterable[bytes], samples: int
+) -> list[Sample]:
+    """The first ``samples`` records of the validation file, or the last of the training file."""
+    if validation is not None:
+        chosen = list(_first(_samples(validation), samples))
+        if chosen:
+            return chosen
+    tail: list[Sample] = []
+    for sample in _samples(training):
+        tail.append(sample)
+        if len(tail) > samples:
+            tail.pop(0)
+    return tail
+
+
+def _first(items: Iterator[Sample], n: int) -> Iterator[Sample]:
+    for index, item in enumerate(items):
+        if index >= n:
+            return
+        yield item
+
+
+def _samples(lines: Iterable[bytes]) -> Iterator[Sample]:
+    """Prompt/completion records of a JSONL stream (other lines are skipped: validated before)."""
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("prompt"), str):
+            completion = record.get("completion")
+            yield Sample(
+                record["prompt"], str(completion).strip() if completion is not None else None
+            )
+
+
+def report(
+    results: list[dict[str, Any]], *, base_model: str, custom_model: str, min_improvement: float
+) -> dict[str, Any]:
+    """The evaluation document (``runs/<run-id>/evaluation.json``) from per-sample results.
+
+    Each result: ``prompt``, ``reference``, ``base`` and ``custom`` answers.
+    """
+    scored = [r for r in results if r.get("reference")]
+    base_scores = [score(r["base"], r["reference"]) for r in scored]
+    custom_scores = [score(r["custom"], r["reference"]) for r in scored]
+    base_mean, custom_mean = mean(base_scores), mean(custom_scores)
+    pairs = iter(zip(base_scores, custom_scores, strict=True))
+    samples = []
+    for result in results:
+        entry = dict(result)
+        if result.get("reference"):
+            base_score, custom_score = next(pairs)
+            entry["base_scores"], entry["custom_scores"] = asdict(base_score), asdict(custom_score)
+        samples.append(entry)
+    outcome = verdict(base_mean, custom_mean, min_improvement)
+    return {
+        "base_model": base_model,
+        "custom_model": custom_model,
+        "samples": samples,
+        "overall": {
+            "base": asdict(base_mean) if base_mean else None,
+            "custom": asdict(custom_mean) if custom_mean else None,
+            "rouge_l_gain": (custom_mean.rouge_l - base_mean.rouge_l)
+            if base_mean and custom_mean
+            else None,
+        },
+        "min_improvement": min_improvement,
+        "verdict": outcome,
+    }
+
+
+def summary(document: dict[str, Any]) -> str:
+    """One line for notifications and the registry."""
+    overall = document["overall"]
+    if overall["base"] is None:
+        return f"{len(document['samples'])} prompts answered by both models (no references: not scored)."
+    base, custom = overall["base"], overall["custom"]
+    return (
+        f"ROUGE-L {base['rouge_l']:.3f} (base) -> {custom['rouge_l']:.3f} (custom) on "
+        f"{len(document['samples'])} held-out records; exact match {base['exact_match']:.0%} -> "
+        f"{custom['exact_match']:.0%}; verdict {document['verdict']}."
+    )

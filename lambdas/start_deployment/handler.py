@@ -1,0 +1,18 @@
+"""StartDeployment: buy no-commitment Provisioned Throughput or create an on-demand deployment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customization_core import deployments
+from lambdas.common import client, config, logger, registry, run_of, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return deployments.start_deployment(
+        run_of(event), bedrock=client("bedrock"), registry=registry(), config=config()
+    )
