@@ -442,7 +442,7 @@ def record_failure(
     else:
         status, reason = Status.FAILED, f"{name}: {cause}" if cause else name or "Unknown error"
     if released:
-        reason = f"{reason} {released}"
+        reason = f"{reason.rstrip('.')}. {released}"
     registry.update(run, status, reason=reason, deployment=run.deployment)
     return run.state()
 

@@ -29,6 +29,7 @@ EXAMPLES = (
     ("broken-dataset", "REJECTED"),
 )
 DATA_FILES = ("train.jsonl", "validation.jsonl")
+DEMO_TIME_SCALE = 0.0002  # local seconds per workflow second
 
 
 def _say(text: str = "") -> None:
@@ -82,6 +83,25 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
         _say(f"  Bedrock job: {item.get('job_name')} ({item['job_arn']})")
     if item.get("model_arn"):
         _say(f"  custom model: {item['model_arn']}")
+    evaluation = item.get("evaluation") or {}
+    if evaluation.get("summary"):
+        _say(f"  evaluation: {evaluation['summary']}")
+        _say(f"    report: {evaluation['report']}")
+    deployment = item.get("deployment") or {}
+    if deployment.get("arn"):
+        _say(
+            f"  deployment: {deployment['mode']}, {deployment.get('model_units', 1)} model unit(s), "
+            f"{deployment['arn']} -> {deployment['status']}"
+        )
+        if deployment.get("expires_at"):
+            _say(
+                f"    end time {deployment['expires_at']} (ttlHours {deployment['ttl_hours']:g}): "
+                + (
+                    "deleted by the workflow at its end time (the emulator shortens the wait)"
+                    if deployment.get("deleted_at")
+                    else "still serving"
+                )
+            )
     history = " > ".join(entry["status"] for entry in item["history"])
     _say(f"  registry: {item['status']} (history: {history})")
     for note in cloud.notifications():
@@ -169,6 +189,8 @@ def main(argv: list[str]) -> int:
                 f"{folder} has no job.json: a job folder holds train.jsonl, optional validation.jsonl and job.json."
             )
             return 2
+    # One emulated hour in 0.72 s: the example's two-hour deployment ends within the demo.
+    patches.TIME_SCALE = DEMO_TIME_SCALE
     started = time.monotonic()
     _say(f"Local emulator: the app synthesized in {args.assembly}, on an in-process AWS (moto),")
     _say("with the real handlers from lambdas/ and simulated Bedrock jobs. No AWS account is used.")

@@ -24,6 +24,9 @@ S3, DynamoDB, SNS, SQS, KMS and Bedrock in-process. These need help:
    emulator/runtime.py checks each family's body and answers in its shape.
 6. GetExecutionHistory. moto's API layer drops ``reverseOrder``; the patched
    handler returns the newest event first when asked, as AWS does.
+7. Deployments. moto has no Provisioned Throughput or custom model
+   deployments, and no ``modelStatus``: emulator/deployments.py adds them,
+   with the lifecycle the run's scenario asks for.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 )
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from emulator import runtime
+from emulator import deployments, runtime
 
 # Local seconds per definition second: a 300-second poll takes 0.3 s.
 TIME_SCALE = 0.001
@@ -67,6 +70,12 @@ class Scenario:
     quota_first: int = 0  # then the next N raise ServiceQuotaExceededException
     training_loss: float = 0.42
     validation_loss: float = 0.51
+    # After training (emulator/deployments.py, emulator/runtime.py):
+    model_creating_polls: int = 0  # GetCustomModel says Creating this many times first
+    deployment_polls: int = 2  # a deployment is Creating until this many Gets
+    deployment_outcome: str = "ready"  # or "Failed"
+    custom_quality: str = "learned"  # "learned": answers from its data; "base": like its base
+    invoke_throttle_first: int = 0  # the first N invocations of the custom model are throttled
 
 
 @dataclass
@@ -76,15 +85,24 @@ class BedrockLog:
     polls: dict[str, int] = field(default_factory=dict)
     creates: dict[str, int] = field(default_factory=dict)  # job folder -> create attempts
     s3: Any = None  # the emulator's S3 client, to write metrics files
+    deployments: dict[str, Any] = field(default_factory=dict)  # ARN -> deployments.Deployment
+    model_polls: dict[str, int] = field(default_factory=dict)  # model ARN -> GetCustomModel calls
+    invocations: dict[str, int] = field(default_factory=dict)  # job folder -> custom invocations
 
     def scenario(self, folder: str) -> Scenario:
         return self.scenarios.get(folder, Scenario())
 
     def reset(self) -> None:
-        self.calls.clear()
-        self.scenarios.clear()
-        self.polls.clear()
-        self.creates.clear()
+        for kept in (
+            self.calls,
+            self.scenarios,
+            self.polls,
+            self.creates,
+            self.deployments,
+            self.model_polls,
+            self.invocations,
+        ):
+            kept.clear()
 
     def count(self, operation: str) -> int:
         return sum(1 for name, _ in self.calls if name == operation)
@@ -112,6 +130,11 @@ class _Context:
         self.memory_limit_in_mb = int(function.memory_size or 128)
         self.invoked_function_arn = function.function_arn
         self.aws_request_id = f"local-{time.time_ns()}"
+        self._deadline = time.monotonic() + int(function.timeout or 3)
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Time left of the function's timeout (Lambda's own clock, not scaled)."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def run_handler(function: Any, event: Any) -> tuple[str, bool]:
@@ -286,6 +309,7 @@ def install() -> None:
     BedrockBackend.get_model_customization_job = _get  # type: ignore[method-assign]
     BedrockBackend.stop_model_customization_job = _stop  # type: ignore[method-assign]
     runtime.install()
+    deployments.install()
 
 
 __all__ = ["BEDROCK", "Scenario", "install", "run_handler"]

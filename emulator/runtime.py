@@ -30,6 +30,7 @@ from moto.s3.models import s3_backends
 from customization_core.catalog import Family
 from customization_core.inference import UnknownFamilyError, family_of
 from customization_core.tokens import CHARS_PER_TOKEN, estimate_tokens
+from emulator import deployments
 
 # What InvokeModel requires in each family's body (the model parameter pages cited in
 # customization_core/inference.py).
@@ -56,6 +57,8 @@ class _Model:
         self.model_id = model_id
         self.examples: list[tuple[str, str]] = []
         self.common: set[str] = set()
+        if ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
+            model_id = self._served_model(backend, model_id)
         if ":custom-model/" in model_id:
             bedrock = bedrock_backends[backend.account_id][backend.region_name]
             try:
@@ -65,7 +68,13 @@ class _Model:
                     "ResourceNotFoundException", f"Model {model_id} was not found."
                 ) from None
             base = str(custom.base_model_arn).rsplit("/", 1)[1]
-            self.examples = _examples(backend.account_id, custom.training_data_config)
+            scenario = _scenario(custom.training_data_config)
+            if scenario.custom_quality == "learned":
+                # A stand-in for a model that learned the task: it knows its training data
+                # and, to make its lead on held-out records visible, its validation data too.
+                self.examples = _examples(backend.account_id, custom.training_data_config)
+                for validator in (custom.validation_data_config or {}).get("validators", []):
+                    self.examples += _examples(backend.account_id, validator)
             # Words in most prompts (the instruction, speaker tags) say nothing about which is closest.
             counts = Counter(w for p, _ in self.examples for w in set(_WORD.findall(p.lower())))
             self.common = {w for w, n in counts.items() if n > len(self.examples) / 4}
@@ -77,6 +86,26 @@ class _Model:
             raise InvocationError(
                 "ValidationException", "The provided model identifier is invalid."
             ) from None
+
+    @staticmethod
+    def _served_model(backend: BedrockRuntimeBackend, arn: str) -> str:
+        """The custom model a ready deployment serves (invocations are counted per job)."""
+        deployment = deployments.find(arn)
+        if deployment is None:
+            raise InvocationError("ResourceNotFoundException", f"{arn} was not found.")
+        if deployment.status not in ("InService", "Active"):
+            raise InvocationError(
+                "ValidationException", f"{arn} is {deployment.status}, not ready for inference."
+            )
+        bedrock = bedrock_backends[backend.account_id][backend.region_name]
+        training = bedrock.get_custom_model(deployment.model_arn).training_data_config
+        folder = _folder(training)
+        log = _log()
+        count = log.invocations.get(folder, 0) + 1
+        log.invocations[folder] = count
+        if count <= log.scenario(folder).invoke_throttle_first:
+            raise InvocationError("ThrottlingException", "Too many requests (emulated).")
+        return deployment.model_arn
 
     def _words(self, text: str) -> set[str]:
         return set(_WORD.findall(text.lower())) - self.common
@@ -91,6 +120,21 @@ class _Model:
         asked = self._words(prompt)
         best = max(self.examples, key=lambda example: len(asked & self._words(example[0])))
         return best[1]
+
+
+def _log() -> Any:
+    from emulator.patches import BEDROCK  # the shared log (patches imports this module)
+
+    return BEDROCK
+
+
+def _folder(data: dict[str, Any]) -> str:
+    uri = str(data.get("s3Uri", ""))
+    return uri.split("/", 3)[3].rsplit("/", 1)[0] + "/" if uri.count("/") >= 3 else ""
+
+
+def _scenario(data: dict[str, Any]) -> Any:
+    return _log().scenario(_folder(data))
 
 
 def _examples(account_id: str, training: dict[str, Any]) -> list[tuple[str, str]]:

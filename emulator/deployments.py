@@ -1,0 +1,177 @@
+"""Emulated Bedrock deployments: Provisioned Throughput and on-demand custom model deployments.
+
+moto has neither. Each deployment moves through the lifecycle its run's
+scenario asks for (Creating for N polls, then InService/Active or Failed),
+serves invocations once ready (emulator/runtime.py), and is gone once
+deleted. GetCustomModel reports ``modelStatus`` (Creating for N polls, then
+Active), which moto leaves out. Every call is logged in ``patches.BEDROCK``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from moto.bedrock.models import bedrock_backends
+from moto.bedrock.responses import BedrockResponse
+from moto.core.exceptions import JsonRESTError
+
+
+class DeploymentError(JsonRESTError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+
+@dataclass
+class Deployment:
+    arn: str
+    name: str
+    kind: str  # "provisioned" or "on-demand"
+    model_arn: str
+    model_units: int
+    created_at: str
+    polls: int = 0
+    status: str = "Creating"
+    failure_message: str | None = None
+
+
+def _log() -> Any:
+    from emulator.patches import BEDROCK  # the shared log (patches imports this module)
+
+    return BEDROCK
+
+
+def _folder_of(backend: Any, model_arn: str) -> str:
+    model = backend.get_custom_model(model_arn)
+    uri = str(model.training_data_config.get("s3Uri", ""))
+    return uri.split("/", 3)[3].rsplit("/", 1)[0] + "/" if uri.count("/") >= 3 else ""
+
+
+def find(arn: str) -> Deployment | None:
+    """A live deployment by ARN or name (None once deleted)."""
+    deployments: dict[str, Deployment] = _log().deployments
+    return deployments.get(arn) or next((d for d in deployments.values() if d.name == arn), None)
+
+
+def _create(self: BedrockResponse, kind: str) -> str:
+    params = json.loads(self.body)
+    backend = bedrock_backends[self.current_account][self.region]
+    model_arn = params["modelId" if kind == "provisioned" else "modelArn"]
+    backend.get_custom_model(model_arn)  # ResourceNotFoundException for an unknown model
+    name = params["provisionedModelName" if kind == "provisioned" else "modelDeploymentName"]
+    log = _log()
+    operation = (
+        "CreateProvisionedModelThroughput"
+        if kind == "provisioned"
+        else "CreateCustomModelDeployment"
+    )
+    log.calls.append((operation, name))
+    existing = find(name)
+    if existing is None:
+        resource = "provisioned-model" if kind == "provisioned" else "custom-model-deployment"
+        arn = f"arn:aws:bedrock:{self.region}:{self.current_account}:{resource}/{uuid.uuid4().hex[:12]}"
+        existing = Deployment(
+            arn=arn,
+            name=name,
+            kind=kind,
+            model_arn=model_arn,
+            model_units=int(params.get("modelUnits", 1)),
+            created_at=datetime.now(UTC).isoformat(),
+        )
+        log.deployments[arn] = existing
+    key = "provisionedModelArn" if kind == "provisioned" else "customModelDeploymentArn"
+    return json.dumps({key: existing.arn})
+
+
+def _advance(self: BedrockResponse, deployment: Deployment) -> None:
+    """One Get: Creating for the scenario's polls, then ready or Failed."""
+    backend = bedrock_backends[self.current_account][self.region]
+    scenario = _log().scenario(_folder_of(backend, deployment.model_arn))
+    deployment.polls += 1
+    if deployment.status == "Creating" and deployment.polls >= scenario.deployment_polls:
+        if scenario.deployment_outcome == "Failed":
+            deployment.status = "Failed"
+            deployment.failure_message = "Capacity for this model is not available (emulated)."
+        else:
+            deployment.status = "InService" if deployment.kind == "provisioned" else "Active"
+
+
+def _get(self: BedrockResponse, kind: str) -> str:
+    identifier = unquote(self.path.split("/")[-1])
+    deployment = find(identifier)
+    if deployment is None or deployment.kind != kind:
+        raise DeploymentError("ResourceNotFoundException", f"{identifier} was not found.")
+    _advance(self, deployment)
+    if kind == "provisioned":
+        body: dict[str, Any] = {
+            "provisionedModelArn": deployment.arn,
+            "provisionedModelName": deployment.name,
+            "modelArn": deployment.model_arn,
+            "desiredModelArn": deployment.model_arn,
+            "foundationModelArn": "",
+            "modelUnits": deployment.model_units,
+            "desiredModelUnits": deployment.model_units,
+            "status": deployment.status,
+            "creationTime": deployment.created_at,
+            "lastModifiedTime": deployment.created_at,
+        }
+    else:
+        body = {
+            "customModelDeploymentArn": deployment.arn,
+            "modelDeploymentName": deployment.name,
+            "modelArn": deployment.model_arn,
+            "createdAt": deployment.created_at,
+            "status": deployment.status,
+        }
+    if deployment.failure_message:
+        body["failureMessage"] = deployment.failure_message
+    return json.dumps(body)
+
+
+def _delete(self: BedrockResponse, kind: str) -> str:
+    identifier = unquote(self.path.split("/")[-1])
+    deployment = find(identifier)
+    if deployment is None or deployment.kind != kind:
+        raise DeploymentError("ResourceNotFoundException", f"{identifier} was not found.")
+    log = _log()
+    operation = (
+        "DeleteProvisionedModelThroughput"
+        if kind == "provisioned"
+        else "DeleteCustomModelDeployment"
+    )
+    log.calls.append((operation, deployment.name))
+    del log.deployments[deployment.arn]
+    return json.dumps({})
+
+
+_original_get_custom_model = BedrockResponse.get_custom_model
+
+
+def _get_custom_model(self: BedrockResponse) -> str:
+    """moto's answer with the modelStatus Bedrock reports: Creating for N polls, then Active."""
+    body = json.loads(_original_get_custom_model(self))
+    backend = bedrock_backends[self.current_account][self.region]
+    log = _log()
+    scenario = log.scenario(_folder_of(backend, body["modelArn"]))
+    polls = log.model_polls.get(body["modelArn"], 0) + 1
+    log.model_polls[body["modelArn"]] = polls
+    body["modelStatus"] = "Active" if polls > scenario.model_creating_polls else "Creating"
+    return json.dumps(body)
+
+
+def install() -> None:
+    methods = {
+        "create_provisioned_model_throughput": lambda self: _create(self, "provisioned"),
+        "get_provisioned_model_throughput": lambda self: _get(self, "provisioned"),
+        "delete_provisioned_model_throughput": lambda self: _delete(self, "provisioned"),
+        "create_custom_model_deployment": lambda self: _create(self, "on-demand"),
+        "get_custom_model_deployment": lambda self: _get(self, "on-demand"),
+        "delete_custom_model_deployment": lambda self: _delete(self, "on-demand"),
+        "get_custom_model": _get_custom_model,
+    }
+    for name, method in methods.items():
+        setattr(BedrockResponse, name, method)
