@@ -55,7 +55,12 @@ class Target:
 def models(where: stacks.Where, limit: int, as_json: bool) -> None:
     """The custom models this stack made: base model, date, losses, and the run behind each."""
     stack = where.open()
-    made = [i for i in runs.by_status(stack, Status.SUCCEEDED.value) if i.get("model_arn")][:limit]
+    made = [
+        i
+        for status in (Status.DEPLOYED, Status.SUCCEEDED)
+        for i in runs.by_status(stack, status.value)
+        if i.get("model_arn")
+    ][:limit]
     rows = [
         {
             "model_arn": i["model_arn"],
@@ -63,6 +68,8 @@ def models(where: stacks.Where, limit: int, as_json: bool) -> None:
             "base_model_id": i.get("model_id"),
             "created_at": i.get("updated_at"),
             "metrics": runs.plain(i.get("metrics") or {}),
+            "verdict": i.get("verdict"),
+            "deployment": runs.plain(i.get("deployment")),
             "run_id": i["run_id"],
         }
         for i in made
@@ -74,19 +81,31 @@ def models(where: stacks.Where, limit: int, as_json: bool) -> None:
         say("This stack has made no custom model yet: `bedrock-customize submit` starts a run.")
         return
     table(
-        ("MODEL", "BASE MODEL", "CREATED", "TRAINING LOSS", "VALIDATION LOSS", "RUN"),
+        ("MODEL", "BASE MODEL", "CREATED", "VALIDATION LOSS", "VERDICT", "DEPLOYMENT", "RUN"),
         (
             (
                 r["model_name"],
                 r["base_model_id"],
                 r["created_at"],
-                r["metrics"].get("training_loss"),
                 r["metrics"].get("validation_loss"),
+                r["verdict"],
+                _deployment_text(r["deployment"]),
                 r["run_id"],
             )
             for r in rows
         ),
     )
+
+
+def _deployment_text(deployment: dict[str, Any] | None) -> str | None:
+    if not deployment or not deployment.get("arn"):
+        return None
+    until = (
+        f" until {deployment['expires_at']}"
+        if deployment.get("status") == "ACTIVE" and deployment.get("expires_at")
+        else ""
+    )
+    return f"{deployment['mode']} {deployment['status']}{until}"
 
 
 def resolve(stack: stacks.Stack, reference: str) -> Target:
@@ -95,11 +114,14 @@ def resolve(stack: stacks.Stack, reference: str) -> Target:
         return _custom_model(stack, reference)
     if "." not in reference and ":" not in reference:  # run ids are lower case, digits and '-'
         found = runs.item(stack, reference)
-        arn = found.get("deployment_arn") or found.get("model_arn")
-        if not arn:
+        deployment = found.get("deployment") or {}
+        family = family_of(str(found["model_id"]))
+        if deployment.get("status") == "ACTIVE" and deployment.get("arn"):
+            return Target(str(deployment["arn"]), family, f"{reference} (custom)")
+        if not found.get("model_arn"):
             click.echo(f"Run {reference} has no custom model (it is {found['status']}).", err=True)
             sys.exit(EXIT_FAILED)
-        return Target(str(arn), family_of(str(found["model_id"])), f"{reference} (custom)")
+        return Target(str(found["model_arn"]), family, f"{reference} (custom)")
     try:
         return Target(reference, family_of(reference), reference)
     except UnknownFamilyError as problem:
@@ -107,16 +129,28 @@ def resolve(stack: stacks.Stack, reference: str) -> Target:
 
 
 def _custom_model(stack: stacks.Stack, arn: str) -> Target:
-    if ":custom-model/" not in arn:
+    bedrock = stack.client("bedrock")
+    served = arn
+    if ":provisioned-model/" in arn:
+        arn = aws(
+            "bedrock:GetProvisionedModelThroughput",
+            lambda: bedrock.get_provisioned_model_throughput(provisionedModelId=served),
+        )["modelArn"]
+    elif ":custom-model-deployment/" in arn:
+        arn = aws(
+            "bedrock:GetCustomModelDeployment",
+            lambda: bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=served),
+        )["modelArn"]
+    elif ":custom-model/" not in arn:
         raise click.BadParameter(
-            f"{arn} is not a custom model ARN: pass the run id, or arn:aws:bedrock:...:custom-model/..."
+            f"{arn} is not a custom model or deployment ARN: pass the run id, or its ARN."
         )
     described = aws(
         "bedrock:GetCustomModel",
-        lambda: stack.client("bedrock").get_custom_model(modelIdentifier=arn),
+        lambda: bedrock.get_custom_model(modelIdentifier=arn),
     )
     base = str(described["baseModelArn"]).rsplit("/", 1)[-1]
-    return Target(arn, family_of(base), f"{described['modelName']} (custom)")
+    return Target(served, family_of(base), f"{described['modelName']} (custom)")
 
 
 def _ask(

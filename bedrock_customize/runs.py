@@ -8,6 +8,7 @@ that allows it, 2 usage, 3 AWS access (see stack.describe).
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ import click
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import emit_json, say, status_text, table
 from bedrock_customize.stack import aws, stack_options
+from customization_core.deployments import parse_stamp, stamp
 from customization_core.registry import BY_STATUS_INDEX
 from customization_core.run import Status
 
@@ -178,6 +180,9 @@ def show(
             "job_arn",
             "model_arn",
             "metrics",
+            "verdict",
+            "evaluation",
+            "deployment",
             "execution_arn",
         )
         if found.get(key) not in (None, "", {})
@@ -389,4 +394,77 @@ def cancel(where: stacks.Where, run_id: str) -> None:
     )
 
 
-COMMANDS = (list_runs, status, show, logs, approve, reject, cancel)
+@click.command()
+@stack_options
+@click.argument("run_id")
+@click.option(
+    "--hours",
+    required=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="How much later the deployment is deleted.",
+)
+def extend(where: stacks.Where, run_id: str, hours: float) -> None:
+    """Keep RUN_ID's deployment HOURS longer: the workflow deletes it at the new end time."""
+    stack = where.open()
+    found = item(stack, run_id)
+    deployment = found.get("deployment") or {}
+    if found["status"] != Status.DEPLOYED.value or not deployment.get("expires_at"):
+        click.echo(
+            f"Run {run_id} has no deployment with an end time to extend (it is {found['status']}).",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
+    old = parse_stamp(str(deployment["expires_at"]))
+    new = old + timedelta(hours=hours)
+    limit = parse_stamp(str(deployment["max_expires_at"]))
+    if new > limit:
+        click.echo(
+            f"{stamp(new)} is past the latest end time this deployment allows, {stamp(limit)} "
+            "(the stack's maxDeploymentTtlHours); extend it by less.",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
+    name = stack.output("RegistryTableName")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    entry = {
+        "M": {
+            "status": {"S": Status.DEPLOYED.value},
+            "at": {"S": now},
+            "reason": {
+                "S": f"Extended by {hours:g} h to {stamp(new)} with bedrock-customize extend."
+            },
+        }
+    }
+    from botocore.exceptions import ClientError
+
+    try:
+        stack.client("dynamodb").update_item(
+            TableName=name,
+            Key={"run_id": {"S": run_id}},
+            # Only while it is still deployed with the end time read above: the workflow may
+            # be deleting it, or someone else extending it, at this moment.
+            ConditionExpression="#s = :deployed AND deployment.expires_at = :old",
+            UpdateExpression="SET deployment.expires_at = :new, updated_at = :now, "
+            "history = list_append(history, :entry)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":deployed": {"S": Status.DEPLOYED.value},
+                ":old": {"S": str(deployment["expires_at"])},
+                ":new": {"S": stamp(new)},
+                ":now": {"S": now},
+                ":entry": {"L": [entry]},
+            },
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            click.echo(
+                f"Run {run_id} changed meanwhile; look again with `bedrock-customize status`.",
+                err=True,
+            )
+            sys.exit(EXIT_FAILED)
+        click.echo(stacks.describe(error, "dynamodb:UpdateItem"), err=True)
+        sys.exit(stacks.EXIT_ACCESS)
+    say(f"Extended {run_id}: its deployment is now deleted at {stamp(new)} (was {stamp(old)}).")
+
+
+COMMANDS = (list_runs, status, show, logs, approve, reject, cancel, extend)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -163,7 +164,8 @@ def _get_custom_model(self: BedrockResponse) -> str:
     return json.dumps(body)
 
 
-def install() -> None:
+def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Add the operations (``assign`` is setattr, or a test's monkeypatch.setattr)."""
     methods = {
         "create_provisioned_model_throughput": lambda self: _create(self, "provisioned"),
         "get_provisioned_model_throughput": lambda self: _get(self, "provisioned"),
@@ -174,4 +176,4 @@ def install() -> None:
         "get_custom_model": _get_custom_model,
     }
     for name, method in methods.items():
-        setattr(BedrockResponse, name, method)
+        assign(BedrockResponse, name, method)

@@ -38,6 +38,7 @@ import os
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -298,18 +299,18 @@ def _get_execution_history(self: Any) -> Any:
     return ActionResult(history)
 
 
-def install() -> None:
-    """Apply the patches (idempotent)."""
-    LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
-    WaitFunction._wait_interval = _scaled_wait  # type: ignore[method-assign]
-    retrier_decl.time = _ScaledClock()  # type: ignore[attr-defined,assignment]
-    StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
-    StepFunctionResponse.get_execution_history = _get_execution_history  # type: ignore[method-assign]
-    BedrockBackend.create_model_customization_job = _create  # type: ignore[method-assign]
-    BedrockBackend.get_model_customization_job = _get  # type: ignore[method-assign]
-    BedrockBackend.stop_model_customization_job = _stop  # type: ignore[method-assign]
-    runtime.install()
-    deployments.install()
+def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Apply the patches (idempotent; ``assign`` is setattr, or a test's monkeypatch.setattr)."""
+    assign(LambdaSimpleBackend, "invoke", _invoke)
+    assign(WaitFunction, "_wait_interval", _scaled_wait)
+    assign(retrier_decl, "time", _ScaledClock())
+    assign(StepFunctionResponse, "send_task_failure", _send_task_failure)
+    assign(StepFunctionResponse, "get_execution_history", _get_execution_history)
+    assign(BedrockBackend, "create_model_customization_job", _create)
+    assign(BedrockBackend, "get_model_customization_job", _get)
+    assign(BedrockBackend, "stop_model_customization_job", _stop)
+    runtime.install(assign)
+    deployments.install(assign)
 
 
 __all__ = ["BEDROCK", "Scenario", "install", "run_handler"]

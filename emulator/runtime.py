@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import unquote
 
@@ -241,6 +242,7 @@ def _converse(self: BedrockRuntimeResponse) -> ActionResult:
     )
 
 
-def install() -> None:
-    BedrockRuntimeBackend.invoke_model = _invoke_model  # type: ignore[method-assign]
-    BedrockRuntimeResponse.converse = _converse  # type: ignore[attr-defined]
+def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Answer invocations (``assign`` is setattr, or a test's monkeypatch.setattr)."""
+    assign(BedrockRuntimeBackend, "invoke_model", _invoke_model)
+    assign(BedrockRuntimeResponse, "converse", _converse)

@@ -1,0 +1,73 @@
+"""ROUGE-L, exact match, length ratio, held-out samples and the verdict."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from customization_core import evaluation
+
+
+def test_rouge_l_is_the_f1_of_the_longest_common_subsequence() -> None:
+    # LCS "the cat on the mat": 5 of 6 words on each side, so P = R = F = 5/6.
+    assert evaluation.rouge_l("The cat sat on the mat.", "the cat is on the mat") == pytest.approx(
+        5 / 6
+    )
+    assert evaluation.rouge_l("a b c", "a b c") == 1.0
+    assert evaluation.rouge_l("x y", "a b") == 0.0
+    assert evaluation.rouge_l("", "a b") == 0.0
+    # Order matters: a subsequence, not a bag of words. LCS of "c b a" and "a b c" is 1 word.
+    assert evaluation.rouge_l("c b a", "a b c") == pytest.approx(1 / 3)
+
+
+def test_exact_match_ignores_case_and_punctuation_and_length_ratio_counts_words() -> None:
+    assert evaluation.exact_match("Person2 books the room.", "person2 books the room")
+    assert not evaluation.exact_match("Person2 books a room", "Person2 books the room")
+    assert evaluation.length_ratio("one two", "one two three four") == 0.5
+
+
+def _lines(*records: dict[str, str]) -> list[bytes]:
+    return [json.dumps(r).encode() for r in records]
+
+
+def test_samples_come_from_the_validation_file_or_the_tail_of_the_training_file() -> None:
+    training = _lines(*({"prompt": f"t{i}", "completion": f"c{i}"} for i in range(5)))
+    validation = _lines(*({"prompt": f"v{i}", "completion": f" r{i} "} for i in range(3)))
+    chosen = evaluation.held_out(validation, training, 2)
+    assert [(s.prompt, s.reference) for s in chosen] == [("v0", "r0"), ("v1", "r1")]
+    assert [s.prompt for s in evaluation.held_out(None, training, 2)] == ["t3", "t4"]
+    assert [s.prompt for s in evaluation.held_out([], training, 2)] == ["t3", "t4"]
+
+
+def test_the_verdict_compares_mean_rouge_l_with_the_required_gain() -> None:
+    results = [
+        {
+            "prompt": "p1",
+            "reference": "alice pays the invoice",
+            "base": "p1",
+            "custom": "alice pays the invoice",
+        },
+        {
+            "prompt": "p2",
+            "reference": "bob moves on saturday",
+            "base": "bob",
+            "custom": "bob moves saturday",
+        },
+    ]
+    document = evaluation.report(results, base_model="b", custom_model="c", min_improvement=0.2)
+    assert document["verdict"] == "PROMOTED"
+    assert document["overall"]["custom"]["exact_match"] == 0.5
+    assert document["samples"][0]["custom_scores"]["rouge_l"] == 1.0
+    assert document["overall"]["rouge_l_gain"] > 0.2
+    strict = evaluation.report(results, base_model="b", custom_model="c", min_improvement=0.9)
+    assert strict["verdict"] == "NOT_PROMOTED"
+    assert "verdict NOT_PROMOTED" in evaluation.summary(strict)
+    assert "ROUGE-L" in evaluation.summary(strict)
+
+
+def test_prompts_without_references_are_answered_but_not_judged() -> None:
+    results = [{"prompt": "What is new?", "reference": None, "base": "x", "custom": "y"}]
+    document = evaluation.report(results, base_model="b", custom_model="c", min_improvement=0)
+    assert document["verdict"] == "UNSCORED"
+    assert "not scored" in evaluation.summary(document)
