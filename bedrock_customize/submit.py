@@ -85,6 +85,39 @@ POLL_SECONDS: Final = {True: 0.2, False: 15.0}  # local emulator, AWS
     type=click.FloatRange(min=0, min_open=True),
     help="Refuse the run when its cost estimate is above this many dollars.",
 )
+@click.option(
+    "--deploy",
+    "deploy_mode",
+    type=click.Choice(["none", "provisioned", "on-demand"]),
+    default="none",
+    show_default=True,
+    help="Deploy the custom model once trained: no-commitment Provisioned Throughput, or on demand.",
+)
+@click.option(
+    "--model-units",
+    type=click.IntRange(1, 10),
+    help="Provisioned Throughput model units (default 1).",
+)
+@click.option(
+    "--ttl-hours",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Delete the deployment this many hours after it is ready (default 24).",
+)
+@click.option(
+    "--keep-deployment",
+    is_flag=True,
+    help="No end time (ttlHours: null): the deployment stays until someone deletes it.",
+)
+@click.option(
+    "--evaluate-samples",
+    type=click.IntRange(1, 1000),
+    help="Compare custom and base model on this many held-out records (needs --deploy).",
+)
+@click.option(
+    "--min-improvement",
+    type=click.FloatRange(0, 1),
+    help="ROUGE-L points the custom model must gain over its base, or it is torn down.",
+)
 @PRICE_OPTION
 @click.option(
     "--force",
@@ -111,6 +144,12 @@ def submit(
     custom_model_name: str | None,
     tags: dict[str, str],
     budget_usd: float | None,
+    deploy_mode: str,
+    model_units: int | None,
+    ttl_hours: float | None,
+    keep_deployment: bool,
+    evaluate_samples: int | None,
+    min_improvement: float | None,
     price_per_1k_tokens: float | None,
     force: bool,
     wait: bool,
@@ -140,6 +179,11 @@ def submit(
         manifest["tags"] = tags
     if budget_usd is not None:
         manifest["budgetUsd"] = budget_usd
+    manifest.update(
+        _after_training(
+            deploy_mode, model_units, ttl_hours, keep_deployment, evaluate_samples, min_improvement
+        )
+    )
     manifest_bytes = json.dumps(manifest, indent=2).encode()
     parsed = parse_manifest(manifest_bytes)
     if parsed.problems:
@@ -186,6 +230,47 @@ def submit(
         suffix=where.suffix,
     )
     sys.exit(0 if final == Status.SUCCEEDED.value else EXIT_FAILED)
+
+
+def _after_training(
+    mode: str,
+    model_units: int | None,
+    ttl_hours: float | None,
+    keep: bool,
+    samples: int | None,
+    min_improvement: float | None,
+) -> dict[str, Any]:
+    """The manifest's deploy and evaluate blocks from the options; a usage error for a mix-up."""
+    deploying = {
+        "model_units": model_units,
+        "ttl_hours": ttl_hours,
+        "keep_deployment": keep or None,
+    }
+    given = [f"--{k.replace('_', '-')}" for k, v in deploying.items() if v is not None]
+    if mode == "none":
+        asked = given + (["--evaluate-samples"] if samples else [])
+        asked += ["--min-improvement"] if min_improvement is not None else []
+        if asked:
+            raise click.UsageError(f"{', '.join(asked)} need(s) --deploy provisioned or on-demand.")
+        return {}
+    if keep and ttl_hours is not None:
+        raise click.UsageError("Give --ttl-hours or --keep-deployment, not both.")
+    deploy: dict[str, Any] = {"mode": mode}
+    if model_units is not None:
+        deploy["modelUnits"] = model_units
+    if keep:
+        deploy["ttlHours"] = None
+    elif ttl_hours is not None:
+        deploy["ttlHours"] = ttl_hours
+    blocks: dict[str, Any] = {"deploy": deploy}
+    if samples is not None or min_improvement is not None:
+        evaluate: dict[str, Any] = {}
+        if samples is not None:
+            evaluate["samples"] = samples
+        if min_improvement is not None:
+            evaluate["minImprovement"] = min_improvement
+        blocks["evaluate"] = evaluate
+    return blocks
 
 
 def _validate_locally(

@@ -40,7 +40,7 @@ def _submit(name: str, train: Path, *extra: str) -> Result:
 def _status(run_id: str) -> str:
     """The run's status (the command exits 1 for runs that ended without succeeding)."""
     result = _cli("status", "--local", run_id, "--json")
-    return str(json.loads(result.stdout)["status"])
+    return str(json.loads(result.stdout)["status"]) if result.stdout else ""  # "": no run yet
 
 
 def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None:
@@ -247,3 +247,50 @@ def test_large_files_go_up_in_parts_each_under_the_stack_key(
     assert head["ETag"].strip('"').endswith("-3")  # three parts: 5 + 5 + 1 MiB
     assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_arn)
     assert head["ContentLength"] == big.stat().st_size
+
+
+def test_a_deployed_model_is_invoked_through_its_deployment_and_its_end_time_extended(
+    served: Path,
+) -> None:
+    submitted = _submit(
+        "deployed", EXAMPLES / "dialogue-summaries" / "train.jsonl",
+        "--validation", str(EXAMPLES / "dialogue-summaries" / "validation.jsonl"),
+        "--deploy", "provisioned", "--ttl-hours", "2", "--evaluate-samples", "3",
+    )  # fmt: skip
+    assert submitted.exit_code == 0, submitted.output
+    run_id = submitted.stdout.strip()
+    until(lambda: _status(run_id) == "DEPLOYED", timeout=60)
+    shown = _json("show", "--local", run_id)
+    deployment = shown["deployment"]
+    assert (deployment["mode"], deployment["status"]) == ("provisioned", "ACTIVE")
+    assert shown["verdict"] == "PROMOTED"
+
+    answer = _json("invoke", "--local", run_id, "--prompt", "Summarize: hi")
+    assert answer["model"] == deployment["arn"]  # a custom model answers through its deployment
+    (listed,) = [m for m in _json("models", "--local") if m["run_id"] == run_id]
+    assert listed["deployment"]["status"] == "ACTIVE"
+
+    extended = _cli("extend", "--local", run_id, "--hours", "1")
+    assert extended.exit_code == 0, extended.output
+    later = _json("show", "--local", run_id)["deployment"]["expires_at"]
+    assert later > deployment["expires_at"]
+    too_far = _cli("extend", "--local", run_id, "--hours", "500")
+    assert too_far.exit_code == 1
+    assert "past the latest end time this deployment allows" in too_far.stderr
+
+    until(lambda: _status(run_id) == "SUCCEEDED", timeout=60)
+    ended = _json("show", "--local", run_id)
+    assert ended["deployment"]["status"] == "EXPIRED"
+    assert ended["deployment"]["expires_at"] == later  # deleted at the extended end time
+    assert any("Extended by 1 h" in (h.get("reason") or "") for h in ended["history"])
+    again = _cli("extend", "--local", run_id, "--hours", "1")
+    assert again.exit_code == 1
+    assert "has no deployment with an end time to extend (it is SUCCEEDED)" in again.stderr
+
+
+def test_deploy_options_without_a_deployment_are_a_usage_error(served: Path) -> None:
+    result = _submit(
+        "mixed-up", EXAMPLES / "dialogue-summaries" / "train.jsonl", "--ttl-hours", "2"
+    )
+    assert result.exit_code == 2
+    assert "--ttl-hours need(s) --deploy provisioned or on-demand" in result.output
