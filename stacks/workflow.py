@@ -602,7 +602,10 @@ class Workflow(Construct):
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=cdk.Duration.hours(settings.workflow_timeout_hours),
+            # Training and the rest, then a deployment's longest life: the workflow deletes it.
+            timeout=cdk.Duration.hours(
+                settings.workflow_timeout_hours + settings.max_deployment_ttl_hours
+            ),
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True

@@ -89,7 +89,8 @@ def test_the_state_machine_logs_everything_traces_and_times_out(dev: Synth, prod
         ]
         group = synth.template["Resources"][group_arn["Fn::GetAtt"][0]]["Properties"]
         assert "KmsKeyId" in group
-        assert _definition(synth)["TimeoutSeconds"] == 168 * 3600
+        # workflowTimeoutHours plus maxDeploymentTtlHours: the workflow outlives any deployment.
+        assert _definition(synth)["TimeoutSeconds"] == (168 + 72) * 3600
 
 
 def test_every_task_is_caught_and_recorded(dev: Synth) -> None:
