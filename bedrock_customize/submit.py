@@ -229,7 +229,7 @@ def submit(
         timeout_minutes=timeout,
         suffix=where.suffix,
     )
-    sys.exit(0 if final == Status.SUCCEEDED.value else EXIT_FAILED)
+    sys.exit(0 if final in (Status.SUCCEEDED.value, Status.DEPLOYED.value) else EXIT_FAILED)
 
 
 def _after_training(
@@ -382,6 +382,19 @@ def follow(
                         err=True,
                     )
             shown = len(history)
+            if found and found["status"] == Status.DEPLOYED.value:
+                deployment = found.get("deployment") or {}
+                say(
+                    f"Run {run_id} is DEPLOYED: its model serves from {deployment.get('arn')} "
+                    f"until {deployment.get('expires_at')}, then it is deleted.",
+                    err=True,
+                )
+                say(
+                    f"Try it: bedrock-customize invoke {run_id}{suffix} --prompt '...'; "
+                    f"keep it longer: bedrock-customize extend {run_id}{suffix} --hours N",
+                    err=True,
+                )
+                return str(found["status"])
             if found and Status(found["status"]).terminal:
                 _ended(found, suffix)
                 return str(found["status"])

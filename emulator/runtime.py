@@ -7,9 +7,11 @@ in the family's own response shape, so a client that sends the wrong body or
 reads the wrong field fails locally as it would in AWS.
 
 The replies are a stand-in for a model, deterministic and honest about it: a
-base model answers with the opening words of the text it was given; a custom
-model answers with the completion of the closest prompt in its own training
-data (word overlap), which is what a fine-tuned model is expected to imitate.
+base model repeats the first line after the instruction it was given; a custom
+model, invoked through its deployment (a custom model ARN alone is refused,
+as Bedrock refuses it), answers with the completion of the closest prompt in
+its own training and validation data (word overlap): a stand-in for a model
+that learned the task.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ class _Model:
         self.model_id = model_id
         self.examples: list[tuple[str, str]] = []
         self.common: set[str] = set()
+        if ":custom-model/" in model_id:
+            # As in Bedrock: a custom model answers only through a deployment.
+            raise InvocationError(
+                "ValidationException",
+                f"Invocation of model ID {model_id} with on-demand throughput isn't supported: "
+                "use its Provisioned Throughput or custom model deployment.",
+            )
         if ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
             model_id = self._served_model(backend, model_id)
         if ":custom-model/" in model_id:

@@ -52,14 +52,17 @@ def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None
     assert prepared.exit_code == 0, prepared.output
     submitted = _submit(
         "summaries", tmp_path / "train.jsonl", "--validation", str(tmp_path / "validation.jsonl"),
-        "--epochs", "2", "--wait",
+        "--epochs", "2", "--deploy", "provisioned", "--ttl-hours", "24", "--evaluate-samples", "3",
+        "--wait",
     )  # fmt: skip
     assert submitted.exit_code == 0, submitted.output
     run_id = submitted.stdout.strip()  # the run id alone on stdout, for RUN_ID=$(...)
     assert run_id.startswith("summaries-")
     assert "Valid: " in submitted.stderr
     assert "SSE-KMS" in submitted.stderr
-    assert f"Run {run_id} SUCCEEDED" in submitted.stderr
+    assert (
+        f"Run {run_id} is DEPLOYED: its model serves from" in submitted.stderr
+    )  # --wait ends here
 
     # The uploads carry the stack's key, and job.json was written last.
     stack = connect_local()
@@ -71,12 +74,15 @@ def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None
     assert {h["SSEKMSKeyId"] for h in heads.values()} == {stack.output("DataKeyArn")}
     assert heads["job.json"]["LastModified"] >= heads["train.jsonl"]["LastModified"]
 
-    assert _status(run_id) == "SUCCEEDED"
-    assert _json("status", "--local") == []  # nothing in progress
+    assert _status(run_id) == "DEPLOYED"
+    in_progress = _json("status", "--local")
+    assert [r["state"] for r in in_progress if r["run_id"] == run_id] == ["WaitForEndTime"]
     assert run_id in _cli("list", "--local").stdout
     shown = _json("show", "--local", run_id)
     assert shown["hyperparameters"] == {"epochCount": "2"}
-    assert [h["status"] for h in shown["history"]][-2:] == ["TRAINING", "SUCCEEDED"]
+    assert [h["status"] for h in shown["history"]][-2:] == ["EVALUATING", "DEPLOYED"]
+    assert shown["verdict"] == "PROMOTED"
+    deployment = shown["deployment"]["arn"]
     states = [
         e["stateEnteredEventDetails"]["name"]
         for e in _json("logs", "--local", run_id)
@@ -100,7 +106,7 @@ def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None
         "--prompt-file", str(tmp_path / "validation.jsonl"), "--limit", "3",
     )  # fmt: skip
     assert len(compared["results"]) == 3
-    assert compared["custom"]["model_id"] == model["model_arn"]
+    assert compared["custom"]["model_id"] == deployment  # the custom model, through its deployment
     for result in compared["results"]:
         assert result["reference"]
         assert result["base"]["text"].startswith("#Person1#")
@@ -163,9 +169,9 @@ def test_cancel_stops_a_training_run(served: Path) -> None:
         in submitted.stderr
     )
     until(lambda: _cli("status", "--local", run_id, "--json").stdout.count("TRAINING"))
-    in_progress = _json("status", "--local")
-    assert [(r["run_id"], r["status"]) for r in in_progress] == [(run_id, "TRAINING")]
-    assert in_progress[0]["state"] in ("CheckJob", "JobStatus?", "WaitForJob")
+    (in_progress,) = [r for r in _json("status", "--local") if r["run_id"] == run_id]
+    assert in_progress["status"] == "TRAINING"
+    assert in_progress["state"] in ("CheckJob", "JobStatus?", "WaitForJob")
     approved = _cli("approve", "--local", run_id)
     assert approved.exit_code == 1
     assert f"Run {run_id} is not waiting for approval (it is TRAINING)." in approved.stderr
@@ -202,6 +208,11 @@ def test_models_are_named_by_run_arn_or_id(served: Path) -> None:
         assert answered["answers"][0]["text"] == "Say hello."
     no_run = _cli("show", "--local", "no-such-run")
     assert no_run.exit_code == 1
+    plain = _submit("undeployed", EXAMPLES / "dialogue-summaries" / "train.jsonl", "--wait")
+    assert plain.exit_code == 0, plain.output
+    refused = _cli("invoke", "--local", plain.stdout.strip(), "--prompt", "hi")
+    assert refused.exit_code == 1  # as in Bedrock: a custom model answers through a deployment
+    assert "A custom model answers through its deployment" in refused.stderr
 
 
 def test_local_without_a_running_emulator_says_how_to_start_it(

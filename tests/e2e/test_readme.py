@@ -56,9 +56,10 @@ def test_the_use_it_section_works_as_written(assembly: Path, tmp_path: Path) -> 
         assert walk.returncode == 0, walk.stdout + walk.stderr
         assert "Wrote 24 training records" in walk.stdout
         assert "VALID:" in walk.stdout
-        assert re.search(r"Run summaries-[0-9a-f]{12} SUCCEEDED", walk.stderr)
+        assert re.search(r"Run summaries-[0-9a-f]{12} is DEPLOYED", walk.stderr)
         assert "RecordResult" in walk.stdout  # logs
         assert "== Prompt 3 of 3" in walk.stdout  # compare
+        assert "its deployment is now deleted at" in walk.stdout  # extend
     finally:
         server.send_signal(signal.SIGINT)
         output = server.communicate(timeout=60)[0]
