@@ -122,22 +122,19 @@ def _poll(run: Run, config: PipelineConfig, what: str) -> bool:
 
 def check_model(run: Run, *, bedrock: Any, config: PipelineConfig) -> dict[str, Any]:
     """One poll of the custom model: ``deployment.status`` MODEL_ACTIVE, WAITING_FOR_MODEL or FAILED."""
-    assert run.deployment is not None
     with bedrock_faults():
         model = bedrock.get_custom_model(modelIdentifier=run.model_arn)
     # Models made before the field existed report none: they are usable.
-    status = model.get("modelStatus", "Active")
-    if status == "Active":
-        run.deployment["status"], run.deployment["polls"] = "MODEL_ACTIVE", 0
-    elif status == "Creating":
-        if _poll(run, config, "custom model"):
-            run.deployment["status"] = "WAITING_FOR_MODEL"
-    else:
-        run.deployment["status"] = "FAILED"
-        run.reason = (
-            f"The custom model is {status}: {model.get('failureMessage') or 'no reason given'}."
-        )
-    return run.state()
+    status = str(model.get("modelStatus", "Active"))
+    return _polled(
+        run,
+        config,
+        "custom model",
+        status,
+        ready=("MODEL_ACTIVE" if status == "Active" else None),
+        waiting=("WAITING_FOR_MODEL" if status == "Creating" else None),
+        failure=model.get("failureMessage"),
+    )
 
 
 def start_deployment(
@@ -188,17 +185,38 @@ def check_deployment(run: Run, *, bedrock: Any, config: PipelineConfig) -> dict[
             found = bedrock.get_provisioned_model_throughput(provisionedModelId=arn)
         else:
             found = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)
-    status = found.get("status")
-    if status in READY:
-        run.deployment["status"], run.deployment["polls"] = "ACTIVE", 0
-    elif status in PENDING:
-        if _poll(run, config, "deployment"):
-            run.deployment["status"] = "CREATING"
+    status = str(found.get("status"))
+    return _polled(
+        run,
+        config,
+        "deployment",
+        status,
+        ready=("ACTIVE" if status in READY else None),
+        waiting=("CREATING" if status in PENDING else None),
+        failure=found.get("failureMessage"),
+    )
+
+
+def _polled(
+    run: Run,
+    config: PipelineConfig,
+    what: str,
+    status: str,
+    *,
+    ready: str | None,
+    waiting: str | None,
+    failure: str | None,
+) -> dict[str, Any]:
+    """Record one poll's answer: ``ready`` or ``waiting`` (bounded by READY_WAIT_HOURS), or FAILED."""
+    assert run.deployment is not None
+    if ready:
+        run.deployment["status"], run.deployment["polls"] = ready, 0
+    elif waiting:
+        if _poll(run, config, what):
+            run.deployment["status"] = waiting
     else:
         run.deployment["status"] = "FAILED"
-        run.reason = (
-            f"The deployment is {status}: {found.get('failureMessage') or 'no reason given'}."
-        )
+        run.reason = f"The {what} is {status}: {failure or 'no reason given'}."
     return run.state()
 
 

@@ -366,3 +366,11 @@ def test_the_polling_limit_follows_the_poll_interval() -> None:
         }
     )
     assert deployments._max_polls(config) == 72  # 6 hours of 5-minute polls
+
+
+def test_the_registry_lists_the_serving_runs_for_the_sweep(bedrock: Aws) -> None:
+    run = _watch(bedrock, _deployed(bedrock), NOW)
+    serving = bedrock.registry.by_status(Status.DEPLOYED)
+    assert [item["run_id"] for item in serving] == [run.run_id]
+    assert deployments.overdue(serving, NOW + timedelta(hours=3)) == [run.run_id]
+    assert deployments.overdue(serving, NOW + timedelta(hours=2)) == []  # within the grace
