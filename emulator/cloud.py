@@ -337,7 +337,7 @@ class LocalCloud:
         started = []
         for _, rule in self._resources("AWS::Events::Rule"):
             if "EventPattern" not in rule:
-                continue  # a schedule, not a pattern (see fire_schedules)
+                continue  # a schedule (the sweep): the emulator does not fire schedules
             if not matches(self.resolve(rule["EventPattern"]), event):
                 continue
             for target in rule["Targets"]:

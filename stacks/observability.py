@@ -28,6 +28,9 @@ from stacks.settings import Settings
 
 PERIOD = cdk.Duration.minutes(5)  # alarm evaluation period
 SWEEP_PERIOD = cdk.Duration.minutes(15)  # the sweep's schedule (stacks/workflow.py)
+# Bedrock throttling is raised by a handler and retried by the workflow: one retried fault
+# should not page anyone; a handler failing again and again should (errors per period).
+HANDLER_ERRORS = 3
 ENDED = (Status.SUCCEEDED, Status.FAILED, Status.REJECTED, Status.CANCELLED)
 
 
@@ -75,7 +78,8 @@ class Observability(Construct):
             self._alarm(
                 f"{_pascal(name)}Errors",
                 function.metric_errors(period=PERIOD, statistic="Sum"),
-                f"The {name} handler raised errors: see its log group.",
+                f"The {name} handler raised {HANDLER_ERRORS} or more errors in 5 minutes: see its log group.",
+                threshold=HANDLER_ERRORS,
             )
         for name, queue in sorted(queues.items()):
             self._alarm(
@@ -138,6 +142,7 @@ class Observability(Construct):
         *,
         missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
         periods: int = 1,
+        threshold: int = 1,
     ) -> None:
         alarm = cw.Alarm(
             self,
@@ -145,7 +150,7 @@ class Observability(Construct):
             alarm_name=f"{self.prefix}-{id_}",
             alarm_description=description,
             metric=metric,
-            threshold=1,
+            threshold=threshold,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             evaluation_periods=periods,
             treat_missing_data=missing,

@@ -32,7 +32,7 @@ def test_every_failure_signal_has_an_alarm_that_notifies_the_topic(dev: Synth) -
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [{"Ref": topic}], name
         assert alarm["OKActions"] == [{"Ref": topic}], name
-        assert alarm["Threshold"] == 1
+        assert alarm["Threshold"] == (3 if name.endswith("Errors") else 1)
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmDescription"]
     failed = alarms[prefix + "ExecutionsFailed"]
