@@ -119,17 +119,42 @@ def _first(items: Iterator[Sample], n: int) -> Iterator[Sample]:
 
 
 def _samples(lines: Iterable[bytes]) -> Iterator[Sample]:
-    """Prompt/completion records of a JSONL stream (other lines are skipped: validated before)."""
+    """The samples of a JSONL stream (lines of neither format are skipped: validated before).
+
+    Prompt/completion records as they are; conversations (Bedrock's conversation
+    schema and Claude's messages) as their last user turn and the assistant's answer.
+    """
     for line in lines:
         try:
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict) and isinstance(record.get("prompt"), str):
+        if not isinstance(record, dict):
+            continue
+        if isinstance(record.get("prompt"), str):
             completion = record.get("completion")
-            yield Sample(
-                record["prompt"], str(completion).strip() if completion is not None else None
-            )
+            reference = str(completion).strip() if completion is not None else None
+            yield Sample(record["prompt"], reference)
+        elif isinstance(record.get("messages"), list):
+            sample = _conversation(record["messages"])
+            if sample:
+                yield sample
+
+
+def _text(content: Any) -> str:
+    """A message's text: a string (Claude) or a list of {"text": ...} blocks (Converse)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return ""
+
+
+def _conversation(messages: list[Any]) -> Sample | None:
+    turns = [m for m in messages if isinstance(m, dict)]
+    if len(turns) < 2 or turns[-1].get("role") != "assistant" or turns[-2].get("role") != "user":
+        return None
+    return Sample(_text(turns[-2].get("content")), _text(turns[-1].get("content")).strip())
 
 
 def report(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def test_exact_match_ignores_case_and_punctuation_and_length_ratio_counts_words(
     assert evaluation.length_ratio("one two", "one two three four") == 0.5
 
 
-def _lines(*records: dict[str, str]) -> list[bytes]:
+def _lines(*records: dict[str, Any]) -> list[bytes]:
     return [json.dumps(r).encode() for r in records]
 
 
@@ -71,3 +72,26 @@ def test_prompts_without_references_are_answered_but_not_judged() -> None:
     document = evaluation.report(results, base_model="b", custom_model="c", min_improvement=0)
     assert document["verdict"] == "UNSCORED"
     assert "not scored" in evaluation.summary(document)
+
+
+def test_conversations_are_sampled_as_their_last_user_turn_and_answer() -> None:
+    converse = {
+        "schemaVersion": "bedrock-conversation-2024",
+        "system": [{"text": "You summarize."}],
+        "messages": [
+            {"role": "user", "content": [{"text": "Summarize: hi"}]},
+            {"role": "assistant", "content": [{"text": " A greeting. "}]},
+        ],
+    }
+    claude = {
+        "system": "You summarize.",
+        "messages": [
+            {"role": "user", "content": "Summarize: bye"},
+            {"role": "assistant", "content": "A farewell."},
+        ],
+    }
+    chosen = evaluation.held_out(_lines(converse, claude), [], 5)
+    assert [(s.prompt, s.reference) for s in chosen] == [
+        ("Summarize: hi", "A greeting."),
+        ("Summarize: bye", "A farewell."),
+    ]
