@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-PIPED_WIDTH: Final = 240  # characters: a run id, status, date, model id and cost fit
+PIPED_WIDTH: Final = 4000  # characters: piped rows are never wrapped, so grep sees whole values
 
 
 def console(*, err: bool = False) -> Console:

@@ -7,6 +7,7 @@ that allows it, 2 usage, 3 AWS access (see stack.describe).
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -187,13 +188,20 @@ def show(
         )
         if found.get(key) not in (None, "", {})
     ]
-    table(("FIELD", "VALUE"), rows)
+    table(("FIELD", "VALUE"), ((k, _readable(v)) for k, v in rows))
     say("")
     table(
         ("AT", "STATUS", "REASON"),
         ((e["at"], status_text(e["status"]), e.get("reason")) for e in found.get("history", [])),
         title="history",
     )
+
+
+def _readable(value: Any) -> Any:
+    """Nested values (metrics, the deployment, the evaluation) as compact JSON, not Python repr."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
 
 
 def current_state(stack: stacks.Stack, execution_arn: str) -> str | None:
@@ -258,12 +266,17 @@ def status(
         if ended or not found.get("execution_arn")
         else current_state(stack, found["execution_arn"])
     )
+    deployment = found.get("deployment") or {}
     document = {
         "run_id": run_id,
         "status": found["status"],
         "state": state,
         "reason": found.get("reason"),
         "model_arn": found.get("model_arn"),
+        "verdict": found.get("verdict"),
+        "deployment_arn": deployment.get("arn"),
+        "deployment_status": deployment.get("status"),
+        "deployment_ends_at": deployment.get("expires_at"),
         "updated_at": found.get("updated_at"),
     }
     if as_json:

@@ -275,6 +275,13 @@ def test_a_deployed_model_is_invoked_through_its_deployment_and_its_end_time_ext
     deployment = shown["deployment"]
     assert (deployment["mode"], deployment["status"]) == ("provisioned", "ACTIVE")
     assert shown["verdict"] == "PROMOTED"
+    current = _json("status", "--local", run_id)
+    assert (current["deployment_status"], current["deployment_ends_at"]) == (
+        "ACTIVE",
+        deployment["expires_at"],
+    )
+    human = _cli("show", "--local", run_id).stdout
+    assert '"mode": "provisioned"' in human  # nested values as JSON, not Python repr
 
     answer = _json("invoke", "--local", run_id, "--prompt", "Summarize: hi")
     assert answer["model"] == deployment["arn"]  # a custom model answers through its deployment
