@@ -9,6 +9,7 @@ part's CreateMultipartUpload and PutObject.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import time
@@ -32,7 +33,8 @@ from bedrock_customize.options import (
     with_epochs,
 )
 from bedrock_customize.stack import aws, stack_options
-from customization_core.catalog import CustomizationType
+from customization_core.catalog import CustomizationType, load_catalog
+from customization_core.deployments import deploy_problem
 from customization_core.manifest import DEFAULT_TRAINING_KEY, DEFAULT_VALIDATION_KEY, parse_manifest
 from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, ObjectVersion, run_names
 from customization_core.run import Status
@@ -188,6 +190,10 @@ def submit(
     parsed = parse_manifest(manifest_bytes)
     if parsed.problems:
         raise click.UsageError(" ".join(parsed.problems))
+    # The stack's own limit on ttlHours is checked by the pipeline; the model's support here.
+    refusal = deploy_problem(manifest.get("deploy", {}), model_id, load_catalog(), math.inf)
+    if refusal:
+        raise click.UsageError(refusal)
     stack = where.open()
     _validate_locally(
         train, validation, model_id, kind, hyperparameters, price_per_1k_tokens, force

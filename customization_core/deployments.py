@@ -57,7 +57,7 @@ def parse_stamp(text: str) -> datetime:
 
 
 def deploy_problem(
-    deploy: dict[str, Any], model_id: str, catalog: Catalog, config: PipelineConfig
+    deploy: dict[str, Any], model_id: str, catalog: Catalog, max_ttl_hours: float
 ) -> str | None:
     """Why the manifest's ``deploy`` block cannot be honoured for ``model_id``, or None."""
     mode = deploy.get("mode", "none")
@@ -71,10 +71,10 @@ def deploy_problem(
                 "provisioned for this model."
             )
     ttl = deploy.get("ttlHours")
-    if mode != "none" and ttl is not None and ttl > config.max_deployment_ttl_hours:
+    if mode != "none" and ttl is not None and ttl > max_ttl_hours:
         return (
             f"deploy.ttlHours {ttl:g} is above this deployment's limit of "
-            f"{config.max_deployment_ttl_hours:g} hours (maxDeploymentTtlHours); ask for less, "
+            f"{max_ttl_hours:g} hours (maxDeploymentTtlHours); ask for less, "
             "and extend it later with bedrock-customize extend."
         )
     return None

@@ -101,7 +101,10 @@ def validate_request(
         return _reject(run, registry, "The request is not valid: " + " ".join(errors))
 
     refusal = deploy_problem(
-        manifest.deploy.model_dump(by_alias=True), manifest.base_model_id, catalog, config
+        manifest.deploy.model_dump(by_alias=True),
+        manifest.base_model_id,
+        catalog,
+        config.max_deployment_ttl_hours,
     )
     if refusal:
         return _reject(run, registry, refusal)

@@ -107,3 +107,33 @@ def test_catalog_lists_every_model_id_with_its_types_and_price() -> None:
     assert code == 0
     assert EXPRESS in out
     assert "unknown" in out  # a model without a catalog price says so
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--deploy", "on-demand"], "deploy.mode on-demand is not available for"),
+        (["--ttl-hours", "2"], "--ttl-hours need(s) --deploy provisioned or on-demand"),
+        (
+            ["--deploy", "provisioned", "--ttl-hours", "2", "--keep-deployment"],
+            "Give --ttl-hours or --keep-deployment, not both.",
+        ),
+        (["--name", "bad name!"], "use 1 to 63 letters, digits"),
+    ],
+)
+def test_submit_refuses_what_cannot_run_before_touching_aws(extra: list[str], message: str) -> None:
+    train = str(CORPUS / "pc_good.jsonl")
+    args = ["submit", "--name", "ok", "--model", EXPRESS, "--type", "fine-tuning", "--train", train]
+    code, out = _run(*args, *extra)
+    assert code == 2
+    assert message in " ".join(out.split())
+
+
+def test_submit_writes_the_deploy_and_evaluate_blocks() -> None:
+    from bedrock_customize.submit import _after_training
+
+    assert _after_training("none", None, None, False, None, None) == {}
+    assert _after_training("provisioned", 2, None, True, 5, 0.1) == {
+        "deploy": {"mode": "provisioned", "modelUnits": 2, "ttlHours": None},
+        "evaluate": {"samples": 5, "minImprovement": 0.1},
+    }
