@@ -100,11 +100,11 @@ def held_out(
 ) -> list[Sample]:
     """The first ``samples`` records of the validation file, or the last of the training file."""
     if validation is not None:
-        chosen = list(_first(_samples(validation), samples))
+        chosen = list(_first(read_samples(validation), samples))
         if chosen:
             return chosen
     tail: list[Sample] = []
-    for sample in _samples(training):
+    for sample in read_samples(training):
         tail.append(sample)
         if len(tail) > samples:
             tail.pop(0)
@@ -118,7 +118,7 @@ def _first(items: Iterator[Sample], n: int) -> Iterator[Sample]:
         yield item
 
 
-def _samples(lines: Iterable[bytes]) -> Iterator[Sample]:
+def read_samples(lines: Iterable[bytes]) -> Iterator[Sample]:
     """The samples of a JSONL stream (lines of neither format are skipped: validated before).
 
     Prompt/completion records as they are; conversations (Bedrock's conversation

@@ -16,7 +16,6 @@ that learned the task.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from moto.core.responses import ActionResult
 from moto.s3.models import s3_backends
 
 from customization_core.catalog import Family
+from customization_core.evaluation import read_samples
 from customization_core.inference import UnknownFamilyError, family_of
 from customization_core.tokens import CHARS_PER_TOKEN, estimate_tokens
 from emulator import deployments
@@ -148,7 +148,7 @@ def _scenario(data: dict[str, Any]) -> Any:
 
 
 def _examples(account_id: str, training: dict[str, Any]) -> list[tuple[str, str]]:
-    """(prompt, completion) pairs of a custom model's training data, read from local S3."""
+    """(prompt, answer) pairs of a custom model's training data, read from local S3."""
     uri = str(training.get("s3Uri", ""))
     if not uri.startswith("s3://") or "/" not in uri[5:]:
         return []
@@ -159,16 +159,12 @@ def _examples(account_id: str, training: dict[str, Any]) -> list[tuple[str, str]
         return []
     if stored is None:
         return []
-    body = stored.value
-    pairs = []
-    for line in body.decode("utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and "prompt" in record and "completion" in record:
-            pairs.append((str(record["prompt"]), str(record["completion"]).strip()))
-    return pairs
+    # The same reading as the evaluation: prompt/completion records and conversations.
+    return [
+        (sample.prompt, sample.reference)
+        for sample in read_samples(bytes(stored.value).splitlines())
+        if sample.reference is not None
+    ]
 
 
 def _tokens(text: str, family: Family) -> int:
