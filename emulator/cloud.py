@@ -5,8 +5,10 @@ the workflow touches (buckets, table, topic, queues, keys, roles, the Lambda
 functions with their handler, environment and timeout, the state machine with
 the synthesized definition itself), resolves Ref/GetAtt/Join tokens to local
 names and ARNs, and delivers S3 Object Created events through the EventBridge
-rules of the template, as EventBridge would. See emulator/patches.py for what
-it changes in moto.
+rules of the template, as EventBridge would. With ``watch`` (``make
+emulator``), it also turns changes other clients make into events: new object
+versions and stopped executions. See emulator/patches.py for what it changes
+in moto.
 """
 
 from __future__ import annotations
