@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import ExitStack
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import click
 
 from bedrock_customize import models, runs, submit
-from bedrock_customize.console import emit_json, table
+from bedrock_customize.catalog_cmd import catalog_command
 from bedrock_customize.options import (
     EPOCHS_OPTION,
     HYPERPARAMETER_OPTION,
@@ -25,11 +26,28 @@ from bedrock_customize.options import (
 )
 from customization_core import prepare as preparing
 from customization_core.catalog import CustomizationType, load_catalog
-from customization_core.tokens import CHARS_PER_TOKEN
+from customization_core.regions import region_problem
 from customization_core.validator import validate_dataset
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+REGION_OPTION = click.option(
+    "--region",
+    help="Refuse unless the model can be customized with --type in this Region.",
+)
+
+
+def _check_region(model_id: str, kind: str, region: str | None) -> None:
+    """A usage error when ``model_id`` cannot run ``kind`` in ``region`` (the catalog's list).
+
+    An unknown model or type is left to the validator, which reports it as a finding.
+    """
+    model = load_catalog().find(model_id) if region else None
+    customization = CustomizationType.parse(kind)
+    if region and model and customization in model.customizations:
+        problem = region_problem(model, customization, region)
+        if problem:
+            raise click.UsageError(problem)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -54,6 +72,12 @@ def main() -> None:
 @HYPERPARAMETER_OPTION
 @EPOCHS_OPTION
 @PRICE_OPTION
+@REGION_OPTION
+@click.option(
+    "--media-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A local copy of the bucket: s3://bucket/KEY is read as DIR/KEY to check media objects.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the report document (JSON).")
 def validate(
     train: Path,
@@ -63,6 +87,8 @@ def validate(
     hyperparameters: dict[str, str],
     epochs: int | None,
     price_per_1k_tokens: float | None,
+    region: str | None,
+    media_root: Path | None,
     as_json: bool,
 ) -> None:
     """Check TRAIN (and --validation) for MODEL before any money is spent.
@@ -70,7 +96,10 @@ def validate(
     Reports every problem with its line number, the token statistics and the
     cost estimate. Exits 0 when the data is valid, 1 when it is not.
     """
+    from customization_core.media import LocalMediaResolver  # only this command reads media
+
     hyperparameters = with_epochs(hyperparameters, epochs)
+    _check_region(model_id, kind, region)
     with ExitStack() as files:
         train_stream = files.enter_context(train.open("rb"))
         validation_stream = files.enter_context(validation.open("rb")) if validation else None
@@ -81,6 +110,7 @@ def validate(
             hyperparameters=hyperparameters,
             validation=validation_stream,
             price_per_1k_tokens_usd=price_per_1k_tokens,
+            media=LocalMediaResolver(media_root) if media_root else None,
         )
     if as_json:
         sys.stdout.buffer.write(report.to_json() + b"\n")
@@ -89,16 +119,50 @@ def validate(
     sys.exit(EXIT_OK if report.valid else EXIT_FAILED)
 
 
+def _data_format(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """--format names the training format; an input format there is the old spelling."""
+    if value is None or value in preparing.DATA_FORMATS:
+        return value
+    if value in INPUT_FORMATS:
+        raise click.BadParameter(
+            f"--format now names the training format ({'|'.join(preparing.DATA_FORMATS)}); "
+            f"for how SOURCE is written give --input-format {value}, or leave it out "
+            "(it is read from the file extension)."
+        )
+    raise click.BadParameter(
+        f"{value!r} is not a training format; give one of {', '.join(preparing.DATA_FORMATS)}."
+    )
+
+
+INPUT_FORMATS = ("csv", "json", "jsonl")
+
+
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--format",
-    "input_format",
-    required=True,
-    type=click.Choice(["csv", "json", "jsonl"]),
-    help="How SOURCE is written.",
+    "--model",
+    "model_id",
+    help="Base model id (see `bedrock-customize catalog`): write the format it takes, and cut "
+    "continued pre-training texts to its token limit.",
 )
-@click.option("--type", "kind", required=True, type=click.Choice(TYPES), help="Customization type.")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(TYPES),
+    help="Customization type (default: the model's only one, or the one --format is for).",
+)
+@click.option(
+    "--format",
+    "data_format",
+    callback=_data_format,
+    metavar="|".join(preparing.DATA_FORMATS),
+    help="The training format to write; needed without --model, checked against it with one.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(INPUT_FORMATS),
+    help="How SOURCE is written (default: from its extension, .csv .json .jsonl).",
+)
 @click.option(
     "--prompt-template",
     help="Fine-tuning: the prompt, with {field} placeholders, e.g. 'Summarize the following conversation.\\n\\n{dialogue}\\n\\nSummary:'.",
@@ -106,10 +170,34 @@ def validate(
 @click.option("--completion-field", help="Fine-tuning: the field that holds the completion.")
 @click.option("--input-field", help="Continued pre-training: the field that holds the text.")
 @click.option(
-    "--model",
-    "model_id",
-    help="Continued pre-training: cut long texts to this model's token limit.",
+    "--messages-field",
+    help="Chat formats: the field holding each row's multi-turn chat, a list of "
+    '{"role": "user"|"assistant", "content": "..."} (a "system" one may come first); '
+    "the default when no --prompt-template is given.",
 )
+@click.option(
+    "--system",
+    help="Chat formats: a system prompt for every record (a chat's own system message wins).",
+)
+@click.option(
+    "--image-column",
+    help="Conversation format: the field with each row's image key, relative to --media-uri-prefix.",
+)
+@click.option(
+    "--video-column",
+    help="Conversation format: the field with each row's video key, relative to --media-uri-prefix.",
+)
+@click.option(
+    "--media-uri-prefix",
+    metavar="S3_URI",
+    help="The S3 folder media keys are under, e.g. s3://bucket/jobs/NAME/.",
+)
+@click.option(
+    "--bucket-owner",
+    metavar="ACCOUNT_ID",
+    help="The media bucket's owner account, written into each media block.",
+)
+@REGION_OPTION
 @click.option(
     "-o",
     "--output",
@@ -138,53 +226,53 @@ def validate(
 )
 def prepare(
     source: Path,
-    input_format: str,
-    kind: str,
+    model_id: str | None,
+    kind: str | None,
+    data_format: str | None,
+    input_format: str | None,
     prompt_template: str | None,
     completion_field: str | None,
     input_field: str | None,
-    model_id: str | None,
+    messages_field: str | None,
+    system: str | None,
+    image_column: str | None,
+    video_column: str | None,
+    media_uri_prefix: str | None,
+    bucket_owner: str | None,
+    region: str | None,
     output: Path,
     split: float,
     max_records: int | None,
     seed: int,
 ) -> None:
-    """Turn SOURCE (CSV, JSON or JSONL) into Bedrock's training format."""
-    customization = CustomizationType.parse(kind)
-    if customization is CustomizationType.FINE_TUNING and not (
-        prompt_template and completion_field
-    ):
-        raise click.UsageError("Fine-tuning needs --prompt-template and --completion-field.")
-    if customization is CustomizationType.CONTINUED_PRE_TRAINING and not input_field:
-        raise click.UsageError("Continued pre-training needs --input-field.")
-    max_tokens, chars_per_token = None, 3
-    if model_id:
-        model = load_catalog().find(model_id)
-        custom = model.customizations.get(customization) if model else None
-        if model is None or custom is None:
-            raise click.UsageError(f"{model_id!r} is not a catalog model that supports {kind}.")
-        max_tokens, chars_per_token = custom.token_limit(None), CHARS_PER_TOKEN[model.family]
+    """Turn SOURCE (CSV, JSON or JSONL) into the training format --model (or --format) takes.
+
+    Rows become prompt/completion, continued pre-training {"input"}, Bedrock
+    conversation (Nova, Llama 3.2/3.3) or Claude messages records.
+    """
+    reading = _input_format(source, input_format)
     try:
-        rows = preparing.read_rows(source.read_text(encoding="utf-8-sig"), input_format)  # type: ignore[arg-type]
-        if customization is CustomizationType.FINE_TUNING:
-            # Typed in a shell, "\n" arrives as backslash-n; the template means a newline.
-            template = (prompt_template or "").replace("\\n", "\n").replace("\\t", "\t")
-            made = list(
-                preparing.fine_tuning_records(
-                    rows,
-                    prompt_template=template,
-                    completion_field=completion_field or "",
-                )
-            )
-        else:
-            made = list(
-                preparing.pretraining_records(
-                    rows,
-                    input_field=input_field or "",
-                    max_tokens=max_tokens,
-                    chars_per_token=chars_per_token,
-                )
-            )
+        target = preparing.resolve_target(
+            model_id=model_id,
+            data_format=data_format,
+            kind=CustomizationType.parse(kind) if kind else None,
+            region=region,
+        )
+        recipe = _recipe(
+            target,
+            prompt_template=prompt_template,
+            completion_field=completion_field,
+            input_field=input_field,
+            messages_field=messages_field,
+            system=system,
+            media=_media_column(image_column, video_column, media_uri_prefix, bucket_owner),
+        )
+        preparing.check_recipe(target, recipe, split=split)
+    except preparing.OptionError as problem:
+        raise click.UsageError(str(problem)) from None
+    try:
+        rows = preparing.read_rows(source.read_text(encoding="utf-8-sig"), reading)
+        made = list(preparing.make_records(rows, target, recipe))
         records = [r for r in made if r is not None]
         training, validation = preparing.sample_and_split(
             records, split=split, max_records=max_records, seed=seed
@@ -192,9 +280,103 @@ def prepare(
     except (preparing.PrepareError, UnicodeDecodeError) as problem:
         click.echo(f"Cannot prepare {source}: {problem}", err=True)
         sys.exit(EXIT_FAILED)
+    _write_prepared(output, training, validation, target)
+    _warn_if_retired(target)
+    skipped = sum(1 for r in made if r is None)
+    if skipped:
+        click.echo(f"Skipped {skipped:,} rows with an empty prompt, completion or text.")
+    click.echo(
+        f"Next: bedrock-customize validate {output} --model {model_id or 'MODEL_ID'} "
+        f"--type {target.kind.cli_name}"
+    )
+
+
+def _input_format(source: Path, given: str | None) -> preparing.InputFormat:
+    if given is not None:
+        return cast("preparing.InputFormat", given)  # click.Choice holds it to INPUT_FORMATS
+    found = preparing.input_format_of(source.name)
+    if found is None:
+        raise click.UsageError(
+            f"Cannot tell how {source.name} is written from its extension; give --input-format csv, json or jsonl."
+        )
+    return found
+
+
+def _recipe(
+    target: preparing.Target,
+    *,
+    prompt_template: str | None,
+    completion_field: str | None,
+    input_field: str | None,
+    messages_field: str | None,
+    system: str | None,
+    media: preparing.MediaColumn | None,
+) -> preparing.Recipe:
+    # A chat model with no single-turn fields reads multi-turn chats from "messages".
+    chat = target.data_format in preparing.CHAT_FORMATS
+    if chat and messages_field is None and not (prompt_template or completion_field):
+        messages_field = "messages"
+    # Typed in a shell, "\n" arrives as backslash-n; the template means a newline.
+    template = (
+        prompt_template.replace("\\n", "\n").replace("\\t", "\t") if prompt_template else None
+    )
+    return preparing.Recipe(
+        prompt_template=template,
+        completion_field=completion_field,
+        input_field=input_field,
+        messages_field=messages_field,
+        system=system,
+        media=media,
+    )
+
+
+def _media_column(
+    image_column: str | None,
+    video_column: str | None,
+    uri_prefix: str | None,
+    bucket_owner: str | None,
+) -> preparing.MediaColumn | None:
+    if image_column and video_column:
+        raise preparing.OptionError(
+            "Give --image-column or --video-column, not both: a dataset holds one kind of media."
+        )
+    column = image_column or video_column
+    if column is None:
+        if uri_prefix or bucket_owner:
+            raise preparing.OptionError(
+                "--media-uri-prefix and --bucket-owner need --image-column or --video-column."
+            )
+        return None
+    kind: preparing.MediaKind = "image" if image_column else "video"
+    if not uri_prefix:
+        raise preparing.OptionError(
+            f"--{kind}-column needs --media-uri-prefix s3://BUCKET/jobs/NAME/, the S3 folder its keys are under."
+        )
+    return preparing.MediaColumn(kind, column, uri_prefix, bucket_owner)
+
+
+def _warn_if_retired(target: preparing.Target) -> None:
+    # The records are right for the model, but Bedrock no longer runs jobs on it.
+    life = target.model.lifecycle if target.model else None
+    if target.model and life and life.ended(date.today()):
+        click.echo(
+            f"Warning: {target.model.name} is past its end of life ({life.source}); Bedrock "
+            "refuses new customization jobs on it. Pick a current model from `bedrock-customize catalog`.",
+            err=True,
+        )
+
+
+def _write_prepared(
+    output: Path,
+    training: list[preparing.Record],
+    validation: list[preparing.Record],
+    target: preparing.Target,
+) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(preparing.to_jsonl(training), encoding="utf-8")
-    click.echo(f"Wrote {len(training):,} training records to {output}.")
+    click.echo(
+        f"Wrote {len(training):,} training records to {output} ({target.data_format} format)."
+    )
     if validation:
         validation_path = output.with_name(
             "validation.jsonl"
@@ -203,10 +385,6 @@ def prepare(
         )
         validation_path.write_text(preparing.to_jsonl(validation), encoding="utf-8")
         click.echo(f"Wrote {len(validation):,} validation records to {validation_path}.")
-    skipped = sum(1 for r in made if r is None)
-    if skipped:
-        click.echo(f"Skipped {skipped:,} rows with an empty completion or text.")
-    click.echo(f"Next: bedrock-customize validate {output} --model MODEL_ID --type {kind}")
 
 
 @main.command()
@@ -228,6 +406,7 @@ def prepare(
 )
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs (default: the model's).")
 @PRICE_OPTION
+@REGION_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the cost document (JSON).")
 def cost(
     train: Path,
@@ -235,9 +414,11 @@ def cost(
     kind: str,
     epochs: int | None,
     price_per_1k_tokens: float | None,
+    region: str | None,
     as_json: bool,
 ) -> None:
     """Estimate what training on TRAIN would cost, without submitting anything."""
+    _check_region(model_id, kind, region)
     hyperparameters = {"epochCount": str(epochs)} if epochs else {}
     with train.open("rb") as stream:
         report = validate_dataset(
@@ -271,45 +452,5 @@ def cost(
         )
 
 
-@main.command(name="catalog")
-@click.option("--json", "as_json", is_flag=True, help="Print the catalog's models as JSON.")
-def catalog_command(as_json: bool) -> None:
-    """The base models this tool can customize: ids, types, formats, prices and retirement."""
-    rows: list[dict[str, Any]] = []
-    cells: list[tuple[str, ...]] = []
-    for model in load_catalog().models:
-        prices = {
-            kind.cli_name: c.training_price_per_1k_tokens_usd
-            for kind, c in model.customizations.items()
-        }
-        lifecycle = (
-            f"{model.lifecycle.status} from {model.lifecycle.date}" if model.lifecycle else None
-        )
-        for model_id in model.model_ids:
-            rows.append(
-                {
-                    "model_id": model_id,
-                    "name": model.name,
-                    "family": model.family,
-                    "types": list(prices),
-                    "price_per_1k_tokens_usd": prices,
-                    "lifecycle": lifecycle,
-                }
-            )
-            cells.append(
-                (
-                    model_id,
-                    model.name,
-                    ", ".join(prices),
-                    ", ".join("unknown" if p is None else f"{p:g}" for p in prices.values()),
-                    lifecycle or "-",
-                )
-            )
-    if as_json:
-        emit_json(rows)
-        return
-    table(("MODEL ID", "NAME", "TYPES", "TRAINING USD / 1K TOKENS", "LIFECYCLE"), cells)
-
-
-for _command in (*runs.COMMANDS, submit.submit, *models.COMMANDS):
+for _command in (*runs.COMMANDS, submit.submit, *models.COMMANDS, catalog_command):
     main.add_command(_command)

@@ -77,11 +77,41 @@ class Hyperparameter(_Strict):
         return f"{kind} from {low} to {high}"
 
 
+class MediaLimit(_Strict):
+    """What one kind of media block (image or video) may hold in a record of this model."""
+
+    formats: tuple[str, ...] = Field(min_length=1)  # the block's "format" values, e.g. png, mp4
+    max_per_record: int = Field(ge=1)
+    max_bytes: int = Field(ge=1)
+    min_pixels: int | None = None  # each side of an image, where documented
+    max_pixels: int | None = None
+    max_seconds: float | None = None  # a video's duration, where documented
+    source: str
+
+
+class Media(_Strict):
+    """The media a model's training records may carry; one modality per dataset."""
+
+    image: MediaLimit | None = None
+    video: MediaLimit | None = None
+
+
 class Customization(_Strict):
     """What one customization type of one model accepts."""
 
     data_format: DataFormat
     alternate_formats: tuple[DataFormat, ...] = ()
+    # The Regions where Bedrock runs this customization type for the model (AWS's table).
+    regions: tuple[str, ...] = Field(min_length=1)
+    regions_source: str
+    # Whether the API takes a validation file for it (Nova 2 Lite: no).
+    validation_supported: bool = True
+    # Per-side token caps where the docs give them per side (Cohere: input and output).
+    max_prompt_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    media: Media | None = None
+    # Whether assistant turns may carry reasoningContent blocks (Nova 2 Lite).
+    reasoning: bool = False
     training_records: RecordLimit
     validation_records: RecordLimit
     # Where the docs (or the Service Quotas) limit training and validation together.
@@ -95,6 +125,7 @@ class Customization(_Strict):
     training_price_per_1k_tokens_usd: float | None
     monthly_storage_price_usd: float | None
     price_source: str | None
+    price_read: date | None = None  # the day the price was read at its source
 
     @property
     def formats(self) -> tuple[DataFormat, ...]:
@@ -113,11 +144,32 @@ class Customization(_Strict):
 
 
 class Lifecycle(_Strict):
-    """A model AWS has retired: new customization jobs on it are refused after ``date``."""
+    """Where a model stands in AWS's model lifecycle (page ``model-lifecycle``).
 
-    status: Literal["legacy", "end-of-life"]
-    date: date
+    A Legacy model still runs until its end-of-life date; after it, Bedrock refuses
+    new customization jobs. ``status`` is what the source said on ``read``; the
+    dates decide, so a catalog read before a date still judges correctly after it.
+    """
+
+    status: Literal["active", "legacy", "end-of-life"]
+    legacy_date: date | None = None
+    end_of_life_date: date | None = None
     source: str
+    read: date
+
+    def ended(self, today: date) -> bool:
+        """Past end of life on ``today``."""
+        if self.end_of_life_date is not None:
+            return today >= self.end_of_life_date
+        return self.status == "end-of-life"
+
+    def legacy(self, today: date) -> bool:
+        """Legacy (still usable, with an end-of-life date) on ``today``."""
+        if self.ended(today):
+            return False
+        return self.status == "legacy" or (
+            self.legacy_date is not None and today >= self.legacy_date
+        )
 
 
 class Model(_Strict):
@@ -128,25 +180,69 @@ class Model(_Strict):
     model_ids_source: str
     customizations: dict[CustomizationType, Customization] = Field(min_length=1)
     lifecycle: Lifecycle | None = None
-    # Whether its custom models can be deployed for on-demand inference (CreateCustomModelDeployment);
-    # every custom model can be served by provisioned throughput.
-    on_demand_deployment: bool = False
+    # Set when AWS's current customization tables no longer list the model: the live
+    # check decides per account, and the catalog says so in a warning.
+    docs_note: str | None = None
+    # The Regions where its custom models can be deployed for on-demand inference
+    # (CreateCustomModelDeployment), for models customized on or after ``on_demand_since``;
+    # every custom model can be served by Provisioned Throughput.
+    on_demand_deployment_regions: tuple[str, ...] = ()
+    on_demand_since: date | None = None
     on_demand_deployment_source: str | None = None
+    # How the base model answers on demand: by its model id, or only through a
+    # system-defined inference profile (Region -> profile id) for the Regions listed.
+    base_invocation: Literal["model-id", "inference-profile"] = "model-id"
+    inference_profiles: dict[str, str] = Field(default_factory=dict)
+    inference_source: str | None = None
 
     @model_validator(mode="after")
-    def _on_demand_has_a_source(self) -> Model:
-        if self.on_demand_deployment and not self.on_demand_deployment_source:
-            raise ValueError(f"{self.name}: on_demand_deployment needs its source")
+    def _sources(self) -> Model:
+        if self.on_demand_deployment_regions and not self.on_demand_deployment_source:
+            raise ValueError(f"{self.name}: on_demand_deployment_regions needs its source")
+        if (self.inference_profiles or self.base_invocation != "model-id") and not (
+            self.inference_source
+        ):
+            raise ValueError(f"{self.name}: inference_profiles needs its source")
+        if self.base_invocation == "inference-profile" and not self.inference_profiles:
+            raise ValueError(f"{self.name}: base_invocation inference-profile needs profiles")
         return self
 
     @property
     def primary_id(self) -> str:
         return self.model_ids[0]
 
+    @property
+    def on_demand_deployment(self) -> bool:
+        return bool(self.on_demand_deployment_regions)
+
+    def regions(self, kind: CustomizationType) -> tuple[str, ...]:
+        """The Regions where ``kind`` runs for this model (none when it does not run)."""
+        custom = self.customizations.get(kind)
+        return custom.regions if custom else ()
+
+    def invocation_id(self, region: str) -> str | None:
+        """The id that invokes the base model on demand in ``region`` (None: none does)."""
+        profile = self.inference_profiles.get(region)
+        if profile:
+            return profile
+        if self.base_invocation == "inference-profile":
+            return None
+        return self.model_ids[0]
+
+
+class UnsupportedModel(_Strict):
+    """A model AWS can customize that this product does not run, and why."""
+
+    name: str
+    model_ids: tuple[str, ...] = Field(min_length=1)
+    reason: str
+    source: str
+
 
 class Catalog(_Strict):
     catalog_date: date
     models: tuple[Model, ...] = Field(min_length=1)
+    unsupported: tuple[UnsupportedModel, ...] = ()
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> Catalog:
@@ -163,6 +259,17 @@ class Catalog(_Strict):
 
     def find(self, model_id: str) -> Model | None:
         return self.by_id().get(model_id)
+
+    def find_unsupported(self, model_id: str) -> UnsupportedModel | None:
+        return next((m for m in self.unsupported if model_id in m.model_ids), None)
+
+    def regions_for(self, kind: CustomizationType) -> dict[str, list[str]]:
+        """Region -> names of the models that run ``kind`` there."""
+        found: dict[str, list[str]] = {}
+        for model in self.models:
+            for region in model.regions(kind):
+                found.setdefault(region, []).append(model.name)
+        return dict(sorted(found.items()))
 
     def all_ids(self) -> Iterator[str]:
         for model in self.models:

@@ -4,7 +4,11 @@ ROUGE-L is the F1 of the longest common subsequence of words (Lin, 2004:
 "ROUGE: A Package for Automatic Evaluation of Summaries", section 3), with
 words lower-cased and punctuation dropped. The verdict compares the mean
 ROUGE-L of the custom model with the base model's: the custom model is
-promoted when it gains at least ``min_improvement`` points (0 to 1).
+promoted when it gains at least ``min_improvement`` points (0 to 1). When the
+base model could not be asked (no on-demand way to invoke it in the Region),
+the custom model is still scored, and the verdict is INCONCLUSIVE: a gain
+over a base that gave no answers cannot be measured, and the deployment is
+kept rather than torn down for losing a comparison that never took place.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
-Verdict = Literal["PROMOTED", "NOT_PROMOTED", "UNSCORED"]
+Verdict = Literal["PROMOTED", "NOT_PROMOTED", "UNSCORED", "INCONCLUSIVE"]
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
 
 
@@ -89,9 +93,15 @@ def mean(scores: Iterable[Scores]) -> Scores | None:
     )
 
 
-def verdict(base: Scores | None, custom: Scores | None, min_improvement: float) -> Verdict:
-    if base is None or custom is None:
+def verdict(
+    base: Scores | None, custom: Scores | None, min_improvement: float, *, base_asked: bool = True
+) -> Verdict:
+    if custom is None:
         return "UNSCORED"  # prompts without references: answers are kept, not judged
+    if not base_asked:
+        return "INCONCLUSIVE"  # scored, but with nothing to compare the score with
+    if base is None:
+        return "UNSCORED"
     return "PROMOTED" if custom.rouge_l >= base.rouge_l + min_improvement else "NOT_PROMOTED"
 
 
@@ -158,27 +168,37 @@ def _conversation(messages: list[Any]) -> Sample | None:
 
 
 def report(
-    results: list[dict[str, Any]], *, base_model: str, custom_model: str, min_improvement: float
+    results: list[dict[str, Any]],
+    *,
+    base_model: str | None,
+    custom_model: str,
+    min_improvement: float,
+    base_skipped: str | None = None,
 ) -> dict[str, Any]:
     """The evaluation document (``runs/<run-id>/evaluation.json``) from per-sample results.
 
-    Each result: ``prompt``, ``reference``, ``base`` and ``custom`` answers.
+    Each result: ``prompt``, ``reference``, ``custom`` and (unless the base model
+    was skipped, ``base_model`` None and ``base_skipped`` saying why) ``base`` answers.
     """
+    base_asked = base_skipped is None
     scored = [r for r in results if r.get("reference")]
-    base_scores = [score(r["base"], r["reference"]) for r in scored]
+    base_scores = [score(r["base"], r["reference"]) for r in scored] if base_asked else []
     custom_scores = [score(r["custom"], r["reference"]) for r in scored]
     base_mean, custom_mean = mean(base_scores), mean(custom_scores)
-    pairs = iter(zip(base_scores, custom_scores, strict=True))
+    by_prompt = iter(custom_scores)
+    base_by_prompt = iter(base_scores)
     samples = []
     for result in results:
         entry = dict(result)
         if result.get("reference"):
-            base_score, custom_score = next(pairs)
-            entry["base_scores"], entry["custom_scores"] = asdict(base_score), asdict(custom_score)
+            entry["custom_scores"] = asdict(next(by_prompt))
+            if base_asked:
+                entry["base_scores"] = asdict(next(base_by_prompt))
         samples.append(entry)
-    outcome = verdict(base_mean, custom_mean, min_improvement)
+    outcome = verdict(base_mean, custom_mean, min_improvement, base_asked=base_asked)
     return {
         "base_model": base_model,
+        "base_skipped": base_skipped,
         "custom_model": custom_model,
         "samples": samples,
         "overall": {
@@ -196,6 +216,19 @@ def report(
 def summary(document: dict[str, Any]) -> str:
     """One line for notifications and the registry."""
     overall = document["overall"]
+    skipped = document.get("base_skipped")
+    if skipped:
+        custom = overall["custom"]
+        if custom is None:
+            return (
+                f"{len(document['samples'])} prompts answered by the custom model only "
+                f"(no references: not scored). Base model not compared: {skipped}"
+            )
+        return (
+            f"ROUGE-L {custom['rouge_l']:.3f} (custom) on {len(document['samples'])} held-out "
+            f"records; exact match {custom['exact_match']:.0%}; verdict {document['verdict']}. "
+            f"Base model not compared: {skipped}"
+        )
     if overall["base"] is None:
         return f"{len(document['samples'])} prompts answered by both models (no references: not scored)."
     base, custom = overall["base"], overall["custom"]

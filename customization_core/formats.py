@@ -7,16 +7,22 @@ Formats (source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cust
 - ``prompt-completion``: ``{"prompt": "...", "completion": "..."}``
 - ``continued-pretraining``: ``{"input": "..."}``
 - ``conversation``: ``bedrock-conversation-2024`` (Nova, Llama 3.2/3.3):
-  ``{"schemaVersion", "system": [{"text"}], "messages": [{"role", "content": [{"text"}]}]}``
+  ``{"schemaVersion", "system": [{"text"}], "messages": [{"role", "content": [{"text"}]}]}``;
+  user turns may add ``{"image"|"video": {"format", "source": {"s3Location": {"uri"}}}}``
+  where the model takes media, assistant turns ``{"reasoningContent": {"reasoningText":
+  {"text"}}}`` where it takes reasoning (Nova 2 Lite; source:
+  https://docs.aws.amazon.com/nova/latest/nova2-userguide/nova-2-sft-data-prep.html)
 - ``claude-messages``: ``{"system": "...", "messages": [{"role", "content": "..."}]}`` (Claude 3 Haiku)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
-from customization_core.catalog import DataFormat
+from customization_core.catalog import DataFormat, Media, MediaLimit
+from customization_core.media import BUCKET_NAME, EXTENSIONS, KEY_CHARACTERS, parse_s3_uri
 from customization_core.tokens import (
     MESSAGE_OVERHEAD_TOKENS,
     RECORD_OVERHEAD_TOKENS,
@@ -24,8 +30,11 @@ from customization_core.tokens import (
 )
 
 CONVERSATION_SCHEMA: Final = "bedrock-conversation-2024"
-# Content blocks of the conversation schema this validator cannot check yet.
+# Media blocks of the conversation schema; "document" is refused (no model in the
+# catalog lists document limits for training data).
 MEDIA_BLOCKS: Final = ("image", "video", "document")
+# The kinds of content block, in the order a block with several keys is read as.
+CONTENT_KINDS: Final = (*MEDIA_BLOCKS, "reasoningContent", "text")
 
 # Words Amazon Nova reserves; a prompt that contains one fails the training job. Source:
 # https://docs.aws.amazon.com/nova/latest/userguide/fine-tune-prepare-data-understanding.html
@@ -45,6 +54,8 @@ class Emit(Protocol):
 
 
 Checker = Callable[[dict[str, Any], Emit], "int | None"]
+# (kind, URI or None when unusable, declared format or None when invalid, field path)
+OnMedia = Callable[[str, "str | None", "str | None", str], None]
 
 _MISSING: Final = object()
 
@@ -219,15 +230,290 @@ def _check_text(text: str, field: str, emit: Emit, reserved: tuple[str, ...]) ->
             )
 
 
-def conversation(cpt: int, *, reserved: tuple[str, ...] = ()) -> Checker:
+@dataclasses.dataclass(frozen=True, slots=True)
+class ContentRules:
+    """What the content blocks of a conversation record may hold, for one model (from the catalog).
+
+    ``takers`` names, per kind ("image", "video", "reasoning"), the catalog models
+    that take it: the fix hint when this model does not. ``on_media`` hears of every
+    media block in a user turn (kind, its URI when usable, its format when valid, field).
+    """
+
+    model_name: str = "This model"
+    media: Media | None = None
+    reasoning: bool = False
+    dataset_bucket: str | None = None
+    takers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    image_tokens: int = 0
+    video_tokens: int = 0
+    on_media: OnMedia | None = None
+
+
+def _media_uri(
+    kind: str,
+    value: dict[str, Any],
+    base: str,
+    declared: str | None,
+    rules: ContentRules,
+    emit: Emit,
+) -> str | None:
+    """Check a media block's ``source``; its URI when it names an object that can be looked up."""
+    source = value.get("source", _MISSING)
+    example = f'{{"s3Location": {{"uri": "s3://bucket/path/file.{declared or "png"}"}}}}'
+    if not isinstance(source, dict):
+        code = "missing-field" if source is _MISSING else "wrong-type"
+        emit(
+            "error", code, f"{base}.source", f'"{base}.source" must be an object such as {example}.'
+        )
+        return None
+    location = source.get("s3Location", _MISSING)
+    if not isinstance(location, dict):
+        code = "missing-field" if location is _MISSING else "wrong-type"
+        emit(
+            "error",
+            code,
+            f"{base}.source.s3Location",
+            f'"{base}.source" must name the object in Amazon S3, as in {example}; training records cannot embed bytes.',
+        )
+        return None
+    where = f"{base}.source.s3Location"
+    owner = location.get("bucketOwner", _MISSING)
+    if owner is not _MISSING and not (type(owner) is str and len(owner) == 12 and owner.isdigit()):
+        emit(
+            "error",
+            "invalid-bucket-owner",
+            f"{where}.bucketOwner",
+            f'"{where}.bucketOwner" is {owner!r}; it must be the 12-digit AWS account id that owns the bucket, or be left out.',
+        )
+    uri = location.get("uri", _MISSING)
+    if type(uri) is not str:
+        code = "missing-field" if uri is _MISSING else "wrong-type"
+        emit(
+            "error",
+            code,
+            f"{where}.uri",
+            f'"{where}.uri" must be a string such as "s3://bucket/path/file.png".',
+        )
+        return None
+    field_name = f"{where}.uri"
+    parsed = parse_s3_uri(uri)
+    if parsed is None or not BUCKET_NAME.fullmatch(parsed[0]):
+        why = (
+            f'"{parsed[0]}" is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)'
+            if parsed
+            else f'write it as "s3://bucket/path/file.{declared or "png"}"'
+        )
+        emit(
+            "error",
+            "invalid-s3-uri",
+            field_name,
+            f"{uri!r} is not an S3 object URI; {why}.",
+        )
+        return None
+    bucket, key = parsed
+    usable = True
+    bad = sorted({ch for ch in key if ch not in KEY_CHARACTERS})
+    if bad:
+        usable = False
+        shown = " ".join(repr(ch) for ch in bad[:10])
+        emit(
+            "error",
+            "invalid-s3-key",
+            field_name,
+            f"The key of {uri!r} contains {shown}; AWS allows only letters, digits, _, -, / and . in these file names. Rename the object and the URI.",
+        )
+    if rules.dataset_bucket is not None and bucket != rules.dataset_bucket:
+        usable = False
+        emit(
+            "error",
+            "media-wrong-bucket",
+            field_name,
+            f'{uri!r} is in bucket "{bucket}"; media must be in the dataset\'s own bucket "{rules.dataset_bucket}". Copy it there and update the URI.',
+        )
+    if declared is not None:
+        name = key.rsplit("/", 1)[-1]
+        extension = name.rsplit(".", 1)[1].lower() if "." in name else None
+        allowed = EXTENSIONS.get(declared, (declared,))
+        if extension is None:
+            emit(
+                "warning",
+                "missing-extension",
+                field_name,
+                f'{uri!r} has no file extension; name it *.{allowed[0]} to match its format "{declared}".',
+            )
+        elif extension not in allowed:
+            emit(
+                "error",
+                "extension-mismatch",
+                field_name,
+                f'{uri!r} ends in .{extension} but its format is "{declared}"; fix the format or rename the file to .{allowed[0]}.',
+            )
+    return uri if usable else None
+
+
+def _media_format(
+    kind: str, value: dict[str, Any], base: str, limit: MediaLimit, emit: Emit
+) -> str | None:
+    """The block's declared ``format`` when the model takes it, else None (reported)."""
+    fmt = value.get("format", _MISSING)
+    allowed = ", ".join(f'"{f}"' for f in limit.formats)
+    if type(fmt) is not str:
+        code = "missing-field" if fmt is _MISSING else "wrong-type"
+        emit("error", code, f"{base}.format", f'"{base}.format" must be one of {allowed}.')
+        return None
+    if fmt in limit.formats:
+        return fmt
+    lower = fmt.lower()
+    if lower in limit.formats:
+        hint = f'write it in lower case, "{lower}"'
+    elif lower == "jpg" and "jpeg" in limit.formats:
+        hint = 'the documented value is "jpeg"'
+    else:
+        hint = f"this model takes {allowed}; convert the {kind}"
+    emit(
+        "error",
+        "invalid-media-format",
+        f"{base}.format",
+        f'"{base}.format" is {fmt!r}; {hint}.',
+    )
+    return None
+
+
+def conversation(
+    cpt: int, *, reserved: tuple[str, ...] = (), rules: ContentRules | None = None
+) -> Checker:
     example = (
         '{"schemaVersion": "bedrock-conversation-2024", "system": [{"text": "..."}], '
         '"messages": [{"role": "user", "content": [{"text": "..."}]}, '
         '{"role": "assistant", "content": [{"text": "..."}]}]}'
     )
     known = ("schemaVersion", "system", "messages")
+    rules = rules or ContentRules()
+    media = rules.media
+    # Per record: [images, videos, field of the first image over the limit, of the first video].
+    counts: list[Any] = [0, 0, None, None]
 
-    def blocks(value: Any, field: str, emit: Emit) -> int:
+    def media_block(kind: str, value: Any, where: str, role: Any, emit: Emit) -> int:
+        base = f"{where}.{kind}"
+        limit = getattr(media, kind, None) if media is not None and kind != "document" else None
+        if limit is None:
+            takers = rules.takers.get(kind)
+            hint = (
+                f"models that take {kind}s: {takers}"
+                if takers
+                else f"no catalog model takes {kind}s"
+            )
+            emit(
+                "error",
+                "unsupported-content",
+                base,
+                f"{rules.model_name} takes no {kind} content in training records; remove the block, or use a model that does ({hint}).",
+            )
+            return 0
+        tokens: int = rules.image_tokens if kind == "image" else rules.video_tokens
+        if role in ("assistant", "system"):
+            emit(
+                "error",
+                "media-in-wrong-role",
+                base,
+                f'"{base}" is in a {role} turn; images and videos belong in user turns only (assistant and system content is text).',
+            )
+            return tokens
+        slot = 0 if kind == "image" else 1
+        counts[slot] += 1
+        if counts[slot] == limit.max_per_record + 1:
+            counts[slot + 2] = base
+        if not isinstance(value, dict):
+            emit(
+                "error",
+                "wrong-type",
+                base,
+                f'"{base}" must be an object such as {{"format": "png", "source": {{"s3Location": {{"uri": "s3://bucket/key.png"}}}}}}.',
+            )
+            uri = declared = None
+        else:
+            declared = _media_format(kind, value, base, limit, emit)
+            uri = _media_uri(kind, value, base, declared, rules, emit)
+        if rules.on_media is not None:
+            rules.on_media(kind, uri, declared, base)
+        return tokens
+
+    def reasoning_block(value: Any, where: str, role: Any, emit: Emit) -> int:
+        base = f"{where}.reasoningContent"
+        if not rules.reasoning:
+            takers = rules.takers.get("reasoning")
+            hint = f" (models that do: {takers})" if takers else ""
+            emit(
+                "error",
+                "reasoning-not-supported",
+                base,
+                f"{rules.model_name} takes no reasoning content{hint}; remove the block or put its text in the answer.",
+            )
+            return 0
+        if role != "assistant":
+            emit(
+                "error",
+                "reasoning-in-wrong-role",
+                base,
+                f'"{base}" is in a {role} turn; reasoning content belongs in assistant turns only.',
+            )
+            return 0
+        shape = '{"reasoningContent": {"reasoningText": {"text": "..."}}}'
+        text_block = value.get("reasoningText", _MISSING) if isinstance(value, dict) else _MISSING
+        if not isinstance(text_block, dict):
+            code = (
+                "wrong-type"
+                if text_block is not _MISSING or not isinstance(value, dict)
+                else "missing-field"
+            )
+            at = f"{base}.reasoningText" if isinstance(value, dict) else base
+            emit(
+                "error",
+                code,
+                at,
+                f"Reasoning is written {shape}; only text reasoning is taken in training data.",
+            )
+            return 0
+        text = text_block.get("text", _MISSING)
+        if type(text) is not str:
+            code = "missing-field" if text is _MISSING else "wrong-type"
+            emit("error", code, f"{base}.reasoningText.text", f"Reasoning is written {shape}.")
+            return 0
+        _check_text(text, f"{base}.reasoningText.text", emit, reserved)
+        return estimate_tokens(text, cpt)
+
+    def other_block(block: Any, where: str, role: Any, emit: Emit) -> int:
+        """Every block but a lone text block: media, reasoning, and mistakes."""
+        if not isinstance(block, dict):
+            emit(
+                "error",
+                "wrong-type",
+                where,
+                f'"{where}" must be an object such as {{"text": "..."}}.',
+            )
+            return 0
+        kind = next((k for k in CONTENT_KINDS if k in block), None)
+        for extra in block:
+            if extra != kind:
+                emit(
+                    "warning",
+                    "unknown-field",
+                    f"{where}.{extra}",
+                    f'"{extra}" is not a field of a {kind or "text"} block and is ignored; put each kind of content in its own block.',
+                )
+        if kind in MEDIA_BLOCKS:
+            return media_block(kind, block[kind], where, role, emit)
+        if kind == "reasoningContent":
+            return reasoning_block(block[kind], where, role, emit)
+        text = block.get("text", _MISSING)
+        if type(text) is not str:
+            code = "missing-field" if text is _MISSING else "wrong-type"
+            emit("error", code, f"{where}.text", f'"{where}" needs a "text" string.')
+            return 0
+        _check_text(text, f"{where}.text", emit, reserved)
+        return estimate_tokens(text, cpt)
+
+    def blocks(value: Any, field: str, emit: Emit, role: Any) -> int:
         if not isinstance(value, list) or not value:
             emit(
                 "error",
@@ -238,41 +524,32 @@ def conversation(cpt: int, *, reserved: tuple[str, ...] = ()) -> Checker:
             return 0
         tokens = 0
         for j, block in enumerate(value):
-            where = f"{field}[{j}]"
-            if not isinstance(block, dict):
-                emit(
-                    "error",
-                    "wrong-type",
-                    where,
-                    f'"{where}" must be an object such as {{"text": "..."}}.',
-                )
-                continue
-            media = next((kind for kind in MEDIA_BLOCKS if kind in block), None)
-            if media is not None:
-                emit(
-                    "error",
-                    "unsupported-content",
-                    f"{where}.{media}",
-                    f"{media.capitalize()} content is not supported by this validator yet; "
-                    "validate text-only records here and check media records against the Bedrock documentation.",
-                )
-                continue
-            text = block.get("text", _MISSING)
-            if type(text) is not str:
-                code = "missing-field" if text is _MISSING else "wrong-type"
-                emit("error", code, f"{where}.text", f'"{where}" needs a "text" string.')
-                continue
-            _check_text(text, f"{where}.text", emit, reserved)
-            tokens += estimate_tokens(text, cpt)
-            for extra in block:
-                if extra != "text":
-                    emit(
-                        "warning",
-                        "unknown-field",
-                        f"{where}.{extra}",
-                        f'"{extra}" is not a field of a text block and is ignored.',
-                    )
+            # The common case first: a block that is one text string.
+            if type(block) is dict and len(block) == 1:
+                text = block.get("text")
+                if type(text) is str:
+                    if (
+                        not text
+                        or text.isspace()
+                        or (reserved and any(word in text for word in reserved))
+                    ):
+                        _check_text(text, f"{field}[{j}].text", emit, reserved)
+                    tokens += estimate_tokens(text, cpt)
+                    continue
+            tokens += other_block(block, f"{field}[{j}]", role, emit)
         return tokens
+
+    def too_many(emit: Emit) -> None:
+        assert media is not None
+        for slot, kind in ((0, "image"), (1, "video")):
+            limit = getattr(media, kind)
+            if limit is not None and counts[slot] > limit.max_per_record:
+                emit(
+                    "error",
+                    f"too-many-{kind}s",
+                    counts[slot + 2],
+                    f"The record has {counts[slot]} {kind}s; {rules.model_name} takes at most {limit.max_per_record} per record (source: {limit.source}). Split the record.",
+                )
 
     def check(record: dict[str, Any], emit: Emit) -> int | None:
         # The Nova guide allows any string here; the documented value is the safe one.
@@ -298,17 +575,24 @@ def conversation(cpt: int, *, reserved: tuple[str, ...] = ()) -> Checker:
                 "schemaVersion",
                 f'"schemaVersion" is {version!r}; the documented value is "{CONVERSATION_SCHEMA}".',
             )
+        if media is not None:
+            counts[:] = [0, 0, None, None]
         tokens = RECORD_OVERHEAD_TOKENS
         if "system" in record:
-            tokens += blocks(record["system"], "system", emit) + MESSAGE_OVERHEAD_TOKENS
-        return _messages(
+            tokens += blocks(record["system"], "system", emit, "system") + MESSAGE_OVERHEAD_TOKENS
+        result = _messages(
             record,
             emit,
             example,
             known,
-            lambda message, where: blocks(message.get("content"), f"{where}.content", emit),
+            lambda message, where: blocks(
+                message.get("content"), f"{where}.content", emit, message.get("role")
+            ),
             tokens,
         )
+        if media is not None and (counts[0] or counts[1]):
+            too_many(emit)
+        return result
 
     return check
 
@@ -395,14 +679,19 @@ def _messages(
     return tokens
 
 
-def checker(data_format: DataFormat, cpt: int, *, nova: bool) -> Checker:
-    """The checker of ``data_format`` for a model family with ``cpt`` characters per token."""
+def checker(
+    data_format: DataFormat, cpt: int, *, nova: bool, rules: ContentRules | None = None
+) -> Checker:
+    """The checker of ``data_format`` for a model family with ``cpt`` characters per token.
+
+    ``rules`` say what conversation content blocks may hold (media, reasoning).
+    """
     if data_format == "prompt-completion":
         return prompt_completion(cpt)
     if data_format == "continued-pretraining":
         return continued_pretraining(cpt)
     if data_format == "conversation":
-        return conversation(cpt, reserved=NOVA_RESERVED_WORDS if nova else ())
+        return conversation(cpt, reserved=NOVA_RESERVED_WORDS if nova else (), rules=rules)
     return claude_messages(cpt)
 
 

@@ -1,7 +1,14 @@
-"""Invoking a base or custom model with the request body its family needs.
+"""Invoking a base or custom model through the API its training data calls for.
 
-Titan, Cohere and Llama take InvokeModel with their own native bodies; Claude
-and Nova take the Converse API (one message shape for both). Sources:
+Models customized on conversations (Bedrock's conversation schema, Claude's
+messages) are asked through Converse: one message shape for every family,
+and the model's own chat template applied by Bedrock, as in training ("With
+Mistral AI and Meta models, the Converse API embeds your input in a
+model-specific prompt template"). Models customized on prompt/completion
+pairs or raw text keep InvokeModel with their family's native body, the
+shape they were trained on. Claude and Nova have no native body here, so they
+always take Converse. Sources:
+https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference.html
 https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-titan-text.html
 https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-cohere-command.html
 https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters-meta.html
@@ -13,9 +20,9 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from customization_core.catalog import Family, load_catalog
+from customization_core.catalog import DataFormat, Family, load_catalog
 
 # Model id prefixes by family; region prefixes of inference profiles ("us.") are dropped first.
 PREFIXES: Final[tuple[tuple[str, Family], ...]] = (
@@ -25,7 +32,11 @@ PREFIXES: Final[tuple[tuple[str, Family], ...]] = (
     ("meta.llama", "llama"),
     ("anthropic.", "claude"),
 )
+# Families with no InvokeModel body in request_body: they take Converse whatever they learned.
 CONVERSE_FAMILIES: Final[frozenset[Family]] = frozenset({"claude", "nova"})
+# Training data formats made of messages: their models are asked in messages too.
+CONVERSE_FORMATS: Final[frozenset[DataFormat]] = frozenset({"conversation", "claude-messages"})
+Api = Literal["converse", "invoke-model"]
 # Response headers Bedrock sets on every InvokeModel answer.
 INPUT_TOKENS_HEADER: Final = "x-amzn-bedrock-input-token-count"
 OUTPUT_TOKENS_HEADER: Final = "x-amzn-bedrock-output-token-count"
@@ -59,6 +70,17 @@ def family_of(model_id: str) -> Family:
     raise UnknownFamilyError(
         f"{model_id!r} is not a model family this tool can invoke (known: {known})."
     )
+
+
+def api_for(family: Family, data_format: DataFormat | None = None) -> Api:
+    """Converse for a model trained on messages (or with no native body); else InvokeModel.
+
+    ``data_format`` is the catalog's format for the run's customization type
+    (``None`` when unknown: the family decides).
+    """
+    if data_format in CONVERSE_FORMATS or family in CONVERSE_FAMILIES:
+        return "converse"
+    return "invoke-model"
 
 
 def request_body(
@@ -115,10 +137,15 @@ def invoke(
     *,
     max_tokens: int = 256,
     temperature: float = 0.0,
+    api: Api | None = None,
 ) -> Reply:
-    """Ask ``model_id`` (a base model id, or a custom model's deployment) for a completion."""
+    """Ask ``model_id`` for a completion through ``api`` (default: the family's, ``api_for``).
+
+    ``model_id``: a base model id, an inference profile id, or a custom model's
+    deployment ARN (Provisioned Throughput or custom model deployment).
+    """
     started = time.monotonic()
-    if family in CONVERSE_FAMILIES:
+    if (api or api_for(family)) == "converse":
         answer = runtime.converse(
             modelId=model_id,
             messages=[{"role": "user", "content": [{"text": prompt}]}],

@@ -35,7 +35,14 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from customization_core.catalog import CustomizationType
-from customization_core.naming import MODEL_NAME_PATTERN, TAG_KEY_MAX, TAG_PATTERN, TAG_VALUE_MAX
+from customization_core.naming import (
+    MODEL_NAME_PATTERN,
+    TAG_KEY_MAX,
+    TAG_PATTERN,
+    TAG_PREFIX,
+    TAG_VALUE_MAX,
+    s3_key_problem,
+)
 from customization_core.problems import describe, not_allowed
 
 # A manifest is a few hundred bytes; anything near this is a mistake (bytes).
@@ -53,7 +60,7 @@ ALLOWED: dict[str, str] = {
     "hyperParameters": "an object of API hyperparameter names to strings or numbers",
     "trainingData": "a file name in the job's folder, e.g. train.jsonl",
     "validationData": "a file name in the job's folder, e.g. validation.jsonl, or null",
-    "tags": f"an object of up to {MAX_USER_TAGS} tags: keys of 1 to {TAG_KEY_MAX} and values of up to {TAG_VALUE_MAX} letters, digits, spaces and . _ : / = + @ -",
+    "tags": f"an object of up to {MAX_USER_TAGS} tags: keys of 1 to {TAG_KEY_MAX} and values of up to {TAG_VALUE_MAX} ASCII letters, digits, spaces and . _ : / = + @ - (Bedrock's tag rule)",
     "mode": "none, provisioned or on-demand",
     "modelUnits": "a whole number from 1 to 10",
     "ttlHours": "a number of hours above 0, or null to keep the deployment until someone deletes it",
@@ -143,6 +150,9 @@ class Manifest(_Strict):
         normal = posixpath.normpath(value)
         if not value or value.startswith("/") or normal.startswith("..") or normal == ".":
             raise ValueError(not_allowed(value, ALLOWED["trainingData"]))
+        problem = s3_key_problem(value)
+        if problem:
+            raise ValueError(problem)
         return normal
 
     @field_validator("tags")
@@ -155,9 +165,13 @@ class Manifest(_Strict):
                 raise ValueError(not_allowed(key, ALLOWED["tags"]))
             if not (len(text) <= TAG_VALUE_MAX and TAG_PATTERN.match(text)):
                 raise ValueError(not_allowed(text, ALLOWED["tags"]))
-            if key.startswith("bedrock-customization:") or key.startswith("aws:"):
+            # AWS reserves the aws: prefix in any case; the pipeline's lineage tags use
+            # its own prefix, which a user's tag must not spoof.
+            if key.lower().startswith(("aws:", TAG_PREFIX.lower())):
                 raise ValueError(
-                    not_allowed(key, "keys that do not start with aws: or bedrock-customization:")
+                    not_allowed(
+                        key, f"keys that do not start with aws: or {TAG_PREFIX} (in any case)"
+                    )
                 )
         return value
 

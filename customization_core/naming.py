@@ -20,8 +20,19 @@ MODEL_NAME_PATTERN: Final = re.compile(r"^([0-9a-zA-Z][_-]?){1,63}$")
 TOKEN_PATTERN: Final = re.compile(r"^[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?$")
 TAG_KEY_MAX: Final = 128
 TAG_VALUE_MAX: Final = 256
-TAG_PATTERN: Final = re.compile(r"^[a-zA-Z0-9\s._:/=+@-]*$")
+# The API's TagKey/TagValue pattern is [a-zA-Z0-9\s._:/=+@-]*; its \s also admits tabs and
+# newlines, which AWS's tagging rules do not, so only the plain space is taken here.
+TAG_PATTERN: Final = re.compile(r"^[a-zA-Z0-9 ._:/=+@-]*$")
 MAX_TAGS: Final = 200
+# One key segment of the API's S3Uri pattern (trainingDataConfig, validators, outputDataConfig):
+# s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?
+# with at most 1,024 characters in all (botocore bedrock 2023-04-20 service model, 1.44.8).
+S3_KEY_SEGMENT: Final = re.compile(r"^[-!_*'().a-zA-Z0-9]+$")
+S3_URI_MAX: Final = 1024
+S3_KEY_RULE: Final = (
+    "Bedrock's S3 URI rule allows only letters, digits and - ! _ * ' ( ) . in each "
+    "folder or file name (no spaces, + = @ :, non-ASCII or '..')"
+)
 
 JOBS_PREFIX: Final = "jobs/"
 MANIFEST_NAME: Final = "job.json"
@@ -60,6 +71,19 @@ def job_folder(key: str) -> str:
             f"{key!r} has no job name between {JOBS_PREFIX} and /{MANIFEST_NAME}"
         )
     return folder
+
+
+def s3_key_problem(key: str, *, bucket: str = "b" * 63) -> str | None:
+    """Why Bedrock's S3 URI pattern refuses ``key`` (a data key or a folder), or None."""
+    segments = [part for part in key.split("/") if part]
+    for segment in segments:
+        if not S3_KEY_SEGMENT.match(segment) or ".." in segment:
+            return f"{segment!r} in {key!r}: {S3_KEY_RULE}; rename it"
+    if len(f"s3://{bucket}/{key}") > S3_URI_MAX:
+        return (
+            f"{key!r} makes an S3 URI longer than Bedrock's {S3_URI_MAX:,} characters; shorten it"
+        )
+    return None
 
 
 def job_label(key: str) -> str:
@@ -104,7 +128,7 @@ def run_names(source: ObjectVersion, *, custom_model_name: str | None = None) ->
 
 def tag_value(text: str) -> str:
     """``text`` as a Bedrock tag value: other characters become '_', long values keep a hash."""
-    value = re.sub(r"[^a-zA-Z0-9\s._:/=+@-]", "_", text)
+    value = re.sub(r"[^a-zA-Z0-9 ._:/=+@-]", "_", text)
     if len(value) <= TAG_VALUE_MAX:
         return value
     digest = hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]

@@ -33,6 +33,24 @@ class FileSummary:
         }
 
 
+@dataclass(frozen=True)
+class MediaSummary:
+    """The media blocks of a dataset (both files); bytes and objects once they were looked up."""
+
+    images: int
+    videos: int
+    bytes: int | None  # of the distinct objects found (None: not looked up)
+    checked: int | None  # distinct objects looked up (None: not looked up)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "images": self.images,
+            "videos": self.videos,
+            "bytes": self.bytes,
+            "checked": self.checked,
+        }
+
+
 def _tokens(stats: TokenStats) -> dict[str, int]:
     return {"total": stats.total, "max": stats.max, "p95": stats.percentile(P95)}
 
@@ -49,7 +67,10 @@ class Report:
         training: FileSummary | None,
         validation: FileSummary | None,
         cost: CostEstimate | None,
+        *,
+        media: MediaSummary | None = None,
     ) -> Report:
+        """The report document; ``media`` adds a "media" key (text-only datasets have none)."""
         custom = request.customization
         hyperparameters = (
             {
@@ -84,6 +105,8 @@ class Report:
             },
             "cost": cost.to_dict() if cost else None,
         }
+        if media is not None:
+            document["media"] = media.to_dict()
         return cls(document)
 
     @property
@@ -111,6 +134,16 @@ class Report:
                     f"  {name}: {summary['records']:,} records, {summary['bytes']:,} bytes, "
                     f"tokens (estimated, high) total {t['total']:,}, max {t['max']:,}, p95 {t['p95']:,}"
                 )
+        media = d.get("media")
+        if media:
+            looked_up = (
+                f", {media['checked']:,} objects checked, {media['bytes']:,} bytes"
+                if media["checked"] is not None
+                else ", objects not checked"
+            )
+            lines.append(
+                f"  media: {media['images']:,} images, {media['videos']:,} videos{looked_up}"
+            )
         cost = d["cost"]
         if cost:
             money = (

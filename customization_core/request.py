@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from customization_core.catalog import (
     Catalog,
@@ -16,7 +17,11 @@ from customization_core.catalog import (
 )
 from customization_core.findings import Finding, Severity, Source, error, warning
 
-_INT = re.compile(r"^[+-]?\d+$")
+_INT = re.compile(r"^[+-]?[0-9]+$")
+# A number as the API's string map carries it: plain ASCII decimal, optional exponent.
+# Python's float() also takes full-width digits (U+FF10...), "1_0e-6" and " 1 "; the API's
+# own parser need not, so such values are refused before any money is spent.
+_DECIMAL = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 HyperparameterValue = str | int | float
 
@@ -59,8 +64,16 @@ def check_request(
     model_id: str,
     customization_type: CustomizationType | str,
     hyperparameters: Mapping[str, HyperparameterValue] | None = None,
+    *,
+    region: str | None = None,
+    today: date | None = None,
 ) -> CheckedRequest:
-    """Resolve and check a request; problems become findings, never exceptions."""
+    """Resolve and check a request; problems become findings, never exceptions.
+
+    ``region``: judge by the catalog's Regions (when the live API cannot be asked; the
+    pipeline asks it instead and passes None). ``today``: the day lifecycle dates are
+    judged on (None: the catalog's own date).
+    """
     findings: list[Finding] = []
     kind: CustomizationType | None
     try:
@@ -81,6 +94,19 @@ def check_request(
         kind = None
 
     model = catalog.find(model_id)
+    unsupported = catalog.find_unsupported(model_id) if model is None else None
+    if unsupported is not None:
+        findings.append(
+            error(
+                Source.REQUEST,
+                "model-not-supported",
+                f"Bedrock can customize {unsupported.name}, but this tool does not: "
+                f"{unsupported.reason} ({unsupported.source}). Pick a text model from "
+                "`bedrock-customize catalog`.",
+                field="baseModelId",
+            )
+        )
+        return CheckedRequest(model_id, kind, None, None, {}, tuple(findings))
     if model is None:
         close = catalog.suggest(model_id)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
@@ -95,15 +121,11 @@ def check_request(
         )
         return CheckedRequest(model_id, kind, None, None, {}, tuple(findings))
 
-    if model.lifecycle is not None:
+    findings.extend(lifecycle_findings(model, today or catalog.catalog_date))
+    if model.docs_note:
         findings.append(
             warning(
-                Source.REQUEST,
-                "model-retired",
-                f"AWS lists {model.name} as {model.lifecycle.status} from {model.lifecycle.date.isoformat()} "
-                f"({model.lifecycle.source}); Bedrock refuses new customization jobs on retired models. "
-                "Pick a current model unless your account still has access.",
-                field="baseModelId",
+                Source.REQUEST, "model-not-in-current-docs", model.docs_note, field="baseModelId"
             )
         )
     customization = model.customizations.get(kind) if kind else None
@@ -117,10 +139,71 @@ def check_request(
                 field="customizationType",
             )
         )
+    if (
+        customization is not None
+        and kind is not None
+        and region is not None
+        and region not in customization.regions
+    ):
+        findings.append(
+            error(
+                Source.REQUEST,
+                "region-not-supported",
+                region_advice(model, kind, region),
+                field="baseModelId",
+            )
+        )
     normalized: dict[str, str] = {}
     if customization is not None:
         normalized = _check_hyperparameters(customization, hyperparameters or {}, findings)
     return CheckedRequest(model_id, kind, model, customization, normalized, tuple(findings))
+
+
+def lifecycle_findings(model: Model, today: date) -> list[Finding]:
+    """An error past end of life (Bedrock refuses new jobs), a warning while Legacy."""
+    life = model.lifecycle
+    if life is None:
+        return []
+    if life.ended(today):
+        ended = life.end_of_life_date.isoformat() if life.end_of_life_date else "an earlier date"
+        return [
+            error(
+                Source.REQUEST,
+                "model-end-of-life",
+                f"{model.name} reached end of life on {ended} ({life.source}); Bedrock no longer "
+                "runs customization jobs on it. Pick a current model from `bedrock-customize catalog`.",
+                field="baseModelId",
+            )
+        ]
+    if life.legacy(today):
+        until = (
+            f"until its end of life on {life.end_of_life_date.isoformat()}"
+            if life.end_of_life_date
+            else "until AWS sets its end of life"
+        )
+        return [
+            warning(
+                Source.REQUEST,
+                "model-legacy",
+                f"{model.name} is Legacy ({life.source}): it can be customized {until}, "
+                "and custom models of it stop serving then. Plan a move to a current model.",
+                field="baseModelId",
+            )
+        ]
+    return []
+
+
+def region_advice(model: Model, kind: CustomizationType, region: str) -> str:
+    """Why ``model`` cannot run ``kind`` in ``region``, and what to do instead."""
+    where = model.regions(kind)
+    if not where:
+        return f"{model.name} does not support {kind.cli_name} in any Region."
+    regions = " or ".join(where)
+    return (
+        f"{model.name} can be customized ({kind.cli_name}) in {regions} only, not in {region}. "
+        f"Use the stack deployed in {where[0]} (`bedrock-customize --region {where[0]} ...`), "
+        f"or pick a model customizable in {region}: `bedrock-customize catalog --region {region}`."
+    )
 
 
 def _check_hyperparameters(
@@ -170,6 +253,12 @@ def _parse(spec: Hyperparameter, value: HyperparameterValue) -> tuple[str, tuple
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return "", ("hyperparameter-not-a-number", f"{expected}; got {value!r}.")
     text = value.strip() if isinstance(value, str) else repr(value)
+    if not _DECIMAL.fullmatch(text):
+        return "", (
+            "hyperparameter-not-a-number",
+            f"{expected}, written with the digits 0-9 (no spaces, underscores or other "
+            f"scripts' digits); got {value!r}.",
+        )
     try:
         number = float(text)
     except ValueError:

@@ -77,6 +77,10 @@ class Run(BaseModel):
     reason: str | None = None
     duplicate: bool = False  # another execution already handles this object version
     manifest_sha256: str | None = None
+    # What Bedrock said of the base model in the stack's Region (customization_core/live.py),
+    # and the request's warnings (a Legacy model, a model missing from AWS's current tables).
+    model_check: dict[str, Any] | None = None
+    warnings: list[str] = Field(default_factory=list)
     model_id: str | None = None
     customization_type: str | None = None
     hyperparameters: dict[str, str] = Field(default_factory=dict)

@@ -20,6 +20,7 @@ from customization_core.deployments import deploy_problem, plan, release
 from customization_core.faults import BedrockThrottledError as BedrockThrottledError
 from customization_core.faults import BedrockUnavailableError as BedrockUnavailableError
 from customization_core.faults import error_code, reraise_bedrock
+from customization_core.live import ModelCheckDeniedError, check_live
 from customization_core.manifest import MAX_MANIFEST_BYTES, data_keys, parse_manifest
 from customization_core.naming import (
     NotAJobManifestError,
@@ -28,6 +29,7 @@ from customization_core.naming import (
     lineage_tags,
     notice_subject,
     run_names,
+    s3_key_problem,
 )
 from customization_core.registry import Registry
 from customization_core.request import check_request
@@ -56,12 +58,20 @@ def validate_request(
     execution_arn: str,
     *,
     s3: Any,
+    bedrock: Any,
+    region: str,
     registry: Registry,
     config: PipelineConfig,
     catalog: Catalog | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Claim the run, parse the manifest, resolve defaults, check it against the catalog."""
+    """Claim the run, parse the manifest, check it against the catalog, then ask Bedrock.
+
+    Nothing of the data is read until Bedrock in ``region`` has said that this account
+    can customize the model with the requested type (customization_core/live.py).
+    """
     catalog = catalog or load_catalog()
+    now = now or datetime.now(UTC)
     origin = ObjectVersion(source.bucket, source.key, source.version_id)
     names = run_names(origin)
     run = Run(run_id=names.run_id, source=source, execution_arn=execution_arn)
@@ -74,6 +84,9 @@ def validate_request(
         folder = job_folder(source.key)
     except NotAJobManifestError as problem:
         return _reject(run, registry, f"{problem}; upload the manifest as jobs/<name>/job.json.")
+    bad_folder = s3_key_problem(folder, bucket=source.bucket)
+    if bad_folder:
+        return _reject(run, registry, f"The job folder cannot be trained from: {bad_folder}.")
 
     body = s3.get_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)["Body"]
     parsed = parse_manifest(body.read(MAX_MANIFEST_BYTES + 1))
@@ -94,11 +107,40 @@ def validate_request(
         **manifest.hyper_parameters,
     }
     checked = check_request(
-        catalog, manifest.base_model_id, manifest.customization_type, hyperparameters
+        catalog,
+        manifest.base_model_id,
+        manifest.customization_type,
+        hyperparameters,
+        today=now.date(),
     )
     errors = [f.message for f in checked.findings if f.severity == "error"]
     if errors:
         return _reject(run, registry, "The request is not valid: " + " ".join(errors))
+    for key in data_keys(folder, manifest):
+        bad_key = s3_key_problem(key, bucket=source.bucket)
+        if bad_key:
+            return _reject(run, registry, f"The data cannot be trained from: {bad_key}.")
+    try:
+        live = check_live(
+            bedrock,
+            manifest.base_model_id,
+            manifest.customization_type,
+            region=region,
+            catalog=catalog,
+            now=now,
+        )
+    except ModelCheckDeniedError as fault:
+        # Not the user's mistake: the run ends FAILED (the execution fails, and alarms).
+        registry.update(run, Status.FAILED, reason=str(fault))
+        return run.state()
+    run.model_check = live.details
+    if live.errors:
+        return _reject(
+            run, registry, f"Bedrock in {region} refuses this request: " + " ".join(live.errors)
+        )
+    run.warnings = [
+        f.message for f in (*checked.findings, *live.findings) if f.severity == "warning"
+    ]
 
     refusal = deploy_problem(
         manifest.deploy.model_dump(by_alias=True),
@@ -148,6 +190,8 @@ def validate_request(
         validation=run.validation,
         manifest_sha256=run.manifest_sha256,
         request=run.extra,
+        model_check=run.model_check,
+        warnings=run.warnings,
     )
     return run.state()
 

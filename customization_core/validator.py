@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,11 +11,19 @@ from typing import Any, Final
 import orjson
 import xxhash
 
-from customization_core.catalog import Catalog, CustomizationType, DataFormat, load_catalog
+from customization_core.catalog import (
+    Catalog,
+    Customization,
+    CustomizationType,
+    DataFormat,
+    Family,
+    load_catalog,
+)
 from customization_core.cost import CostEstimate, estimate_cost
 from customization_core.findings import Finding, Severity, Source, error, warning
-from customization_core.formats import Checker, checker, detect
-from customization_core.report import FileSummary, Report
+from customization_core.formats import Checker, ContentRules, checker, detect
+from customization_core.media import MediaKind, MediaReference, MediaResolver, check_media
+from customization_core.report import FileSummary, MediaSummary, Report
 from customization_core.request import CheckedRequest, HyperparameterValue, check_request
 from customization_core.stats import EXACT_LIMIT, TokenStats, bucket
 from customization_core.stream import MAX_LINE_BYTES, NEWLINE, Readable, reader, skip_rest_of_line
@@ -26,6 +35,24 @@ REPORT_CAP: Final = 100
 # no maximum: memory stays bounded (about 100 bytes per record).
 DEFAULT_DUPLICATE_WINDOW: Final = 200_000
 BOM: Final = b"\xef\xbb\xbf"
+# Media references remembered for the checks after the pass (URI, field path, line:
+# about 300 bytes each, some 15 MB at the cap). Nova takes up to 20,000 records of
+# up to 10 images; beyond the cap references are counted and reported as unchecked.
+MAX_MEDIA_REFERENCES: Final = 50_000
+
+# Tokens one media block counts for, erring high (no tokenizer runs here):
+# - Llama 3.2 Vision: AWS's formula, min(2, max(H // 560, 1)) * min(2, max(W // 560, 1))
+#   * 1601, is 1,601 to 6,404 tokens an image; its upper bound. Source:
+#   https://docs.aws.amazon.com/bedrock/latest/userguide/model-customization-prepare.html
+# - Nova: the largest example of AWS's image-to-token table (1.3K x 1.3K, ~2,600 tokens):
+#   https://docs.aws.amazon.com/nova/latest/userguide/modalities-image.html
+IMAGE_TOKENS: Final[dict[Family, int]] = {"llama": 6404, "nova": 2600}
+# Nova samples a video at 1 frame per second (up to 16 minutes) and its table gives
+# about 2,880 tokens for 10 seconds: 288 a second, counted for the longest video the
+# model takes. Source: https://docs.aws.amazon.com/nova/latest/userguide/modalities-video.html
+VIDEO_TOKENS_PER_SECOND: Final[dict[Family, int]] = {"nova": 288}
+# A video of unknown limit counts as Nova's longest sampling: 960 frames.
+VIDEO_FRAMES_CAP: Final = 960
 
 
 @dataclass
@@ -62,6 +89,34 @@ class _FileCheck:
     max_records: int | None
     max_bytes: int | None
     records_source: str
+    rules: ContentRules | None  # conversation content rules (None: a format without them)
+
+
+@dataclass
+class _MediaLedger:
+    """Media blocks seen by the pass, over both files: counts, first lines, references to check."""
+
+    references: list[MediaReference] = field(default_factory=list)
+    skipped: int = 0
+    images: int = 0
+    videos: int = 0
+    first: dict[str, tuple[Source, int]] = field(default_factory=dict)
+
+    def add(
+        self, kind: str, uri: str | None, declared: str | None, line: int, source: Source, at: str
+    ) -> None:
+        if kind == "image":
+            self.images += 1
+        else:
+            self.videos += 1
+        self.first.setdefault(kind, (source, line))
+        if uri is None:
+            return
+        if len(self.references) < MAX_MEDIA_REFERENCES:
+            media_kind: MediaKind = "image" if kind == "image" else "video"
+            self.references.append(MediaReference(uri, media_kind, declared, line, source, at))
+        else:
+            self.skipped += 1
 
 
 def validate_dataset(
@@ -73,8 +128,16 @@ def validate_dataset(
     validation: Readable | None = None,
     catalog: Catalog | None = None,
     price_per_1k_tokens_usd: float | None = None,
+    dataset_bucket: str | None = None,
+    media: MediaResolver | None = None,
 ) -> Report:
-    """Check a request and its datasets; never raises for bad data, returns the report."""
+    """Check a request and its datasets; never raises for bad data, returns the report.
+
+    ``dataset_bucket``: the bucket the training file is in, where media objects must
+    be too (None: that rule is skipped). ``media``: where the media objects the
+    records name are looked up after the pass (None: they are not, and a warning
+    says so when there are any).
+    """
     catalog = catalog or load_catalog()
     findings = Findings()
     request = check_request(catalog, model_id, customization_type, hyperparameters)
@@ -83,27 +146,119 @@ def validate_dataset(
     if request.model is None or request.customization is None:
         return Report.build(request, findings, training=None, validation=None, cost=None)
 
-    plan = _plan(request)
-    training_summary = _check_file(training, plan(Source.TRAINING), findings)
-    validation_summary = (
-        _check_file(validation, plan(Source.VALIDATION), findings)
-        if validation is not None
-        else None
-    )
+    plan = _plan(request, catalog, dataset_bucket)
+    ledger = _MediaLedger()
+    training_summary = _check_file(training, plan(Source.TRAINING), findings, ledger)
+    validation_summary = None
+    if validation is not None:
+        if not request.customization.validation_supported:
+            findings.add(
+                error(
+                    Source.VALIDATION,
+                    "validation-not-supported",
+                    f"{request.model.name} takes no validation file (source: {request.customization.validation_records.source}); train without one and evaluate the custom model afterwards.",
+                )
+            )
+        validation_summary = _check_file(validation, plan(Source.VALIDATION), findings, ledger)
     _total_limits(request, training_summary, validation_summary, findings)
+    media_summary = _media_findings(request.customization, ledger, media, findings)
     cost = estimate_cost(
         request,
         training_summary.tokens.total,
         catalog_date=catalog.catalog_date,
         price_override=price_per_1k_tokens_usd,
     )
-    return Report.build(request, findings, training_summary, validation_summary, cost)
+    return Report.build(
+        request, findings, training_summary, validation_summary, cost, media=media_summary
+    )
 
 
-def _plan(request: CheckedRequest) -> Any:
+def _media_findings(
+    custom: Customization,
+    ledger: _MediaLedger,
+    resolver: MediaResolver | None,
+    findings: Findings,
+) -> MediaSummary | None:
+    """After the pass: one modality per dataset, then the objects themselves."""
+    if not (ledger.images or ledger.videos):
+        return None
+    if "image" in ledger.first and "video" in ledger.first:
+        firsts = sorted(
+            ledger.first.items(), key=lambda item: (item[1][0] is Source.VALIDATION, item[1][1])
+        )
+        (kind_a, (file_a, line_a)), (kind_b, (file_b, line_b)) = firsts
+        findings.add(
+            error(
+                file_b,
+                "mixed-media",
+                f"The dataset has {kind_a}s (first at {file_a.value} line {line_a}) and {kind_b}s (first at {file_b.value} line {line_b}); a dataset takes one modality, text with images or text with videos. Split it into two datasets.",
+                line=line_b,
+            )
+        )
+    if ledger.skipped:
+        findings.add(
+            warning(
+                Source.TRAINING,
+                "media-references-skipped",
+                f"{ledger.skipped:,} media references past the first {MAX_MEDIA_REFERENCES:,} were counted but not checked; check the rest in smaller datasets.",
+            )
+        )
+    if custom.media is None:
+        return MediaSummary(ledger.images, ledger.videos, None, None)
+    if resolver is None:
+        if ledger.references:
+            findings.add(
+                warning(
+                    Source.TRAINING,
+                    "media-not-checked",
+                    f"{len(ledger.references):,} media references were not looked up (existence, size, format, pixels, duration); check them with `bedrock-customize validate --media-root DIR`, DIR holding the bucket's keys.",
+                )
+            )
+        return MediaSummary(ledger.images, ledger.videos, None, None)
+    checked = check_media(ledger.references, resolver, custom.media)
+    for finding in checked.findings:
+        findings.add(finding)
+    return MediaSummary(ledger.images, ledger.videos, checked.bytes, checked.objects)
+
+
+def _content_rules(
+    catalog: Catalog, request: CheckedRequest, dataset_bucket: str | None
+) -> ContentRules:
+    """What conversation blocks may hold for the requested model, and who takes what else."""
     assert request.model is not None
     assert request.customization is not None
     model, custom = request.model, request.customization
+    takers: dict[str, list[str]] = {"image": [], "video": [], "reasoning": []}
+    for other in catalog.models:
+        kinds = other.customizations.values()
+        if any(c.media and c.media.image for c in kinds):
+            takers["image"].append(other.name)
+        if any(c.media and c.media.video for c in kinds):
+            takers["video"].append(other.name)
+        if any(c.reasoning for c in kinds):
+            takers["reasoning"].append(other.name)
+    video = custom.media.video if custom.media else None
+    seconds = video.max_seconds if video and video.max_seconds else VIDEO_FRAMES_CAP
+    return ContentRules(
+        model_name=model.name,
+        media=custom.media,
+        reasoning=custom.reasoning,
+        dataset_bucket=dataset_bucket,
+        takers={kind: ", ".join(names) for kind, names in takers.items() if names},
+        image_tokens=IMAGE_TOKENS.get(model.family, max(IMAGE_TOKENS.values())),
+        video_tokens=round(seconds * VIDEO_TOKENS_PER_SECOND.get(model.family, 288)),
+    )
+
+
+def _plan(request: CheckedRequest, catalog: Catalog, dataset_bucket: str | None) -> Any:
+    assert request.model is not None
+    assert request.customization is not None
+    model, custom = request.model, request.customization
+    rules = (
+        _content_rules(catalog, request, dataset_bucket)
+        if "conversation" in custom.formats
+        else None
+    )
     batch = request.effective_int("batchSize")
     limit = custom.token_limit(batch)
     reason = (
@@ -129,21 +284,32 @@ def _plan(request: CheckedRequest) -> Any:
             if source is Source.TRAINING
             else custom.max_validation_file_bytes,
             records_source=records.source,
+            rules=rules,
         )
 
     return for_source
 
 
-def _check_file(stream: Readable, plan: _FileCheck, findings: Findings) -> FileSummary:
+def _check_file(
+    stream: Readable, plan: _FileCheck, findings: Findings, ledger: _MediaLedger
+) -> FileSummary:
     source = plan.source
+    current = [0]  # the line a format checker is looking at (one closure for all lines)
+    rules = plan.rules
+    if rules is not None and rules.media is not None:
+        note = ledger.add
+
+        def on_media(kind: str, uri: str | None, declared: str | None, at: str) -> None:
+            note(kind, uri, declared, current[0], source, at)
+
+        rules = dataclasses.replace(rules, on_media=on_media)
     checkers: dict[DataFormat, Checker] = {
-        f: checker(f, plan.chars_per_token, nova=plan.nova) for f in plan.formats
+        f: checker(f, plan.chars_per_token, nova=plan.nova, rules=rules) for f in plan.formats
     }
     chosen: DataFormat | None = None if len(plan.formats) > 1 else plan.formats[0]
     check = checkers[chosen] if chosen else None
     several_formats = len(checkers) > 1
     add = findings.add
-    current = [0]  # the line a format checker is looking at (one closure for all lines)
 
     def emit(severity: str, code: str, field: str | None, message: str) -> None:
         make = error if severity == "error" else warning

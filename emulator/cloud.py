@@ -91,6 +91,7 @@ class LocalCloud:
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_SESSION_TOKEN": "local",
             "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
         }
         saved = {name: os.environ.get(name) for name in fake}
         os.environ.update(fake)

@@ -53,7 +53,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 )
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from emulator import deployments, runtime
+from emulator import account, deployments, runtime
 
 # Local seconds per definition second: a 300-second poll takes 0.3 s.
 TIME_SCALE = 0.001
@@ -217,6 +217,13 @@ def _create(self: Any, *args: Any, **kwargs: Any) -> Any:
             "ServiceQuotaExceededException",
             "Concurrent customization jobs quota reached (emulated).",
         )
+    refused = account.refusal(
+        self.region_name,
+        str(arguments.get("base_model_identifier")),
+        str(arguments.get("customization_type") or "FINE_TUNING"),
+    )
+    if refused:
+        raise _ClientError("ValidationException", refused)
     if name in self.model_customization_jobs:
         # The same job (its name and client request token follow from the run): Bedrock
         # answers an idempotent retry with the existing job.
@@ -311,6 +318,7 @@ def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
     assign(BedrockBackend, "stop_model_customization_job", _stop)
     runtime.install(assign)
     deployments.install(assign)
+    account.install(assign)
 
 
 __all__ = ["BEDROCK", "Scenario", "install", "run_handler"]

@@ -12,6 +12,14 @@ model, invoked through its deployment (a custom model ARN alone is refused,
 as Bedrock refuses it), answers with the completion of the closest prompt in
 its own training and validation data (word overlap): a stand-in for a model
 that learned the task.
+
+A base model that answers on demand only through a system-defined inference
+profile (catalog ``base_invocation: inference-profile``: Llama 3.2 / 3.3, Nova 2
+Lite) is refused by its bare id with Bedrock's ValidationException, and
+answers through a profile id (``us.``, ``global.``...) or a profile ARN as
+that base model. Profiles: https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html;
+the error as Bedrock words it:
+https://github.com/aws-samples/sample-well-architected-acceleration-with-generative-ai/issues/8
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.s3.models import s3_backends
 
-from customization_core.catalog import Family
+from customization_core.catalog import Family, Model, load_catalog
 from customization_core.evaluation import read_samples
 from customization_core.inference import UnknownFamilyError, family_of
 from customization_core.tokens import CHARS_PER_TOKEN, estimate_tokens
@@ -45,6 +53,9 @@ REQUIRED: Final[dict[Family, tuple[str, ...]]] = {
     "nova": ("messages",),
 }
 _WORD = re.compile(r"[a-z0-9]+")
+# Geography prefixes of system-defined inference profile ids ("us.meta.llama3-3-...").
+# Source: https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html
+PROFILE_PREFIXES: Final = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
 
 
 class InvocationError(JsonRESTError):
@@ -69,6 +80,8 @@ class _Model:
             )
         if ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
             model_id = self._served_model(backend, model_id)
+        else:
+            model_id = _on_demand_base(model_id)
         if ":custom-model/" in model_id:
             bedrock = bedrock_backends[backend.account_id][backend.region_name]
             try:
@@ -130,6 +143,46 @@ class _Model:
         asked = self._words(prompt)
         best = max(self.examples, key=lambda example: len(asked & self._words(example[0])))
         return best[1]
+
+
+def _profile_only(bare: str) -> Model | None:
+    """The catalog model that answers on demand only through a profile, if ``bare`` is one of its ids."""
+    for model in load_catalog().models:
+        if model.base_invocation != "inference-profile":
+            continue
+        ids = set(model.model_ids) | {
+            _without_geography(p) for p in model.inference_profiles.values()
+        }
+        if bare in ids:
+            return model
+    return None
+
+
+def _without_geography(profile_id: str) -> str:
+    for prefix in PROFILE_PREFIXES:
+        if profile_id.startswith(prefix):
+            return profile_id.removeprefix(prefix)
+    return profile_id
+
+
+def _on_demand_base(model_id: str) -> str:
+    """The base model an on-demand call names, checked the way Bedrock checks it.
+
+    A foundation-model id or ARN of a profile-only model is refused; a profile id
+    or ARN (``us.meta.llama3-3-70b-instruct-v1:0``) stands for the model behind it.
+    """
+    tail = model_id.rsplit("/", 1)[-1]  # a foundation-model or inference-profile ARN
+    bare = _without_geography(tail)
+    if bare == tail and ":inference-profile/" not in model_id:
+        if _profile_only(bare) is not None:
+            raise InvocationError(
+                "ValidationException",
+                f"Invocation of model ID {bare} with on-demand throughput isn\u2019t supported. "
+                "Retry your request with the ID or ARN of an inference profile that contains "
+                "this model.",
+            )
+        return model_id
+    return bare
 
 
 def _log() -> Any:

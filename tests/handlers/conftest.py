@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from customization_core.registry import BY_STATUS_INDEX, Registry
 from customization_core.run import PipelineConfig, Source
+from emulator import account
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -64,6 +65,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)  # as Lambda sets it
+    # Bedrock's model look-ups answer from the emulated account's offer (emulator/account.json).
+    account.install(
+        lambda owner, name, value: monkeypatch.setattr(owner, name, value, raising=False)
+    )
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (DATASETS, ARTIFACTS):

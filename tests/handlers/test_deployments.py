@@ -6,20 +6,23 @@ Bedrock deployments and invocations come from the emulator's patches of moto
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from customization_core import deployments, evaluate_step, steps
 from customization_core.run import PipelineConfig, Run, Status
 from emulator import patches
 from emulator.patches import BEDROCK, Scenario
-from tests.handlers.conftest import ARTIFACTS, Aws
+from tests.handlers.conftest import ARTIFACTS, REGION, Aws
 from tests.handlers.test_steps import EXECUTION, MANIFEST, _records
 
 DEPLOY = {"mode": "provisioned", "modelUnits": 1, "ttlHours": 2}
@@ -39,29 +42,46 @@ def bedrock(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     BEDROCK.reset()
 
 
-def _trained(aws: Aws, **manifest: Any) -> Run:
-    """A run through RecordResult, with the manifest's deploy and evaluate blocks."""
+def _trained(aws: Aws, files: dict[str, str] | None = None, **manifest: Any) -> Run:
+    """A run through RecordResult, with the manifest's deploy and evaluate blocks.
+
+    ``files``: the dataset (``train_jsonl``, ``validation_jsonl``), summaries by default.
+    """
     source = aws.start(
         "summaries",
         {**MANIFEST, **manifest},
-        train_jsonl=_records(20),
-        validation_jsonl=_records(6),
+        **(files or {"train_jsonl": _records(20), "validation_jsonl": _records(6)}),
     )
     run = Run.model_validate(
         steps.validate_request(
-            source, EXECUTION, s3=aws.s3, registry=aws.registry, config=aws.config
+            source,
+            EXECUTION,
+            s3=aws.s3,
+            bedrock=aws.bedrock,
+            region=REGION,
+            registry=aws.registry,
+            config=aws.config,
         )
     )
     assert run.status is Status.VALIDATING, run.reason
     run = Run.model_validate(
-        steps.validate_data(run, s3=aws.s3, registry=aws.registry, config=aws.config)
+        steps.validate_data(
+            run,
+            s3=aws.s3,
+            registry=aws.registry,
+            config=aws.config,
+        )
     )
     run = Run.model_validate(
         steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
     )
     return Run.model_validate(
         steps.record_result(
-            run, bedrock=aws.bedrock, s3=aws.s3, registry=aws.registry, config=aws.config
+            run,
+            bedrock=aws.bedrock,
+            s3=aws.s3,
+            registry=aws.registry,
+            config=aws.config,
         )
     )
 
@@ -92,7 +112,13 @@ def test_on_demand_for_a_model_without_it_is_rejected_with_the_models_that_have_
     )
     run = Run.model_validate(
         steps.validate_request(
-            source, EXECUTION, s3=aws.s3, registry=aws.registry, config=aws.config
+            source,
+            EXECUTION,
+            s3=aws.s3,
+            bedrock=aws.bedrock,
+            region=REGION,
+            registry=aws.registry,
+            config=aws.config,
         )
     )
     assert run.status is Status.REJECTED
@@ -110,7 +136,13 @@ def test_an_end_time_beyond_the_deployments_limit_is_rejected(aws: Aws) -> None:
     )
     run = Run.model_validate(
         steps.validate_request(
-            source, EXECUTION, s3=aws.s3, registry=aws.registry, config=aws.config
+            source,
+            EXECUTION,
+            s3=aws.s3,
+            bedrock=aws.bedrock,
+            region=REGION,
+            registry=aws.registry,
+            config=aws.config,
         )
     )
     assert run.status is Status.REJECTED
@@ -195,22 +227,74 @@ def test_cancelling_a_deployed_run_deletes_its_deployment(bedrock: Aws) -> None:
 # Evaluation ------------------------------------------------------------------------------
 
 
-def _evaluate(aws: Aws, run: Run, remaining_ms: int = 900_000) -> Run:
+def _runtime(calls: list[tuple[str, str]] | None = None) -> Any:
+    """A Bedrock Runtime client; ``calls`` collects (operation, modelId) of each request."""
+    # No SDK retries: the state machine's retry is what is tested.
+    runtime = boto3.client(
+        "bedrock-runtime", region_name="us-east-1", config=Config(retries={"total_max_attempts": 1})
+    )
+    if calls is not None:
+
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            calls.append((model.name, unquote(str(params["url_path"]).split("/")[2])))
+
+        runtime.meta.events.register("before-call.bedrock-runtime", record)
+    return runtime
+
+
+def _evaluate(
+    aws: Aws,
+    run: Run,
+    remaining_ms: int = 900_000,
+    *,
+    region: str = "us-east-1",
+    calls: list[tuple[str, str]] | None = None,
+) -> Run:
     return Run.model_validate(
         evaluate_step.evaluate(
             run,
             s3=aws.s3,
-            # No SDK retries: the state machine's retry is what is tested.
-            runtime=boto3.client(
-                "bedrock-runtime",
-                region_name="us-east-1",
-                config=Config(retries={"total_max_attempts": 1}),
-            ),
+            runtime=_runtime(calls),
             registry=aws.registry,
             config=aws.config,
             remaining_ms=lambda: remaining_ms,
+            region=region,
         )
     )
+
+
+def _conversations(n: int) -> str:
+    """Records in Bedrock's conversation schema (Llama 3.2 / 3.3 and Nova fine-tuning)."""
+    lines = [
+        json.dumps(
+            {
+                "schemaVersion": "bedrock-conversation-2024",
+                "system": [{"text": "You summarize conversations."}],
+                "messages": [
+                    {"role": "user", "content": [{"text": f"Summarize conversation {i}."}]},
+                    {"role": "assistant", "content": [{"text": f"Summary {i}."}]},
+                ],
+            }
+        )
+        for i in range(n)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _deployed_conversations(aws: Aws, model: str, *, validation: bool = True) -> Run:
+    """A conversation-trained ``model``, deployed by Provisioned Throughput, to evaluate."""
+    files = {"train_jsonl": _conversations(20)}
+    if validation:
+        files["validation_jsonl"] = _conversations(6)
+    run = _deployed(
+        aws,
+        files=files,
+        baseModelId=model,
+        evaluate={"samples": 3, "minImprovement": 0.1},
+    )
+    assert run.deployment is not None
+    assert run.deployment["status"] == "ACTIVE", run.reason
+    return run
 
 
 def test_evaluation_scores_both_models_on_held_out_records_and_writes_the_report(
@@ -255,6 +339,182 @@ def test_an_evaluation_out_of_time_returns_to_go_on_later(bedrock: Aws) -> None:
     assert waiting.evaluation is not None
     assert (waiting.evaluation["done"], waiting.evaluation["next"]) == (False, 0)
     assert _evaluate(bedrock, waiting).verdict == "PROMOTED"
+
+
+def test_a_model_without_on_demand_by_id_is_asked_through_its_inference_profile(
+    bedrock: Aws,
+) -> None:
+    run = _deployed_conversations(bedrock, "amazon.nova-2-lite-v1:0:256k", validation=False)
+    calls: list[tuple[str, str]] = []
+    run = _evaluate(bedrock, run, calls=calls)
+    assert run.deployment is not None
+    custom = run.deployment["arn"]
+    # Both through Converse (conversation data); the base by its US profile, the custom
+    # model by its deployment, never by a profile.
+    assert set(calls) == {("Converse", "us.amazon.nova-2-lite-v1:0"), ("Converse", custom)}
+    assert run.verdict == "PROMOTED"
+    document = json.loads(
+        bedrock.s3.get_object(Bucket=ARTIFACTS, Key=f"runs/{run.run_id}/evaluation.json")[
+            "Body"
+        ].read()
+    )
+    assert document["base_model"] == "us.amazon.nova-2-lite-v1:0"
+    assert (document["base_skipped"], document["api"]) == (None, "converse")
+    assert all(s["base"] for s in document["samples"])
+
+
+class _Answers:
+    """A Bedrock Runtime that answers every call and records (operation, modelId).
+
+    For models customized only where the emulated account is not (Llama: us-west-2):
+    the run is made by hand, and the call's shape is what is checked.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def converse(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("Converse", kwargs["modelId"]))
+        return {"output": {"message": {"role": "assistant", "content": [{"text": "Summary 0."}]}}}
+
+    def invoke_model(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("InvokeModel", kwargs["modelId"]))
+        assert "prompt" in json.loads(kwargs["body"])  # Llama's native body
+        body = json.dumps({"generation": "Summary 0.", "stop_reason": "stop"}).encode()
+        return {"body": io.BytesIO(body), "ResponseMetadata": {"HTTPHeaders": {}}}
+
+
+def _hand_made(aws: Aws, model_id: str, training: str) -> Run:
+    """A trained and deployed run of ``model_id`` on ``training``, as the workflow leaves it."""
+    key = "jobs/chats/train.jsonl"
+    version = aws.upload(key, training)
+    run = Run(
+        run_id="chats-1",
+        source={"bucket": "datasets", "key": "jobs/chats/job.json", "version_id": "v"},
+        execution_arn=EXECUTION,
+    )
+    run.model_id, run.customization_type = model_id, "FINE_TUNING"
+    run.training = {"key": key, "version_id": version}
+    run.extra = {"evaluate": {"samples": 2}}
+    run.deployment = {
+        "arn": "arn:aws:bedrock:us-west-2:123456789012:provisioned-model/abc",
+        "status": "ACTIVE",
+    }
+    run.evaluation = {"planned": True, "done": False, "next": 0}
+    assert aws.registry.claim(run)
+    return run
+
+
+@pytest.mark.parametrize(
+    ("model_id", "training", "operation", "base"),
+    [
+        # Trained on conversations: asked in messages, the base through its US profile.
+        (
+            "meta.llama3-3-70b-instruct-v1:0:128k",
+            _conversations(4),
+            "Converse",
+            "us.meta.llama3-3-70b-instruct-v1:0",
+        ),
+        # Trained on prompt/completion pairs: Llama's native body, the base by its model id.
+        (
+            "meta.llama3-1-8b-instruct-v1:0:128k",
+            _records(4),
+            "InvokeModel",
+            "meta.llama3-1-8b-instruct-v1:0",
+        ),
+    ],
+)
+def test_llama_is_asked_through_the_api_of_its_training_data(
+    aws: Aws, model_id: str, training: str, operation: str, base: str
+) -> None:
+    run = _hand_made(aws, model_id, training)
+    runtime = _Answers()
+    done = Run.model_validate(
+        evaluate_step.evaluate(
+            run,
+            s3=aws.s3,
+            runtime=runtime,
+            registry=aws.registry,
+            config=aws.config,
+            remaining_ms=lambda: 900_000,
+            region="us-west-2",
+        )
+    )
+    assert done.deployment is not None
+    custom = done.deployment["arn"]
+    assert runtime.calls == [(operation, base), (operation, custom)] * 2
+    assert done.evaluation is not None
+    assert done.evaluation["done"] is True
+
+
+def test_without_a_profile_in_the_region_the_custom_model_is_scored_alone(bedrock: Aws) -> None:
+    run = _deployed_conversations(bedrock, "amazon.nova-2-lite-v1:0:256k", validation=False)
+    calls: list[tuple[str, str]] = []
+    run = _evaluate(bedrock, run, region="eu-west-1", calls=calls)
+    assert run.deployment is not None
+    assert {model for _, model in calls} == {run.deployment["arn"]}  # the base was not asked
+    assert run.verdict == "INCONCLUSIVE"
+    assert run.evaluation is not None
+    assert run.evaluation["done"] is True
+    assert "eu-west-1" in run.evaluation["base_skipped"]
+    document = json.loads(
+        bedrock.s3.get_object(Bucket=ARTIFACTS, Key=f"runs/{run.run_id}/evaluation.json")[
+            "Body"
+        ].read()
+    )
+    assert document["base_model"] is None
+    assert "eu-west-1" in document["base_skipped"]
+    assert document["overall"]["custom"]["rouge_l"] == 1.0
+    assert all("base" not in s for s in document["samples"])
+    item = bedrock.item(run.run_id)
+    assert item["verdict"] == "INCONCLUSIVE"
+    assert "eu-west-1" in item["evaluation"]["base_skipped"]
+    # Not a loss to its base: the deployment is kept until its end time.
+    assert _watch(bedrock, run, NOW).next_action == "wait"
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "meta.llama3-3-70b-instruct-v1:0",
+        "amazon.nova-2-lite-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/meta.llama3-2-1b-instruct-v1:0",
+    ],
+)
+def test_the_emulator_refuses_a_profile_only_model_by_its_bare_id(
+    bedrock: Aws, model_id: str
+) -> None:
+    runtime = _runtime()
+    messages = [{"role": "user", "content": [{"text": "Hi"}]}]
+    with pytest.raises(ClientError) as refused:
+        runtime.converse(modelId=model_id, messages=messages)
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert "on-demand throughput" in error["Message"]
+    assert "inference profile" in error["Message"]
+    with pytest.raises(ClientError, match="inference profile"):
+        runtime.invoke_model(
+            modelId=model_id, body=json.dumps({"prompt": "Hi"}), contentType="application/json"
+        )
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "us.meta.llama3-3-70b-instruct-v1:0",
+        "global.amazon.nova-2-lite-v1:0",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-2-lite-v1:0",
+        "amazon.titan-text-lite-v1",  # a model that answers by its id is unchanged
+    ],
+)
+def test_the_emulator_answers_through_a_profile_as_its_base_model(
+    bedrock: Aws, model_id: str
+) -> None:
+    answer = _runtime().converse(
+        modelId=model_id,
+        messages=[{"role": "user", "content": [{"text": "Summarize:\nAlice pays."}]}],
+    )
+    assert answer["output"]["message"]["content"][0]["text"] == "Alice pays."
 
 
 def test_continued_pretraining_is_evaluated_only_on_given_prompts(bedrock: Aws) -> None:

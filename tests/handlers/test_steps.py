@@ -39,7 +39,13 @@ def _begin(
     files = files or {"train_jsonl": _records(20)}
     source = aws.start(name, manifest, **files)
     state = steps.validate_request(
-        source, EXECUTION, s3=aws.s3, registry=aws.registry, config=aws.config
+        source,
+        EXECUTION,
+        s3=aws.s3,
+        bedrock=aws.bedrock,
+        region=REGION,
+        registry=aws.registry,
+        config=aws.config,
     )
     return Run.model_validate(state)
 
@@ -47,7 +53,12 @@ def _begin(
 def _validated(aws: Aws, config: PipelineConfig | None = None, **kwargs: Any) -> Run:
     run = _begin(aws, **kwargs)
     return Run.model_validate(
-        steps.validate_data(run, s3=aws.s3, registry=aws.registry, config=config or aws.config)
+        steps.validate_data(
+            run,
+            s3=aws.s3,
+            registry=aws.registry,
+            config=config or aws.config,
+        )
     )
 
 
@@ -84,10 +95,22 @@ def test_a_good_request_pins_dataset_versions_and_records_the_run(aws: Aws) -> N
 def test_the_same_object_version_delivered_twice_is_handled_once(aws: Aws) -> None:
     source = aws.start("twice", MANIFEST, train_jsonl=_records(20))
     first = steps.validate_request(
-        source, EXECUTION, s3=aws.s3, registry=aws.registry, config=aws.config
+        source,
+        EXECUTION,
+        s3=aws.s3,
+        bedrock=aws.bedrock,
+        region=REGION,
+        registry=aws.registry,
+        config=aws.config,
     )
     second = steps.validate_request(
-        source, EXECUTION + "-2", s3=aws.s3, registry=aws.registry, config=aws.config
+        source,
+        EXECUTION + "-2",
+        s3=aws.s3,
+        bedrock=aws.bedrock,
+        region=REGION,
+        registry=aws.registry,
+        config=aws.config,
     )
     assert first["duplicate"] is False
     assert second["duplicate"] is True
@@ -189,7 +212,12 @@ def test_the_pinned_version_is_validated_even_if_the_file_changes_afterwards(aws
     run = _begin(aws, train_jsonl=_records(20))
     aws.upload("jobs/summaries/train.jsonl", "this is not json\n")  # a later upload
     run = Run.model_validate(
-        steps.validate_data(run, s3=aws.s3, registry=aws.registry, config=aws.config)
+        steps.validate_data(
+            run,
+            s3=aws.s3,
+            registry=aws.registry,
+            config=aws.config,
+        )
     )
     assert run.status is Status.VALIDATING
 
@@ -316,7 +344,11 @@ def test_the_job_is_polled_until_it_completes_and_the_result_recorded(aws: Aws) 
     assert polled.job_status == "Completed"
     done = Run.model_validate(
         steps.record_result(
-            polled, bedrock=aws.bedrock, s3=aws.s3, registry=aws.registry, config=aws.config
+            polled,
+            bedrock=aws.bedrock,
+            s3=aws.s3,
+            registry=aws.registry,
+            config=aws.config,
         )
     )
     assert done.status is Status.SUCCEEDED

@@ -97,18 +97,6 @@ def test_a_missing_file_is_a_usage_error() -> None:
     assert "does not exist" in out
 
 
-def test_catalog_lists_every_model_id_with_its_types_and_price() -> None:
-    code, out = _run("catalog", "--json")
-    assert code == 0
-    rows = {r["model_id"]: r for r in json.loads(out)}
-    assert rows[EXPRESS]["types"] == ["fine-tuning", "continued-pretraining"]
-    assert rows["amazon.titan-text-lite-v1:0:4k"]["price_per_1k_tokens_usd"]["fine-tuning"] > 0
-    code, out = _run("catalog")
-    assert code == 0
-    assert EXPRESS in out
-    assert "unknown" in out  # a model without a catalog price says so
-
-
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -137,3 +125,42 @@ def test_submit_writes_the_deploy_and_evaluate_blocks() -> None:
         "deploy": {"mode": "provisioned", "modelUnits": 2, "ttlHours": None},
         "evaluate": {"samples": 5, "minImprovement": 0.1},
     }
+
+
+@pytest.mark.parametrize("command", ["validate", "cost"])
+def test_region_refuses_a_region_where_the_model_cannot_be_customized(command: str) -> None:
+    train = str(CORPUS / "pc_good.jsonl")
+    where = [train] if command == "validate" else ["--train", train]
+    args = [command, *where, "--model", EXPRESS, "--type", "fine-tuning"]
+    code, out = _run(*args, "--region", "eu-central-1")
+    assert code == 2
+    assert "us-east-1" in out  # the Regions that can
+    assert "Traceback" not in out
+    code, out = _run(*args, "--region", "us-west-2")
+    assert code == 0, out
+
+
+def test_region_leaves_an_unknown_model_to_the_validator() -> None:
+    code, out = _run(
+        "validate", str(CORPUS / "pc_good.jsonl"), "--model", "no-such-model",
+        "--type", "fine-tuning", "--region", "us-east-1", "--json",
+    )  # fmt: skip
+    assert code == 1
+    assert json.loads(out)["errors"][0]["code"] == "unknown-model"
+
+
+def test_prepare_help_lists_the_format_options() -> None:
+    code, out = _run("prepare", "--help")
+    assert code == 0
+    for option in (
+        "--format",
+        "--input-format",
+        "--system",
+        "--messages-field",
+        "--image-column",
+        "--video-column",
+        "--media-uri-prefix",
+        "--bucket-owner",
+        "--region",
+    ):
+        assert option in out

@@ -95,3 +95,40 @@ def test_conversations_are_sampled_as_their_last_user_turn_and_answer() -> None:
         ("Summarize: hi", "A greeting."),
         ("Summarize: bye", "A farewell."),
     ]
+
+
+def test_without_a_base_the_custom_model_is_scored_alone_and_the_verdict_is_inconclusive() -> None:
+    results: list[dict[str, Any]] = [
+        {"prompt": "p1", "reference": "alice pays the invoice", "custom": "alice pays the invoice"},
+        {"prompt": "p2", "reference": None, "custom": "an answer"},
+    ]
+    why = "no inference profile for eu-west-1"
+    document = evaluation.report(
+        results, base_model=None, custom_model="c", min_improvement=0.1, base_skipped=why
+    )
+    assert document["verdict"] == "INCONCLUSIVE"
+    assert document["base_skipped"] == why
+    assert document["overall"]["base"] is None
+    assert document["overall"]["custom"]["rouge_l"] == 1.0
+    assert document["overall"]["rouge_l_gain"] is None
+    assert document["samples"][0]["custom_scores"]["rouge_l"] == 1.0
+    assert "base_scores" not in document["samples"][0]
+    line = evaluation.summary(document)
+    assert "INCONCLUSIVE" in line
+    assert why in line
+
+
+def test_without_a_base_or_references_nothing_is_judged() -> None:
+    results = [{"prompt": "What is new?", "reference": None, "custom": "y"}]
+    document = evaluation.report(
+        results, base_model=None, custom_model="c", min_improvement=0, base_skipped="no profile"
+    )
+    assert document["verdict"] == "UNSCORED"
+    assert "no profile" in evaluation.summary(document)
+
+
+def test_with_a_base_the_report_says_nothing_was_skipped() -> None:
+    results = [{"prompt": "p", "reference": "a b", "base": "a", "custom": "a b"}]
+    document = evaluation.report(results, base_model="b", custom_model="c", min_improvement=0)
+    assert document["base_skipped"] is None
+    assert document["verdict"] == "PROMOTED"

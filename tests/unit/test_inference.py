@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from customization_core.catalog import CustomizationType, load_catalog
 from customization_core.inference import (
     UnknownFamilyError,
+    api_for,
     family_of,
     invoke,
     parse_body,
@@ -120,3 +122,42 @@ def test_claude_and_nova_go_through_converse_the_others_through_invoke_model() -
     operation, arguments = runtime.calls[1]
     assert operation == "invoke_model"
     assert json.loads(arguments["body"]) == {"prompt": "Hi", "max_gen_len": 10, "temperature": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("model_id", "api"),
+    [
+        ("meta.llama3-3-70b-instruct-v1:0:128k", "converse"),  # trained on conversations
+        ("meta.llama3-1-8b-instruct-v1:0:128k", "invoke-model"),  # prompt/completion pairs
+        ("amazon.nova-2-lite-v1:0:256k", "converse"),
+        ("anthropic.claude-3-haiku-20240307-v1:0:200k", "converse"),  # Claude's messages
+        ("amazon.titan-text-lite-v1:0:4k", "invoke-model"),
+        ("cohere.command-light-text-v14:7:4k", "invoke-model"),
+    ],
+)
+def test_the_api_follows_the_training_data_format(model_id: str, api: str) -> None:
+    model = load_catalog().find(model_id)
+    assert model is not None
+    data_format = model.customizations[CustomizationType.FINE_TUNING].data_format
+    assert api_for(model.family, data_format) == api
+
+
+def test_continued_pretraining_keeps_the_native_body_and_unknown_formats_follow_the_family() -> (
+    None
+):
+    assert api_for("titan", "continued-pretraining") == "invoke-model"
+    assert api_for("llama") == "invoke-model"
+    assert api_for("nova") == "converse"  # no native body for Nova here
+
+
+def test_a_llama_model_trained_on_conversations_is_asked_through_converse() -> None:
+    runtime = _Runtime()
+    reply = invoke(
+        runtime, "us.meta.llama3-3-70b-instruct-v1:0", "llama", "Hi", max_tokens=10, api="converse"
+    )
+    assert reply.text == "Hello"
+    operation, arguments = runtime.calls[0]
+    assert (operation, arguments["modelId"]) == ("converse", "us.meta.llama3-3-70b-instruct-v1:0")
+    assert arguments["messages"] == [{"role": "user", "content": [{"text": "Hi"}]}]
+    invoke(runtime, "meta.llama3-1-8b-instruct-v1:0", "llama", "Hi", api="invoke-model")
+    assert runtime.calls[1][0] == "invoke_model"

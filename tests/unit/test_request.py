@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from customization_core.catalog import load_catalog
+from customization_core.catalog import CustomizationType, load_catalog
+from customization_core.findings import Finding, Severity
 from customization_core.request import check_request
 
 CATALOG = load_catalog()
 EXPRESS = "amazon.titan-text-express-v1:0:8k"
 
 
+# Titan Text is missing from AWS's current fine-tuning tables: every request on it says so.
+NOT_IN_DOCS = "model-not-in-current-docs"
+
+
+def _problems(request: object) -> list[Finding]:
+    return [f for f in request.findings if f.code != NOT_IN_DOCS]  # type: ignore[attr-defined]
+
+
 def _codes(request: object) -> list[str]:
-    return [f.code for f in request.findings]  # type: ignore[attr-defined]
+    return [f.code for f in _problems(request)]
 
 
 def test_a_good_request_normalizes_numbers_to_the_strings_the_api_wants() -> None:
@@ -73,7 +84,7 @@ def test_bad_hyperparameters_are_findings_that_say_what_is_allowed(
     hyperparameters: dict[str, object], code: str, fragment: str
 ) -> None:
     checked = check_request(CATALOG, EXPRESS, "fine-tuning", hyperparameters)  # type: ignore[arg-type]
-    (finding,) = checked.findings
+    (finding,) = _problems(checked)
     assert (finding.code, finding.field) == (code, f"hyperParameters.{next(iter(hyperparameters))}")
     assert fragment in finding.message
 
@@ -84,11 +95,79 @@ def test_an_integer_written_as_a_float_string_is_accepted_as_an_integer() -> Non
     assert checked.hyperparameters == {"epochCount": "3"}
 
 
-def test_a_retired_model_is_a_warning_that_names_the_date() -> None:
-    checked = check_request(CATALOG, "anthropic.claude-3-haiku-20240307-v1:0:200k", "fine-tuning")
-    assert _codes(checked) == ["model-retired"]
-    assert checked.valid  # a warning: the account may still have access
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+
+
+def test_a_model_past_end_of_life_is_refused_with_the_date() -> None:
+    checked = check_request(CATALOG, HAIKU, "fine-tuning", today=date(2026, 12, 1))
+    assert _codes(checked) == ["model-end-of-life"]
+    assert not checked.valid
     assert "2026-09-10" in checked.findings[0].message
+
+
+def test_a_legacy_model_before_its_end_is_a_warning_naming_the_end() -> None:
+    checked = check_request(CATALOG, HAIKU, "fine-tuning", today=date(2026, 5, 1))
+    (finding,) = checked.findings
+    assert (finding.code, finding.severity) == ("model-legacy", Severity.WARNING)
+    assert "2026-09-10" in finding.message
+    assert checked.valid
+
+
+def test_a_model_missing_from_the_current_tables_is_a_warning_only() -> None:
+    checked = check_request(CATALOG, EXPRESS, "fine-tuning")
+    assert [f.code for f in checked.findings] == [NOT_IN_DOCS]
+    assert checked.valid
+
+
+@pytest.mark.parametrize(
+    ("model_id", "region", "ok"),
+    [
+        ("amazon.nova-micro-v1:0:128k", "us-east-1", True),
+        ("amazon.nova-micro-v1:0:128k", "us-west-2", False),
+        ("amazon.nova-micro-v1:0:128k", "eu-west-1", False),
+        ("meta.llama3-3-70b-instruct-v1:0:128k", "us-west-2", True),
+        ("meta.llama3-3-70b-instruct-v1:0:128k", "us-east-1", False),
+        ("amazon.nova-2-lite-v1:0:256k", "us-east-1", True),
+    ],
+)
+def test_the_catalog_regions_decide_when_a_region_is_given(
+    model_id: str, region: str, ok: bool
+) -> None:
+    checked = check_request(CATALOG, model_id, "fine-tuning", region=region)
+    assert checked.valid is ok
+    if not ok:
+        (finding,) = checked.findings
+        assert finding.code == "region-not-supported"
+        model = CATALOG.find(model_id)
+        assert model is not None
+        for where in model.regions(CustomizationType.FINE_TUNING):
+            assert where in finding.message  # says where it can run instead
+
+
+def test_without_a_region_the_catalog_does_not_judge_regions() -> None:
+    assert check_request(CATALOG, "amazon.nova-micro-v1:0:128k", "fine-tuning").valid
+
+
+@pytest.mark.parametrize(
+    "model_id", ["amazon.nova-canvas-v1:0", "amazon.titan-image-generator-v2:0"]
+)
+def test_a_known_model_the_product_does_not_run_says_why(model_id: str) -> None:
+    checked = check_request(CATALOG, model_id, "fine-tuning")
+    assert _codes(checked) == ["model-not-supported"]
+    assert "captions" in checked.findings[0].message
+
+
+@pytest.mark.parametrize(
+    "value", ["\uff10.\uff11", "1_0e-6", "0x10", "1e", "--1", "1.0.0", "\u0662"]
+)
+def test_numbers_must_be_plain_ascii_decimals(value: str) -> None:
+    checked = check_request(CATALOG, EXPRESS, "fine-tuning", {"learningRate": value})
+    assert _codes(checked) == ["hyperparameter-not-a-number"]
+
+
+@pytest.mark.parametrize("value", ["0.00001", "1e-5", "1E-05", ".5e-4", "+0.0001"])
+def test_plain_decimals_and_exponents_are_numbers(value: str) -> None:
+    assert check_request(CATALOG, EXPRESS, "fine-tuning", {"learningRate": value}).valid
 
 
 def test_an_unknown_customization_type_is_a_finding_not_an_exception() -> None:

@@ -1,0 +1,98 @@
+"""ValidateRequest asks Bedrock (the emulated account, emulator/account.json) before reading data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from customization_core import steps
+from customization_core.faults import BedrockThrottledError
+from customization_core.run import Run, Status
+from emulator.account import FAULTS
+from tests.handlers.conftest import ACCOUNT, REGION, Aws
+
+EXECUTION = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:workflow:check"
+CONVERSATION = json.dumps(
+    {
+        "schemaVersion": "bedrock-conversation-2024",
+        "messages": [
+            {"role": "user", "content": [{"text": "Summarize: the call was short."}]},
+            {"role": "assistant", "content": [{"text": "A short call."}]},
+        ],
+    }
+)
+
+
+def _validate(aws: Aws, model_id: str, name: str = "check", **extra: Any) -> Run:
+    manifest = {"customizationType": "FINE_TUNING", "baseModelId": model_id, **extra}
+    source = aws.start(name, manifest, train_jsonl="\n".join([CONVERSATION] * 10) + "\n")
+    state = steps.validate_request(
+        source,
+        EXECUTION,
+        s3=aws.s3,
+        bedrock=aws.bedrock,
+        region=REGION,
+        registry=aws.registry,
+        config=aws.config,
+    )
+    return Run.model_validate(state)
+
+
+def test_a_model_offered_here_goes_on_with_what_bedrock_said_recorded(aws: Aws) -> None:
+    run = _validate(aws, "amazon.nova-micro-v1:0:128k")
+    assert run.status is Status.VALIDATING
+    item = aws.item(run.run_id)
+    assert item["model_check"]["region"] == REGION
+    assert "FINE_TUNING" in item["model_check"]["customizations_supported"]
+
+
+def test_llama_sent_to_the_us_east_1_stack_is_rejected_with_region_advice(aws: Aws) -> None:
+    run = _validate(aws, "meta.llama3-3-70b-instruct-v1:0:128k")
+    assert run.status is Status.REJECTED
+    assert run.reason is not None
+    assert f"Bedrock in {REGION}" in run.reason
+    assert "us-west-2" in run.reason  # where it can run instead
+    assert run.training is None  # refused before any data was looked at
+
+
+def test_a_model_the_account_offers_that_the_catalog_does_not_know_is_rejected(
+    aws: Aws,
+) -> None:
+    run = _validate(aws, "amazon.nova-canvas-v1:0")
+    assert run.status is Status.REJECTED
+    assert "captions" in (run.reason or "")
+
+
+def test_throttled_lookups_raise_the_error_the_state_machine_retries(aws: Aws) -> None:
+    FAULTS.throttle_first = 10
+    with pytest.raises(BedrockThrottledError):
+        _validate(aws, "amazon.nova-micro-v1:0:128k")
+
+
+def test_denied_lookups_end_the_run_failed_naming_the_action(aws: Aws) -> None:
+    FAULTS.denied = True
+    run = _validate(aws, "amazon.nova-micro-v1:0:128k")
+    assert run.status is Status.FAILED
+    assert "bedrock:GetFoundationModel" in (run.reason or "")
+    assert aws.item(run.run_id)["status"] == "FAILED"
+
+
+@pytest.mark.parametrize(
+    ("folder", "fragment"),
+    [("my job", "'my job'"), ("a+b", "'a+b'"), ("d\u00e9j\u00e0", "d\u00e9j\u00e0")],
+)
+def test_a_job_folder_bedrock_cannot_read_is_rejected_before_the_lookup(
+    aws: Aws, folder: str, fragment: str
+) -> None:
+    run = _validate(aws, "amazon.nova-micro-v1:0:128k", name=folder)
+    assert run.status is Status.REJECTED
+    assert fragment in (run.reason or "")
+    assert FAULTS.calls == 0
+
+
+def test_a_data_key_bedrock_cannot_read_is_rejected(aws: Aws) -> None:
+    run = _validate(aws, "amazon.nova-micro-v1:0:128k", trainingData="train@v2.jsonl")
+    assert run.status is Status.REJECTED
+    assert "train@v2.jsonl" in (run.reason or "")
