@@ -14,6 +14,7 @@ from customization_core.catalog import (
     CustomizationType,
     Hyperparameter,
     Model,
+    generic_model,
 )
 from customization_core.findings import Finding, Severity, Source, error, warning
 
@@ -67,12 +68,15 @@ def check_request(
     *,
     region: str | None = None,
     today: date | None = None,
+    unknown_ok: bool = False,
 ) -> CheckedRequest:
     """Resolve and check a request; problems become findings, never exceptions.
 
     ``region``: judge by the catalog's Regions (when the live API cannot be asked; the
     pipeline asks it instead and passes None). ``today``: the day lifecycle dates are
-    judged on (None: the catalog's own date).
+    judged on (None: the catalog's own date). ``unknown_ok``: a model the catalog does
+    not know is accepted with a warning and checked with no limits (``unknownModels:
+    warn``; the live check has said Bedrock customizes it).
     """
     findings: list[Finding] = []
     kind: CustomizationType | None
@@ -107,6 +111,27 @@ def check_request(
             )
         )
         return CheckedRequest(model_id, kind, None, None, {}, tuple(findings))
+    if model is None and unknown_ok and kind is not None:
+        stand_in = generic_model(model_id, kind)
+        findings.append(
+            warning(
+                Source.REQUEST,
+                "model-limits-unknown",
+                f"{model_id} is not in this tool's catalog ({catalog.catalog_date}): its record, "
+                "token and hyperparameter limits are unknown, so only the record format is "
+                "checked and Bedrock judges the rest when the job starts.",
+                field="baseModelId",
+            )
+        )
+        given = {key: _as_text(value) for key, value in (hyperparameters or {}).items()}
+        return CheckedRequest(
+            model_id,
+            kind,
+            stand_in,
+            stand_in.customizations[kind],
+            given,
+            tuple(findings),
+        )
     if model is None:
         close = catalog.suggest(model_id)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
@@ -157,6 +182,10 @@ def check_request(
     if customization is not None:
         normalized = _check_hyperparameters(customization, hyperparameters or {}, findings)
     return CheckedRequest(model_id, kind, model, customization, normalized, tuple(findings))
+
+
+def _as_text(value: HyperparameterValue) -> str:
+    return value.strip() if isinstance(value, str) else repr(value)
 
 
 def lifecycle_findings(model: Model, today: date) -> list[Finding]:

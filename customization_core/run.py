@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +51,9 @@ class PipelineConfig(BaseModel):
     # How often the workflow polls (seconds), and the longest a deployment may live (hours).
     poll_interval_seconds: int = 300
     max_deployment_ttl_hours: float = 72
+    # A base model Bedrock offers for customization that the catalog does not know:
+    # "reject" (its limits are unknown) or "warn" (accepted; per-record limits skipped).
+    unknown_models: Literal["reject", "warn"] = "reject"
 
 
 class Source(BaseModel):

@@ -22,6 +22,7 @@ from customization_core.faults import BedrockUnavailableError as BedrockUnavaila
 from customization_core.faults import error_code, reraise_bedrock
 from customization_core.live import ModelCheckDeniedError, check_live
 from customization_core.manifest import MAX_MANIFEST_BYTES, data_keys, parse_manifest
+from customization_core.media import S3MediaResolver
 from customization_core.naming import (
     NotAJobManifestError,
     ObjectVersion,
@@ -112,6 +113,7 @@ def validate_request(
         manifest.customization_type,
         hyperparameters,
         today=now.date(),
+        unknown_ok=config.unknown_models == "warn",
     )
     errors = [f.message for f in checked.findings if f.severity == "error"]
     if errors:
@@ -241,6 +243,11 @@ def validate_data(
         customization_type=run.customization_type,
         hyperparameters=run.hyperparameters,
         price_per_1k_tokens_usd=config.training_prices_usd.get(run.model_id),
+        # Media blocks must point into the dataset's own bucket; each object they name is
+        # checked to exist, and is checked by its bytes (format, size, dimensions).
+        dataset_bucket=bucket,
+        media=S3MediaResolver(s3),
+        unknown_ok=config.unknown_models == "warn",
     )
     s3.put_object(
         Bucket=config.artifacts_bucket,

@@ -130,6 +130,7 @@ def validate_dataset(
     price_per_1k_tokens_usd: float | None = None,
     dataset_bucket: str | None = None,
     media: MediaResolver | None = None,
+    unknown_ok: bool = False,
 ) -> Report:
     """Check a request and its datasets; never raises for bad data, returns the report.
 
@@ -140,7 +141,9 @@ def validate_dataset(
     """
     catalog = catalog or load_catalog()
     findings = Findings()
-    request = check_request(catalog, model_id, customization_type, hyperparameters)
+    request = check_request(
+        catalog, model_id, customization_type, hyperparameters, unknown_ok=unknown_ok
+    )
     for finding in request.findings:
         findings.add(finding)
     if request.model is None or request.customization is None:

@@ -21,6 +21,36 @@ from stacks.workflow import Workflow
 MAX_AZS = 3
 
 
+def region_problems(settings: Settings) -> list[str]:
+    """Why the stage's models cannot be customized in its Region (by the catalog's Regions)."""
+    from customization_core.catalog import load_catalog
+
+    if settings.region is None:
+        return []  # environment-agnostic: the live check judges at run time
+    catalog = load_catalog()
+    region = settings.region
+    if settings.allowed_base_models is None:
+        if any(region in c.regions for m in catalog.models for c in m.customizations.values()):
+            return []
+        return [
+            f"No model of the catalog ({catalog.catalog_date}) can be customized in {region}: "
+            "every run would be REJECTED. Deploy the stack in a Region from the README's "
+            "'Which Region' table."
+        ]
+    problems = []
+    for model_id in settings.allowed_base_models:
+        model = catalog.find(model_id)
+        if model is None:
+            continue  # the settings refuse unknown ids
+        where = sorted({r for c in model.customizations.values() for r in c.regions})
+        if region not in where:
+            problems.append(
+                f"allowedBaseModels names {model_id}, which can be customized in "
+                f"{', '.join(where)} only, not in {region}: its runs would be REJECTED."
+            )
+    return problems
+
+
 class BedrockCustomizationStack(cdk.Stack):
     """Storage, network, identity and notifications for Bedrock model customization."""
 
@@ -32,6 +62,8 @@ class BedrockCustomizationStack(cdk.Stack):
             **kwargs,
         )
         self.settings = settings
+        for problem in region_problems(settings):
+            cdk.Annotations.of(self).add_warning_v2("bedrock-customization:region", problem)
         self.storage = Storage(self, "Storage", settings=settings)
         self.notifications = Notifications(
             self, "Notifications", settings=settings, key=self.storage.data_key

@@ -73,6 +73,7 @@ ALLOWED: dict[str, str] = {
     "approvalTimeoutHours": "a number of hours from 1 to 168",
     "workflowTimeoutHours": "a number of hours from 1 to 720",
     "maxDeploymentTtlHours": "a number of hours from 1 to 720",
+    "unknownModels": "'reject' (a base model missing from the catalog is refused: its limits are unknown) or 'warn' (accepted when Bedrock offers it, with a warning; per-record limits are not checked)",
     "trainingPricesUsd": "an object of catalog model ids to a training price in USD per 1,000 tokens (a number above 0)",
 }
 
@@ -151,6 +152,8 @@ class Settings(_Model):
     # The longest a deployment may live (deploy.ttlHours and its extensions); the workflow's
     # time limit is workflowTimeoutHours plus this, since the workflow deletes it at the end.
     max_deployment_ttl_hours: float = Field(default=72, ge=1, le=720)
+    # A model Bedrock offers for customization that the catalog does not know (yet).
+    unknown_models: Literal["reject", "warn"] = "reject"
 
     @field_validator("allowed_base_models")
     @classmethod

@@ -79,6 +79,7 @@ class Workflow(Construct):
             "training_prices_usd": settings.training_prices_usd,
             "poll_interval_seconds": settings.poll_interval_seconds,
             "max_deployment_ttl_hours": settings.max_deployment_ttl_hours,
+            "unknown_models": settings.unknown_models,
         }
         table = registry.table
         run_items = [table.table_arn]
@@ -402,6 +403,15 @@ class Workflow(Construct):
                 "only through this stack's profiles (bedrock:InferenceProfileArn).",
                 resource="Resource::" + nag_rendering(self, arn),
             )
+        for arn in asked_models:
+            if arn.endswith("/*"):
+                acknowledge(
+                    pipeline.policies["validate_request"],
+                    "AwsSolutions-IAM5",
+                    "unknownModels is 'warn': ValidateRequest asks Bedrock (read-only) about any "
+                    "base model, which AWS names, in this Region.",
+                    resource="Resource::" + nag_rendering(self, arn),
+                )
         acknowledge(
             pipeline.policies["validate_request"],
             "AwsSolutions-IAM5",
@@ -827,6 +837,13 @@ def _asked_models(settings: Settings, stack: cdk.Stack) -> list[str]:
     """The foundation-model ARNs ValidateRequest asks Bedrock about (GetFoundationModel)."""
     from customization_core.catalog import load_catalog
 
+    if settings.unknown_models == "warn" and settings.allowed_base_models is None:
+        # Models the catalog does not know are asked about too: any base model, in this Region.
+        return [
+            stack.format_arn(
+                service="bedrock", resource="foundation-model", resource_name="*", account=""
+            )
+        ]
     catalog = load_catalog()
     ids = settings.allowed_base_models or tuple(catalog.all_ids())
     return [

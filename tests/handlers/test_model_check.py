@@ -96,3 +96,43 @@ def test_a_data_key_bedrock_cannot_read_is_rejected(aws: Aws) -> None:
     run = _validate(aws, "amazon.nova-micro-v1:0:128k", trainingData="train@v2.jsonl")
     assert run.status is Status.REJECTED
     assert "train@v2.jsonl" in (run.reason or "")
+
+
+def test_a_model_missing_from_the_catalog_is_rejected_by_default(aws: Aws) -> None:
+    run = _validate(aws, "amazon.nova-premier-v1:0:300k")
+    assert run.status is Status.REJECTED
+
+
+def test_with_unknown_models_warn_bedrock_decides_and_the_format_is_still_checked(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emulator import account
+
+    offered = {**account.offer()}
+    extra = {
+        "modelId": "amazon.nova-premier-v1:0:300k",
+        "customizationsSupported": ["FINE_TUNING"],
+        "modelLifecycle": {"status": "ACTIVE"},
+    }
+    offered[REGION] = [*offered[REGION], extra]
+    monkeypatch.setattr(account, "offer", lambda: offered)
+    config = aws.config.model_copy(update={"unknown_models": "warn"})
+    manifest = {"customizationType": "FINE_TUNING", "baseModelId": extra["modelId"]}
+    source = aws.start("premier", manifest, train_jsonl=CONVERSATION + "\nnot json\n")
+    state = steps.validate_request(
+        source,
+        EXECUTION,
+        s3=aws.s3,
+        bedrock=aws.bedrock,
+        region=REGION,
+        registry=aws.registry,
+        config=config,
+    )
+    run = Run.model_validate(state)
+    assert run.status is Status.VALIDATING
+    assert any("catalog" in w for w in run.warnings)
+    checked = Run.model_validate(
+        steps.validate_data(run, s3=aws.s3, registry=aws.registry, config=config)
+    )
+    assert checked.status is Status.REJECTED  # line 2 is not JSON
+    assert "invalid-json" in (checked.reason or "")

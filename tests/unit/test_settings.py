@@ -181,3 +181,32 @@ def test_training_prices_override_the_catalog_per_known_model() -> None:
     assert "0 is not allowed" in _error(
         {"trainingPricesUsd": {"amazon.titan-text-express-v1:0:8k": 0}}
     )
+
+
+def test_the_stage_region_is_judged_against_the_catalog_regions() -> None:
+    from stacks.customization_stack import region_problems
+
+    nova = "amazon.nova-micro-v1:0:128k"
+    east = load_settings(_with({"allowedBaseModels": [nova]}), stage="test", region="us-east-1")
+    assert region_problems(east) == []
+    west = load_settings(_with({"allowedBaseModels": [nova]}), stage="test", region="us-west-2")
+    (problem,) = region_problems(west)
+    assert nova in problem
+    assert "us-east-1" in problem
+    # Without an allow-list, a Region where nothing can be customized is named.
+    assert region_problems(load_settings(_with({}), stage="test", region="eu-west-1"))
+    assert region_problems(load_settings(_with({}), stage="test", region="us-west-2")) == []
+    # An environment-agnostic stack is judged at run time by the live check.
+    assert region_problems(load_settings(_with({}), stage="test")) == []
+
+
+@pytest.mark.parametrize(("value", "ok"), [("reject", True), ("warn", True), ("accept", False)])
+def test_unknown_models_is_reject_or_warn(value: str, ok: bool) -> None:
+    if ok:
+        assert load_settings(_with({"unknownModels": value}), stage="test").unknown_models == value
+    else:
+        assert "unknownModels" in _error({"unknownModels": value})
+
+
+def test_unknown_models_are_rejected_by_default() -> None:
+    assert load_settings(_with({}), stage="test").unknown_models == "reject"
