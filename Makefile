@@ -100,10 +100,13 @@ summary: install ## Synthesize STAGE and print what it would deploy (keys, bucke
 	cdk synth -c stage=$(STAGE) --quiet
 	$(BIN)/python -m scripts.summary cdk.out
 
+# `check` first lists every problem the pipeline would find. The emulator runs in us-east-1
+# (emulator/cloud.py REGION) with no AWS credentials, so the catalog's Regions judge (--offline).
 local: install ## Run your own job folder on the local emulator: make local JOB=path/to/folder
 	test -n "$(JOB)" || { echo "usage: make local JOB=path/to/folder (train.jsonl, optional validation.jsonl, job.json)"; exit 2; }
+	$(BIN)/bedrock-customize check "$(JOB)" --stage $(STAGE) --region us-east-1 --offline
 	cdk synth -c stage=$(STAGE) --quiet
-	$(BIN)/python -m emulator.demo --assembly cdk.out $(JOB)
+	$(BIN)/python -m emulator.demo --assembly cdk.out "$(JOB)"
 
 emulator: install ## Serve the app locally for `bedrock-customize --local` (foreground; Ctrl-C stops it)
 	cdk synth -c stage=$(STAGE) --quiet

@@ -17,6 +17,7 @@ import click
 
 from bedrock_customize import models, runs, submit
 from bedrock_customize.catalog_cmd import catalog_command
+from bedrock_customize.check_cmd import check_command
 from bedrock_customize.options import (
     EPOCHS_OPTION,
     HYPERPARAMETER_OPTION,
@@ -454,3 +455,4 @@ def cost(
 
 for _command in (*runs.COMMANDS, submit.submit, *models.COMMANDS, catalog_command):
     main.add_command(_command)
+main.add_command(check_command)

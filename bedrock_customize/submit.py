@@ -14,14 +14,15 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, nullcontext
+from contextlib import nullcontext
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from bedrock_customize import runs
+from bedrock_customize import check, check_cmd, runs
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import console, say
 from bedrock_customize.options import (
@@ -38,7 +39,6 @@ from customization_core.deployments import deploy_problem
 from customization_core.manifest import DEFAULT_TRAINING_KEY, DEFAULT_VALIDATION_KEY, parse_manifest
 from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, ObjectVersion, run_names
 from customization_core.run import Status
-from customization_core.validator import validate_dataset
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
@@ -196,7 +196,7 @@ def submit(
         raise click.UsageError(refusal)
     stack = where.open()
     _validate_locally(
-        train, validation, model_id, kind, hyperparameters, price_per_1k_tokens, force
+        stack, where, name, manifest_bytes, train, validation, price_per_1k_tokens, force
     )
 
     bucket, key_arn = stack.output("DatasetsBucketName"), stack.output("DataKeyArn")
@@ -280,26 +280,46 @@ def _after_training(
 
 
 def _validate_locally(
+    stack: stacks.Stack,
+    where: stacks.Where,
+    name: str,
+    manifest: bytes,
     train: Path,
     validation: Path | None,
-    model_id: str,
-    kind: str,
-    hyperparameters: dict[str, str],
     price: float | None,
     force: bool,
 ) -> None:
-    """The same checks the pipeline runs, before a byte is uploaded."""
-    with ExitStack() as files, console(err=True).status(f"Validating {train} ..."):
-        report = validate_dataset(
-            files.enter_context(train.open("rb")),
-            model_id=model_id,
-            customization_type=kind,
-            hyperparameters=hyperparameters,
-            validation=files.enter_context(validation.open("rb")) if validation else None,
-            price_per_1k_tokens_usd=price,
+    """The pipeline's checks (bedrock_customize/check.py, as `check` runs them) before any upload.
+
+    Bedrock is asked in the stack's Region; when the caller may not ask it, the
+    catalog's Regions judge instead (the pipeline asks again with its own role).
+    """
+    rules, unread = check_cmd.stage_rules(None, check_cmd.stage_of(where.stack_name), strict=False)
+    bedrock = stack.client("bedrock")
+    job = check.Job(
+        name=name,
+        manifest=manifest,
+        locate={DEFAULT_TRAINING_KEY: train, DEFAULT_VALIDATION_KEY: validation}.get,
+    )
+    with console(err=True).status(f"Validating {train} ..."):
+        outcome = check.check_job(
+            job,
+            catalog=load_catalog(),
+            rules=rules,
+            live=check.Live(bedrock, str(bedrock.meta.region_name)),
+            today=date.today(),
+            now=datetime.now(UTC),
+            price_override=price,
         )
-    if report.valid:
-        estimate = report.document.get("cost") or {}
+    if unread:
+        outcome.note("settings", unread)
+    if outcome.verdict != "reject":
+        for problem in outcome.warnings:
+            say(f"Warning: {problem.where}: {problem.code}: {problem.message}", err=True)
+        for note in outcome.notes:
+            if note.step in ("settings", "live"):  # how Region and stage were judged
+                say(f"Note: {note.message}", err=True)
+        estimate = outcome.cost or {}
         dollars = estimate.get("estimated_usd")
         say(
             f"Valid: {estimate.get('billed_tokens', 0):,} billed tokens"
@@ -310,11 +330,13 @@ def _validate_locally(
             ),
             err=True,
         )
+        if outcome.verdict == "approval":
+            say(check.VERDICTS["approval"], err=True)
         return
-    click.echo(report.render_text(), err=True)
+    check_cmd.print_outcome(outcome, err=True)
     if not force:
         say(
-            "Nothing was uploaded: fix the data, or pass --force to let the pipeline judge it.",
+            "Nothing was uploaded: fix what is listed above, or pass --force to let the pipeline judge it.",
             err=True,
         )
         sys.exit(EXIT_FAILED)

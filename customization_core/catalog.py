@@ -221,13 +221,14 @@ class Model(_Strict):
         return custom.regions if custom else ()
 
     def invocation_id(self, region: str) -> str | None:
-        """The id that invokes the base model on demand in ``region`` (None: none does)."""
-        profile = self.inference_profiles.get(region)
-        if profile:
-            return profile
-        if self.base_invocation == "inference-profile":
-            return None
-        return self.model_ids[0]
+        """The id that invokes the base model on demand in ``region`` (None: none does).
+
+        Its own model id where it answers by it: a cross-Region profile would send the
+        prompts to other Regions. A profile only where the model answers through one.
+        """
+        if self.base_invocation == "model-id":
+            return self.model_ids[0]
+        return self.inference_profiles.get(region)
 
 
 class UnsupportedModel(_Strict):

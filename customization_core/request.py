@@ -230,7 +230,7 @@ def region_advice(model: Model, kind: CustomizationType, region: str) -> str:
     regions = " or ".join(where)
     return (
         f"{model.name} can be customized ({kind.cli_name}) in {regions} only, not in {region}. "
-        f"Use the stack deployed in {where[0]} (`bedrock-customize --region {where[0]} ...`), "
+        f"Use the stack deployed in {where[0]} (`bedrock-customize submit --region {where[0]} ...`), "
         f"or pick a model customizable in {region}: `bedrock-customize catalog --region {region}`."
     )
 

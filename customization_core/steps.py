@@ -137,9 +137,7 @@ def validate_request(
         return run.state()
     run.model_check = live.details
     if live.errors:
-        return _reject(
-            run, registry, f"Bedrock in {region} refuses this request: " + " ".join(live.errors)
-        )
+        return _reject(run, registry, " ".join(live.errors))
     run.warnings = [
         f.message for f in (*checked.findings, *live.findings) if f.severity == "warning"
     ]

@@ -1,8 +1,13 @@
-"""``make demo``: three runs of the synthesized app on the local emulator, as a person would watch them.
+"""``make demo``: five runs of the synthesized app on the local emulator, as a person would watch them.
 
-1. examples/dialogue-summaries: fine-tuning (dialogue summarization) -> SUCCEEDED
-2. examples/product-knowledge: continued pre-training -> SUCCEEDED
-3. examples/broken-dataset: a dataset with mistakes -> REJECTED with its line-numbered report
+1. examples/dialogue-summaries: fine-tuning Nova Micro (dialogue summarization), deployed
+   on demand, evaluated and ended on time -> SUCCEEDED
+2. examples/image-captions: fine-tuning Nova Lite on images with captions -> SUCCEEDED
+3. examples/product-knowledge: continued pre-training Titan Text Express (AWS's current
+   tables no longer list it; the emulated account still has it) -> SUCCEEDED
+4. examples/broken-dataset: a dataset with mistakes -> REJECTED with its line-numbered report
+5. examples/llama-wrong-region: a Llama model sent to the us-east-1 stack -> REJECTED by
+   Bedrock's live answer, with the Region that can run it
 
 ``python -m emulator.demo [--assembly cdk.out] [JOB_FOLDER ...]`` runs your own
 job folders instead (train.jsonl, optional validation.jsonl, job.json); that is
@@ -15,20 +20,29 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bedrock_customize import cli
 from emulator import patches
 from emulator.cloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = (
     ("dialogue-summaries", "SUCCEEDED"),
+    ("image-captions", "SUCCEEDED"),
     ("product-knowledge", "SUCCEEDED"),
     ("broken-dataset", "REJECTED"),
+    ("llama-wrong-region", "REJECTED"),
 )
 DATA_FILES = ("train.jsonl", "validation.jsonl")
+# Media a job folder may hold next to its data (uploaded under the same folder).
+MEDIA_SUFFIXES = (".png", ".jpeg", ".jpg", ".gif", ".webp", ".mov", ".mkv", ".mp4", ".webm")
+# A folder whose records must name their media by S3 URI holds the source table and the
+# `bedrock-customize prepare` arguments instead of train.jsonl ({media_uri_prefix} is filled in).
+PREPARE_FILE = "prepare.json"
 DEMO_TIME_SCALE = 0.0002  # local seconds per workflow second
 
 
@@ -65,10 +79,18 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
         settings = json.loads((folder / SCENARIO_FILE).read_text())
         patches.BEDROCK.scenarios[f"jobs/{name}/"] = patches.Scenario(**settings)
         _say(f"  simulated Bedrock scenario from {SCENARIO_FILE}: {settings}")
-    for file_name in DATA_FILES:
-        if (folder / file_name).exists():
-            cloud.upload(f"jobs/{name}/{file_name}", (folder / file_name).read_bytes())
-            _say(f"  uploaded jobs/{name}/{file_name}")
+    for media in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES):
+        key = f"jobs/{name}/{media.relative_to(folder).as_posix()}"
+        cloud.upload(key, media.read_bytes())
+        _say(f"  uploaded {key}")
+    with tempfile.TemporaryDirectory() as scratch:
+        data = (
+            _prepared(cloud, folder, Path(scratch)) if (folder / PREPARE_FILE).exists() else folder
+        )
+        for file_name in DATA_FILES:
+            if (data / file_name).exists():
+                cloud.upload(f"jobs/{name}/{file_name}", (data / file_name).read_bytes())
+                _say(f"  uploaded jobs/{name}/{file_name}")
     uploaded = cloud.upload(f"jobs/{name}/job.json", (folder / "job.json").read_bytes())
     (execution,) = uploaded["executions"]
     _say(f"  uploaded jobs/{name}/job.json -> started execution {execution.rsplit(':', 1)[1]}")
@@ -78,6 +100,14 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
     if item is None:
         _say(f"  the execution ended {described['status']} without a run in the registry")
         return None
+    check = item.get("model_check") or {}
+    if check.get("offered"):
+        _say(
+            f"  Bedrock in {check['region']} offers it for: "
+            + ", ".join(check.get("customizations_supported") or ["no customization"])
+        )
+    for warning in item.get("warnings") or []:
+        _say(f"  warning: {warning}")
     _report(cloud, item)
     if item.get("job_arn"):
         _say(f"  Bedrock job: {item.get('job_name')} ({item['job_arn']})")
@@ -90,8 +120,13 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
     deployment = item.get("deployment") or {}
     if deployment.get("arn"):
         _say(
-            f"  deployment: {deployment['mode']}, {deployment.get('model_units', 1)} model unit(s), "
-            f"{deployment['arn']} -> {deployment['status']}"
+            f"  deployment: {deployment['mode']}"
+            + (
+                f", {deployment.get('model_units', 1)} model unit(s)"
+                if deployment["mode"] == "provisioned"
+                else ""
+            )
+            + f", {deployment['arn']} -> {deployment['status']}"
         )
         if deployment.get("expires_at"):
             _say(
@@ -112,6 +147,17 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
     return str(item["status"])
 
 
+def _prepared(cloud: LocalCloud, folder: Path, scratch: Path) -> Path:
+    """train.jsonl written by `bedrock-customize prepare`, its media named in the datasets bucket."""
+    spec = json.loads((folder / PREPARE_FILE).read_text())
+    prefix = f"s3://{cloud.output('DatasetsBucketName')}/jobs/{folder.name}/"
+    args = [a.replace("{media_uri_prefix}", prefix) for a in spec["args"]]
+    command = ["prepare", str(folder / spec["source"]), *args, "-o", str(scratch / "train.jsonl")]
+    _say(f"  bedrock-customize {' '.join(command[:2])} ... --media-uri-prefix {prefix}")
+    cli.main(command, standalone_mode=False)
+    return scratch
+
+
 def _report(cloud: LocalCloud, item: dict[str, Any]) -> None:
     key = f"runs/{item['run_id']}/validation-report.json"
     try:
@@ -128,6 +174,12 @@ def _report(cloud: LocalCloud, item: dict[str, Any]) -> None:
         f"{report['error_count']} errors, {report['warning_count']} warnings; "
         f"tokens (estimated, high) total {tokens['total']:,}, max {tokens['max']:,}, p95 {tokens['p95']:,}"
     )
+    media = report.get("media")
+    if media:
+        _say(
+            f"  media: {media['images']} images, {media['videos']} videos, {media['bytes']:,} bytes; "
+            f"{media['checked']} objects read from the datasets bucket and checked by their bytes"
+        )
     for finding in report["errors"][:10]:
         where = f"{finding['file']}:{finding['line']}" if finding["line"] else finding["file"]
         _say(f"    {where} {finding['code']}: {finding['message']}")
@@ -186,7 +238,7 @@ def main(argv: list[str]) -> int:
     for folder, _ in plan:
         if not (folder / "job.json").exists():
             _say(
-                f"{folder} has no job.json: a job folder holds train.jsonl, optional validation.jsonl and job.json."
+                f"{folder} has no job.json: a job folder holds train.jsonl, optional validation.jsonl, media and job.json."
             )
             return 2
     # One emulated hour in 0.72 s: the example's two-hour deployment ends within the demo.

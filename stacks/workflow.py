@@ -74,7 +74,10 @@ class Workflow(Construct):
             "subnet_ids": network.subnet_ids,
             "security_group_ids": [network.job_security_group.security_group_id],
             "approval_threshold_usd": settings.approval_threshold_usd,
-            "allowed_models": settings.allowed_base_models,
+            # Lists, not tuples: the config is rendered to JSON through jsii.
+            "allowed_models": list(settings.allowed_base_models)
+            if settings.allowed_base_models is not None
+            else None,
             "default_hyperparameters": settings.default_hyperparameters,
             "training_prices_usd": settings.training_prices_usd,
             "poll_interval_seconds": settings.poll_interval_seconds,
@@ -870,7 +873,14 @@ def _base_model_profiles(settings: Settings, stack: cdk.Stack) -> tuple[list[str
 
     catalog = load_catalog()
     allowed = settings.allowed_base_models
-    models = [m for m in catalog.models if allowed is None or set(m.model_ids) & set(allowed)]
+    # Only models that answer on demand through a profile alone (Model.invocation_id);
+    # the others are asked by their own id, in this Region.
+    models = [
+        m
+        for m in catalog.models
+        if m.base_invocation == "inference-profile"
+        and (allowed is None or set(m.model_ids) & set(allowed))
+    ]
     region = None if cdk.Token.is_unresolved(stack.region) else stack.region
     profiles = sorted(
         {

@@ -15,13 +15,19 @@ def test_the_demo_runs_the_examples_to_their_expected_ends(
     assert demo.main(["--assembly", str(assembly)]) == 0
     out = capsys.readouterr().out
     assert (
-        "As expected: dialogue-summaries: SUCCEEDED, product-knowledge: SUCCEEDED, broken-dataset: REJECTED"
+        "As expected: dialogue-summaries: SUCCEEDED, image-captions: SUCCEEDED, "
+        "product-knowledge: SUCCEEDED, broken-dataset: REJECTED, llama-wrong-region: REJECTED"
         in out
     )
     assert "    -> ValidateRequest" in out  # states are shown as they are entered
     assert "training:3 missing-field" in out  # the broken dataset's line-numbered report
     assert "custom model: arn:aws:bedrock:" in out
     assert "registry: REJECTED (history: RECEIVED > VALIDATING > REJECTED)" in out
+    # The images were checked by their bytes, from the datasets bucket.
+    assert "media: 10 images, 0 videos" in out
+    # The Llama run is refused by Bedrock's live answer before its data is read, with advice.
+    assert "registry: REJECTED (history: RECEIVED > REJECTED)" in out
+    assert "in us-west-2 only, not in us-east-1" in out
 
 
 def test_a_folder_without_job_json_is_a_usage_error(

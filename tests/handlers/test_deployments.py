@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from customization_core import deployments, evaluate_step, steps
+from customization_core.catalog import load_catalog
 from customization_core.run import PipelineConfig, Run, Status
 from emulator import patches
 from emulator.patches import BEDROCK, Scenario
@@ -415,18 +416,17 @@ def _hand_made(aws: Aws, model_id: str, training: str) -> Run:
             "Converse",
             "us.meta.llama3-3-70b-instruct-v1:0",
         ),
-        # Trained on prompt/completion pairs: Llama's native body, the base by its model id.
-        (
-            "meta.llama3-1-8b-instruct-v1:0:128k",
-            _records(4),
-            "InvokeModel",
-            "meta.llama3-1-8b-instruct-v1:0",
-        ),
+        # Trained on prompt/completion pairs: Llama's native body, the base by the id the
+        # catalog gives for us-west-2 (its model id, or a profile where one is listed).
+        ("meta.llama3-1-8b-instruct-v1:0:128k", _records(4), "InvokeModel", None),
     ],
 )
 def test_llama_is_asked_through_the_api_of_its_training_data(
-    aws: Aws, model_id: str, training: str, operation: str, base: str
+    aws: Aws, model_id: str, training: str, operation: str, base: str | None
 ) -> None:
+    model = load_catalog().find(model_id)
+    assert model is not None
+    base = base or model.invocation_id("us-west-2")
     run = _hand_made(aws, model_id, training)
     runtime = _Answers()
     done = Run.model_validate(

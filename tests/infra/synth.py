@@ -24,13 +24,13 @@ CONTEXT: dict[str, Any] = {
 }
 
 ACCOUNT = "111122223333"
-REGION = "eu-west-1"
+REGION = "us-east-1"
 
 EXISTING_VPC = {
     "vpcId": "vpc-0a1b2c3d4e5f60718",
     "subnetIds": ["subnet-0a1b2c3d4e5f60718", "subnet-1a1b2c3d4e5f60718"],
     "routeTableIds": ["rtb-0a1b2c3d4e5f60718", "rtb-1a1b2c3d4e5f60718"],
-    "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+    "availabilityZones": ["us-east-1a", "us-east-1b"],
 }
 
 

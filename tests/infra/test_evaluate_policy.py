@@ -25,11 +25,12 @@ ALLOWED = (
 
 
 def _catalog_profiles(region: str) -> list[str]:
+    """Profiles of the models that answer on demand only through one (the others by their id)."""
     return sorted(
         {
             m.inference_profiles[region]
             for m in load_catalog().models
-            if region in m.inference_profiles
+            if region in m.inference_profiles and m.base_invocation == "inference-profile"
         }
     )
 
@@ -106,7 +107,12 @@ def test_an_environment_agnostic_stack_gets_every_profile_the_catalog_lists() ->
     settings = stage_settings("dev")
     stack = cdk.Stack(cdk.App(), "S")  # no env: the Region is a token
     profiles, _ = _base_model_profiles(settings, stack)
-    listed = {p for m in load_catalog().models for p in m.inference_profiles.values()}
+    listed = {
+        p
+        for m in load_catalog().models
+        if m.base_invocation == "inference-profile"
+        for p in m.inference_profiles.values()
+    }
     assert len(profiles) == len(listed)
 
 
@@ -124,8 +130,29 @@ def test_the_wildcard_region_of_each_model_behind_a_profile_is_acknowledged_one_
         assert any(f"bedrock:*::foundation-model/{model_id}" in a for a in acknowledged), model_id
 
 
-def test_a_region_without_profiles_in_the_catalog_grants_none(dev: Synth) -> None:
-    policy = _evaluate_policy(dev)  # eu-west-1: the catalog lists no profile there
+@pytest.fixture(scope="module")
+def eu_west(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """A stage in eu-west-1, where the catalog lists no customization and no profile."""
+    settings = stage_settings("dev", region="eu-west-1")
+    return synthesize(settings, tmp_path_factory.mktemp("eu-west"))
+
+
+def test_synth_warns_when_no_model_can_be_customized_in_the_stacks_region(
+    eu_west: Synth,
+) -> None:
+    annotations = [
+        v
+        for report in eu_west.report["pluginReports"]
+        if report["pluginName"] == "Construct Annotations"
+        for v in report["violations"]
+    ]
+    (warning,) = annotations
+    assert warning["severity"] == "warning"
+    assert "eu-west-1" in warning["description"]
+
+
+def test_a_region_without_profiles_in_the_catalog_grants_none(eu_west: Synth) -> None:
+    policy = _evaluate_policy(eu_west)  # eu-west-1: the catalog lists no profile there
     assert "InvokeBaseModelProfiles" not in policy
     assert "InvokeModelsBehindProfiles" not in policy
     assert "InvokeModels" in policy  # the base models by id and the deployments, as before

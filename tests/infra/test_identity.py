@@ -11,7 +11,7 @@ from stacks.customization_stack import BedrockCustomizationStack
 from stacks.identity import ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS
 from tests.infra.synth import Synth, as_list, stage_settings, statements, synthesize
 
-JOB_ARN = "arn:aws:bedrock:eu-west-1:111122223333:model-customization-job/*"
+JOB_ARN = "arn:aws:bedrock:us-east-1:111122223333:model-customization-job/*"
 
 
 def _role(synth: Synth) -> tuple[str, dict[str, Any]]:
@@ -68,10 +68,10 @@ def test_role_uses_keys_only_through_s3_and_bedrock_by_key_policy(dev: Synth) ->
             if statement.get("Principal") == {"AWS": role_arn}:
                 seen[key["Metadata"]["aws:cdk:path"].split("/")[-2]] = statement
     assert seen["DataKey"]["Condition"] == {
-        "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+        "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
     }
     assert seen["ModelKey"]["Condition"] == {
-        "StringEquals": {"kms:ViaService": "bedrock.eu-west-1.amazonaws.com"}
+        "StringEquals": {"kms:ViaService": "bedrock.us-east-1.amazonaws.com"}
     }
     assert "kms:CreateGrant" in seen["ModelKey"]["Action"]
     # No IAM statement widens KMS use beyond the key policies.

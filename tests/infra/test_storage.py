@@ -49,15 +49,15 @@ def test_key_administrators_cannot_use_keys_and_use_goes_through_services(dev: S
     assert "kms:Decrypt" not in admin["Action"]
     use = next(s for s in statements(key) if s.get("Sid") == "UseThroughAwsServices")
     assert use["Condition"]["StringEquals"]["kms:ViaService"] == [
-        "s3.eu-west-1.amazonaws.com",
-        "sns.eu-west-1.amazonaws.com",
-        "sqs.eu-west-1.amazonaws.com",
-        "dynamodb.eu-west-1.amazonaws.com",
-        "lambda.eu-west-1.amazonaws.com",
+        "s3.us-east-1.amazonaws.com",
+        "sns.us-east-1.amazonaws.com",
+        "sqs.us-east-1.amazonaws.com",
+        "dynamodb.us-east-1.amazonaws.com",
+        "lambda.us-east-1.amazonaws.com",
     ]
     assert use["Condition"]["StringEquals"]["kms:CallerAccount"] == "111122223333"
     logs = next(s for s in statements(key) if s.get("Sid") == "EncryptLogGroupsOfThisAccount")
-    assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
 
 
@@ -68,7 +68,7 @@ def test_model_key_is_used_only_through_bedrock(dev: Synth) -> None:
     for statement in users:
         assert (
             statement["Condition"]["StringEquals"]["kms:ViaService"]
-            == "bedrock.eu-west-1.amazonaws.com"
+            == "bedrock.us-east-1.amazonaws.com"
         )
 
 

@@ -126,8 +126,9 @@ def test_bedrock_faults_and_a_full_quota_are_retried_with_backoff(dev: Synth) ->
     )
     queued = retries[("RunQueuedError",)]
     assert queued["IntervalSeconds"] * queued["MaxAttempts"] == 24 * 3600  # queueRetryHours
-    check = {tuple(r["ErrorEquals"]) for r in states["CheckJob"]["Retry"]}
-    assert ("BedrockThrottledError", "BedrockUnavailableError") in check
+    for state in ("CheckJob", "ValidateRequest"):  # ValidateRequest asks Bedrock about the model
+        retried = {tuple(r["ErrorEquals"]) for r in states[state]["Retry"]}
+        assert ("BedrockThrottledError", "BedrockUnavailableError") in retried, state
 
 
 def test_the_job_loop_waits_polls_and_routes_on_status(dev: Synth) -> None:
@@ -154,14 +155,43 @@ def test_approval_waits_for_a_task_token_and_times_out(dev: Synth) -> None:
     } in choices
 
 
+def test_validate_request_asks_about_the_catalogs_models_by_name(dev: Synth) -> None:
+    from customization_core.catalog import load_catalog
+
+    by_action = {
+        a: as_list(s["Resource"])
+        for s in _policy_of(dev, "validate_request")
+        for a in as_list(s["Action"])
+        if str(a).startswith("bedrock:")
+    }
+    # GetFoundationModelAvailability takes no resource type: "*" is all IAM accepts.
+    assert by_action["bedrock:GetFoundationModelAvailability"] == ["*"]
+
+    def tail(arn: Any) -> str:
+        parts = arn["Fn::Join"][1] if isinstance(arn, dict) else [arn]
+        return str(parts[-1]).rsplit("foundation-model/", 1)[-1]
+
+    asked = {tail(r) for r in by_action["bedrock:GetFoundationModel"]}
+    assert asked == set(load_catalog().all_ids())
+
+
 def test_a_duplicate_delivery_ends_quietly_and_rejections_are_notified(dev: Synth) -> None:
     states = _definition(dev)["States"]
     duplicate = states["Duplicate?"]["Choices"]
     assert {"Variable": "$.duplicate", "BooleanEquals": True, "Next": "AlreadyHandled"} in duplicate
-    for choice in ("Duplicate?", "DatasetValid?", "Approval?"):
+    for choice in ("DatasetValid?", "Approval?"):
         assert {"Variable": "$.status", "StringEquals": "REJECTED", "Next": "Notify"} in states[
             choice
         ]["Choices"]
+    # ValidateRequest also ends a run FAILED itself (Bedrock denied the model look-up): told.
+    ended = {
+        "Or": [
+            {"Variable": "$.status", "StringEquals": "REJECTED"},
+            {"Variable": "$.status", "StringEquals": "FAILED"},
+        ],
+        "Next": "Notify",
+    }
+    assert ended in duplicate
     outcome = states["Outcome?"]
     assert outcome["Choices"] == [
         {"Variable": "$.status", "StringEquals": "FAILED", "Next": "RunFailed"}
@@ -231,6 +261,10 @@ def test_each_handler_gets_only_its_own_bedrock_actions(dev: Synth) -> None:
         "bedrock:GetCustomModelDeployment",
     }
     assert bedrock_actions("evaluate") == {"bedrock:InvokeModel"}
+    assert bedrock_actions("validate_request") == {
+        "bedrock:GetFoundationModel",
+        "bedrock:GetFoundationModelAvailability",
+    }
     assert bedrock_actions("watch_deployment") == set()
     assert bedrock_actions("sweep_deployments") == set()
     assert bedrock_actions("notify") == set()

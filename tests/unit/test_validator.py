@@ -265,6 +265,10 @@ def _records(n: int, user: list[dict[str, Any]], start: int = 0) -> list[dict[st
     return [_conv(user, i=start + i) for i in range(n)]
 
 
+# The fewest training records Nova 2 Lite takes (nova-2-sft-data-prep).
+NOVA_2_MIN = 200
+
+
 def _run(records: list[dict[str, Any]], model: str = NOVA_LITE, **kwargs: Any) -> dict[str, Any]:
     report = validate_dataset(
         io.BytesIO(_jsonl(records)), model_id=model, customization_type="fine-tuning", **kwargs
@@ -410,7 +414,10 @@ def test_modalities_are_judged_across_training_and_validation() -> None:
 
 def test_reasoning_is_allowed_on_nova_2_lite_and_refused_on_nova_lite() -> None:
     reasoning = {"reasoningContent": {"reasoningText": {"text": "It has whiskers, so a cat."}}}
-    records = [_conv([], assistant=[reasoning, {"text": f"A cat {i}."}], i=i) for i in range(8)]
+    # Nova 2 Lite takes at least 200 records (NOVA_2_MIN).
+    records = [
+        _conv([], assistant=[reasoning, {"text": f"A cat {i}."}], i=i) for i in range(NOVA_2_MIN)
+    ]
     two = _run(records, model=NOVA_2_LITE)
     assert two["valid"], two["errors"]
     one = _run(records, model=NOVA_LITE)
@@ -422,7 +429,7 @@ def test_reasoning_is_allowed_on_nova_2_lite_and_refused_on_nova_lite() -> None:
 
 def test_reasoning_lives_in_assistant_turns_and_holds_text() -> None:
     good = {"reasoningContent": {"reasoningText": {"text": "Think."}}}
-    records = [_conv([], i=i) for i in range(8)]
+    records = [_conv([], i=i) for i in range(NOVA_2_MIN)]
     records[1] = _conv([good], i=1)
     records[3] = _conv(
         [], assistant=[{"reasoningContent": {"redactedContent": "eA=="}}, {"text": "x"}], i=3
@@ -450,8 +457,8 @@ def test_reasoning_tokens_count_toward_the_record() -> None:
 
 def test_a_validation_file_is_refused_for_nova_2_lite() -> None:
     report = validate_dataset(
-        io.BytesIO(_jsonl(_records(8, []))),
-        validation=io.BytesIO(_jsonl(_records(2, [], 20))),
+        io.BytesIO(_jsonl(_records(NOVA_2_MIN, []))),
+        validation=io.BytesIO(_jsonl(_records(2, [], NOVA_2_MIN + 20))),
         model_id=NOVA_2_LITE,
         customization_type="fine-tuning",
     )
