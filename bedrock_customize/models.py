@@ -21,6 +21,7 @@ from bedrock_customize import stack as stacks
 from bedrock_customize.console import console, emit_json, say, table
 from bedrock_customize.stack import aws, stack_options
 from customization_core.catalog import Family
+from customization_core.evaluation import read_samples
 from customization_core.inference import Reply, UnknownFamilyError, family_of, invoke
 from customization_core.run import Status
 
@@ -210,15 +211,16 @@ def _prompts(prompt: str | None, prompt_file: Path | None) -> list[tuple[str, st
             raise click.BadParameter(
                 f"line {number} is not JSON.", param_hint="--prompt-file"
             ) from None
-        if not isinstance(record, dict) or not isinstance(record.get("prompt"), str):
+        # The evaluation's reader: prompt/completion as it is, a conversation (Bedrock's
+        # schema or Claude's messages) as its last user turn and the answer to it.
+        samples = list(read_samples([line.encode()])) if isinstance(record, dict) else []
+        if not samples:
             raise click.BadParameter(
-                f'line {number} has no "prompt" string (a prompt/completion JSONL is expected).',
+                f'line {number} is neither a {{"prompt", "completion"}} record nor a '
+                "conversation ending in a user turn and its answer.",
                 param_hint="--prompt-file",
             )
-        completion = record.get("completion")
-        pairs.append(
-            (record["prompt"], str(completion).strip() if completion is not None else None)
-        )
+        pairs.append((samples[0].prompt, samples[0].reference))
     if not pairs:
         raise click.BadParameter("the file holds no prompts.", param_hint="--prompt-file")
     return pairs

@@ -14,10 +14,17 @@ from bedrock_customize import submit
 from bedrock_customize.cli import main
 from bedrock_customize.stack import LOCAL_STATE_ENV, connect_local
 from emulator.patches import BEDROCK, Scenario
-from tests.e2e.conftest import TITAN_LITE, until
+from tests.e2e.conftest import until
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-TEMPLATE = "Summarize the following conversation.\\n\\n{dialogue}\\n\\nSummary:"
+TEMPLATE = "Summarize the following conversation.\\n\\n{dialogue}"
+NOVA_MICRO = "amazon.nova-micro-v1:0:128k"  # the examples' model (us-east-1, as the emulator)
+
+
+def _turns(record: dict[str, Any]) -> tuple[str, str]:
+    """A conversation record's user prompt and the answer it trains."""
+    user, assistant = record["messages"]
+    return user["content"][0]["text"], assistant["content"][0]["text"]
 
 
 def _cli(*args: str) -> Result:
@@ -32,7 +39,7 @@ def _json(*args: str) -> Any:
 
 def _submit(name: str, train: Path, *extra: str) -> Result:
     return _cli(
-        "submit", "--local", "--name", name, "--model", TITAN_LITE, "--type", "fine-tuning",
+        "submit", "--local", "--name", name, "--model", NOVA_MICRO, "--type", "fine-tuning",
         "--train", str(train), *extra,
     )  # fmt: skip
 
@@ -45,8 +52,8 @@ def _status(run_id: str) -> str:
 
 def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None:
     prepared = _cli(
-        "prepare", str(EXAMPLES / "dialogue-summaries" / "dialogues.csv"), "--format", "csv",
-        "--type", "fine-tuning", "--prompt-template", TEMPLATE, "--completion-field", "summary",
+        "prepare", str(EXAMPLES / "dialogue-summaries" / "dialogues.csv"), "--model", NOVA_MICRO,
+        "--prompt-template", TEMPLATE, "--completion-field", "summary",
         "--split", "0.2", "-o", str(tmp_path / "train.jsonl"),
     )  # fmt: skip
     assert prepared.exit_code == 0, prepared.output
@@ -91,18 +98,17 @@ def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None
     assert states[:3] == ["ValidateRequest", "Duplicate?", "ValidateDataset"]
     assert "RecordResult" in states
     (model,) = [m for m in _json("models", "--local") if m["run_id"] == run_id]
-    assert model["base_model_id"] == TITAN_LITE
+    assert model["base_model_id"] == NOVA_MICRO
     assert model["metrics"]["validation_loss"] == pytest.approx(0.51)
 
     training = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
-    answer = _json("invoke", "--local", run_id, "--prompt", training[0]["prompt"])
-    assert answer["family"] == "titan"
-    assert (
-        answer["answers"][0]["text"] == training[0]["completion"]
-    )  # the emulated model learned it
+    prompt, completion = _turns(training[0])
+    answer = _json("invoke", "--local", run_id, "--prompt", prompt)
+    assert answer["family"] == "nova"
+    assert answer["answers"][0]["text"] == completion  # the emulated model learned it
 
     compared = _json(
-        "compare", "--local", "--base", "amazon.titan-text-lite-v1", "--custom", run_id,
+        "compare", "--local", "--base", "amazon.nova-micro-v1:0", "--custom", run_id,
         "--prompt-file", str(tmp_path / "validation.jsonl"), "--limit", "3",
     )  # fmt: skip
     assert len(compared["results"]) == 3
@@ -113,13 +119,13 @@ def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None
         # The emulated custom model answers from its training and validation data.
         assert result["custom"]["text"] == result["reference"]
     human = _cli(
-        "compare", "--local", "--base", "amazon.titan-text-lite-v1", "--custom", run_id,
-        "--prompt", training[1]["prompt"],
+        "compare", "--local", "--base", "amazon.nova-micro-v1:0", "--custom", run_id,
+        "--prompt", _turns(training[1])[0],
     )  # fmt: skip
     assert human.exit_code == 0, human.output
     assert "== Prompt 1 of 1" in human.stdout
     assert "\x1b[" not in human.stdout  # no colour or cursor codes when not on a terminal
-    assert training[1]["completion"] in human.stdout
+    assert _turns(training[1])[1] in human.stdout
 
 
 def test_invalid_data_is_refused_before_anything_is_uploaded(served: Path) -> None:
