@@ -17,6 +17,7 @@ from customization_core.catalog import (
     generic_model,
 )
 from customization_core.findings import Finding, Severity, Source, error, warning
+from customization_core.regions import region_advice
 
 _INT = re.compile(r"^[+-]?[0-9]+$")
 # A number as the API's string map carries it: plain ASCII decimal, optional exponent.
@@ -220,19 +221,6 @@ def lifecycle_findings(model: Model, today: date) -> list[Finding]:
             )
         ]
     return []
-
-
-def region_advice(model: Model, kind: CustomizationType, region: str) -> str:
-    """Why ``model`` cannot run ``kind`` in ``region``, and what to do instead."""
-    where = model.regions(kind)
-    if not where:
-        return f"{model.name} does not support {kind.cli_name} in any Region."
-    regions = " or ".join(where)
-    return (
-        f"{model.name} can be customized ({kind.cli_name}) in {regions} only, not in {region}. "
-        f"Use the stack deployed in {where[0]} (`bedrock-customize submit --region {where[0]} ...`), "
-        f"or pick a model customizable in {region}: `bedrock-customize catalog --region {region}`."
-    )
 
 
 def _check_hyperparameters(

@@ -50,6 +50,7 @@ ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
         "bedrock:GetCustomModel",
         "bedrock:GetCustomModelDeployment",
         "bedrock:GetFoundationModel",
+        "bedrock:GetFoundationModelAvailability",
         "bedrock:GetModelCustomizationJob",
         "bedrock:GetProvisionedModelThroughput",
         "bedrock:ListCustomModels",

@@ -127,6 +127,11 @@ def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None
     assert "\x1b[" not in human.stdout  # no colour or cursor codes when not on a terminal
     assert _turns(training[1])[1] in human.stdout
 
+    # Its deployment would serve for 24 emulated hours (about 90 s): end it now, so that no
+    # execution of this module outlives the served emulator and publishes into the next test.
+    assert _cli("cancel", "--local", run_id).exit_code == 0
+    until(lambda: _status(run_id) == "CANCELLED")
+
 
 def test_invalid_data_is_refused_before_anything_is_uploaded(served: Path) -> None:
     refused = _submit("refused", EXAMPLES / "broken-dataset" / "train.jsonl")

@@ -227,3 +227,42 @@ def test_cancelling_stops_the_bedrock_job(cloud: LocalCloud) -> None:
         Bucket=cloud.output("DatasetsBucketName"), Prefix="jobs/long/"
     )["Versions"]
     assert item["reason"] == "Cancelled by request."
+
+
+def test_throttled_model_lookups_are_retried_by_the_state_machine(cloud: LocalCloud) -> None:
+    from emulator.account import FAULTS
+
+    FAULTS.throttle_first = 2  # GetFoundationModel throttled twice, then answered
+    execution = submit(cloud, "throttled-lookup", FINE_TUNING, train_jsonl=prompt_completion(30))
+    described, item, _ = _finish(cloud, execution)
+    assert described["status"] == "SUCCEEDED"
+    assert item["status"] == "SUCCEEDED"
+    assert FAULTS.calls >= 4  # two throttled, then both look-ups answered
+    assert item["model_check"]["offered"] is True
+
+
+def test_a_denied_model_lookup_fails_the_run_and_the_execution(cloud: LocalCloud) -> None:
+    from emulator.account import FAULTS
+
+    FAULTS.denied = True
+    execution = submit(cloud, "denied-lookup", FINE_TUNING, train_jsonl=prompt_completion(30))
+    described, item, notes = _finish(cloud, execution)
+    assert described["status"] == "FAILED"  # the failed-executions alarm sees it
+    assert item["status"] == "FAILED"
+    assert "bedrock:GetFoundationModel" in item["reason"]
+    assert BEDROCK.count("CreateModelCustomizationJob") == 0
+    (note,) = notes
+    assert note["subject"].startswith("Bedrock customization FAILED")
+
+
+def test_a_model_the_region_does_not_offer_is_rejected_before_its_data_is_read(
+    cloud: LocalCloud,
+) -> None:
+    llama = {**FINE_TUNING, "baseModelId": "meta.llama3-1-8b-instruct-v1:0:128k"}
+    execution = submit(cloud, "wrong-region", llama, train_jsonl=prompt_completion(30))
+    _, item, notes = _finish(cloud, execution)
+    assert item["status"] == "REJECTED"
+    assert _statuses(item) == ["RECEIVED", "REJECTED"]
+    assert "us-west-2" in item["reason"]
+    (note,) = notes
+    assert "us-west-2" in note["message"]

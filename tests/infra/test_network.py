@@ -77,6 +77,18 @@ def test_every_endpoint_has_a_policy_for_this_account_and_listed_actions(dev: Sy
         assert sorted(actions) == sorted(ENDPOINT_ACTIONS[name])
 
 
+def test_every_bedrock_action_a_handler_is_granted_passes_its_endpoint(dev: Synth) -> None:
+    """A handler's Bedrock call goes through the VPC endpoint: the endpoint must allow it."""
+    granted: set[str] = set()
+    for resource in dev.resources("AWS::IAM::ManagedPolicy").values():
+        for statement in statements(resource["Properties"]["PolicyDocument"]):
+            actions = statement["Action"]
+            granted |= set(actions if isinstance(actions, list) else [actions])
+    through = set(ENDPOINT_ACTIONS["bedrock"]) | set(ENDPOINT_ACTIONS["bedrock-runtime"])
+    missing = {a for a in granted if a.startswith("bedrock:")} - through
+    assert missing == set()
+
+
 def test_s3_kms_and_sns_endpoints_admit_only_the_project_resources(dev: Synth) -> None:
     s3 = statements(_endpoints(dev, "Gateway")["s3"]["PolicyDocument"])[0]["Resource"]
     bucket_ids = {
