@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
+import click
+
 from customization_core.catalog import Catalog
 from customization_core.catalog_check import API_TYPES, LiveModel, LivePrice, Snapshot
 from customization_core.catalog_check import parse_price_item as parse_price
@@ -56,7 +58,10 @@ def clients(region: str | None, profile: str | None) -> Clients:
     except BotoCoreError as error:  # ProfileNotFound
         raise LiveReadError("boto3.Session", error) from None
     where = region or session.region_name
-    bedrock = session.client("bedrock", region_name=where) if where else None
+    try:
+        bedrock = session.client("bedrock", region_name=where) if where else None
+    except BotoCoreError as error:  # InvalidRegionError: "us east 1"
+        raise click.BadParameter(str(error), param_hint="--region") from None
     pricing = session.client("pricing", region_name=PRICE_LIST_REGION)
     return Clients(bedrock, pricing, where)
 

@@ -64,7 +64,10 @@ def clients(*, region: str | None, profile: str | None, stack_name: str | None) 
         return check.Live(bedrock, str(bedrock.meta.region_name), explicit=True)
     if where is None:
         return check.Live(None, None, skipped="no AWS Region")
-    bedrock = session.client("bedrock", region_name=where)
+    try:
+        bedrock = session.client("bedrock", region_name=where)
+    except BotoCoreError as error:  # InvalidRegionError: "us east 1"
+        raise click.BadParameter(str(error), param_hint="--region") from None
     return check.Live(bedrock, where, explicit=region is not None)
 
 
@@ -211,7 +214,9 @@ def check_command(
             media_root=media_root,
         )
     except (stacks.AccessError, check.LiveDeniedError) as error:
-        click.echo(f"{error} (or run with --offline to judge by the catalog only)", err=True)
+        click.echo(
+            f"{error} (or run with --region R --offline to judge by the catalog only)", err=True
+        )
         sys.exit(stacks.EXIT_ACCESS)
     if unread:
         outcome.note("settings", unread)

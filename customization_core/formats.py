@@ -155,6 +155,30 @@ def prompt_completion(cpt: int) -> Checker:
     return check
 
 
+def capped_sides(check: Checker, cpt: int, limits: dict[str, int]) -> Checker:
+    """``check``, plus a token cap per field where the docs give one per side.
+
+    Cohere Command: input 4,096 and output 2,048 tokens, separately (source:
+    https://docs.aws.amazon.com/bedrock/latest/userguide/model-customization-prepare.html).
+    """
+
+    def capped(record: dict[str, Any], emit: Emit) -> int | None:
+        tokens = check(record, emit)
+        for name, limit in limits.items():
+            value = record.get(name)
+            if type(value) is str and (count := estimate_tokens(value, cpt)) > limit:
+                emit(
+                    "error",
+                    "too-many-tokens",
+                    name,
+                    f'"{name}" has about {count:,} tokens (a deliberate over-estimate); this '
+                    f"model takes at most {limit:,} in it. Shorten it.",
+                )
+        return tokens
+
+    return capped
+
+
 def continued_pretraining(cpt: int) -> Checker:
     example = '{"input": "..."}'
     known = ("input",)
@@ -680,14 +704,21 @@ def _messages(
 
 
 def checker(
-    data_format: DataFormat, cpt: int, *, nova: bool, rules: ContentRules | None = None
+    data_format: DataFormat,
+    cpt: int,
+    *,
+    nova: bool,
+    rules: ContentRules | None = None,
+    sides: dict[str, int] | None = None,
 ) -> Checker:
     """The checker of ``data_format`` for a model family with ``cpt`` characters per token.
 
-    ``rules`` say what conversation content blocks may hold (media, reasoning).
+    ``rules`` say what conversation content blocks may hold (media, reasoning);
+    ``sides`` cap prompt and completion tokens separately (prompt/completion only).
     """
     if data_format == "prompt-completion":
-        return prompt_completion(cpt)
+        plain = prompt_completion(cpt)
+        return capped_sides(plain, cpt, sides) if sides else plain
     if data_format == "continued-pretraining":
         return continued_pretraining(cpt)
     if data_format == "conversation":

@@ -25,7 +25,7 @@ from typing import Any, Final
 from customization_core.catalog import Catalog, CustomizationType
 from customization_core.faults import error_code, reraise_bedrock
 from customization_core.findings import Finding, Source, error, warning
-from customization_core.request import region_advice
+from customization_core.regions import region_problem
 
 # customizationType values GetFoundationModel reports; others are decided by the catalog.
 API_REPORTED: Final = frozenset({"FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"})
@@ -67,7 +67,8 @@ def check_live(
 ) -> LiveAnswer:
     """Ask Bedrock about ``model_id`` for ``kind`` in ``region``; raise only for AWS faults."""
     model = catalog.find(model_id)
-    advice = region_advice(model, kind, region) if model else ""
+    # Where else it can run, when the catalog says this Region is not one of them.
+    advice = (region_problem(model, kind, region) or "") if model else ""
     name = model.name if model else model_id
     details = _call(
         bedrock.get_foundation_model, "bedrock:GetFoundationModel", modelIdentifier=model_id

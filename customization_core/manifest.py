@@ -137,7 +137,7 @@ class Manifest(_Strict):
     @field_validator("custom_model_name")
     @classmethod
     def _model_name(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) > 63 or not MODEL_NAME_PATTERN.match(value)):
+        if value is not None and (len(value) > 63 or not MODEL_NAME_PATTERN.fullmatch(value)):
             raise ValueError(not_allowed(value, ALLOWED["customModelName"]))
         return value
 
@@ -161,9 +161,9 @@ class Manifest(_Strict):
         if len(value) > MAX_USER_TAGS:
             raise ValueError(not_allowed(f"{len(value)} tags", ALLOWED["tags"]))
         for key, text in value.items():
-            if not (0 < len(key) <= TAG_KEY_MAX and TAG_PATTERN.match(key)):
+            if not (0 < len(key) <= TAG_KEY_MAX and TAG_PATTERN.fullmatch(key)):
                 raise ValueError(not_allowed(key, ALLOWED["tags"]))
-            if not (len(text) <= TAG_VALUE_MAX and TAG_PATTERN.match(text)):
+            if not (len(text) <= TAG_VALUE_MAX and TAG_PATTERN.fullmatch(text)):
                 raise ValueError(not_allowed(text, ALLOWED["tags"]))
             # AWS reserves the aws: prefix in any case; the pipeline's lineage tags use
             # its own prefix, which a user's tag must not spoof.

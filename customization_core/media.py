@@ -282,6 +282,25 @@ class LocalMediaResolver:
         return path.stat().st_size, head
 
 
+class MediaUnavailableError(Exception):
+    """S3 failed on its side (throttling, 5xx) while reading a media object: retried, not judged."""
+
+
+# S3's transient error codes: the object is not at fault, the read is tried again later.
+# Source: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+S3_TRANSIENT: Final = frozenset(
+    {
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "RequestTimeout",
+        "503",
+        "500",
+        "ThrottlingException",
+    }
+)
+
+
 class S3MediaResolver:
     """Objects in S3: HeadObject for the size, a ranged GetObject for the first bytes.
 
@@ -306,6 +325,8 @@ class S3MediaResolver:
             code = getattr(problem, "response", {}).get("Error", {}).get("Code")
             if code in self._MISSING:
                 return None
+            if code in S3_TRANSIENT:
+                raise MediaUnavailableError(f"{uri}: {problem}") from problem
             raise
         if size == 0:
             return 0, b""
@@ -356,7 +377,9 @@ def _probe(resolver: MediaResolver, uri: str) -> _Probe | str | None:
     """The probe of ``uri``; None when it does not exist, a message when it cannot be read."""
     try:
         found = resolver.resolve(uri)
-    except Exception as problem:  # any resolver failure is a finding, never a crash
+    except MediaUnavailableError:
+        raise  # S3's fault, not the data's: the state machine retries ValidateDataset
+    except Exception as problem:  # any other resolver failure is a finding, never a crash
         return f"{type(problem).__name__}: {problem}"
     if found is None:
         return None

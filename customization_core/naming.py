@@ -75,9 +75,10 @@ def job_folder(key: str) -> str:
 
 def s3_key_problem(key: str, *, bucket: str = "b" * 63) -> str | None:
     """Why Bedrock's S3 URI pattern refuses ``key`` (a data key or a folder), or None."""
-    segments = [part for part in key.split("/") if part]
+    # A folder ends with "/"; any other empty segment ("a//b") the pattern refuses.
+    segments = key.removesuffix("/").split("/")
     for segment in segments:
-        if not S3_KEY_SEGMENT.match(segment) or ".." in segment:
+        if not S3_KEY_SEGMENT.fullmatch(segment) or ".." in segment:
             return f"{segment!r} in {key!r}: {S3_KEY_RULE}; rename it"
     if len(f"s3://{bucket}/{key}") > S3_URI_MAX:
         return (

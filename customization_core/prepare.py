@@ -274,8 +274,27 @@ def _only_kind(model: Model, data_format: DataFormat | None) -> CustomizationTyp
 # --- which options fit the format ----------------------------------------------
 
 
+def check_template(template: str) -> None:
+    """Refuse a prompt template ``str.format`` cannot fill from named fields."""
+    problem = (
+        f"--prompt-template {template!r} cannot be filled: write each field as {{name}} "
+        "(a column name), and a literal brace as {{ or }}"
+    )
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        positional = any(not name.isidentifier() for name in names)
+        if not positional:
+            template.format(**dict.fromkeys(names, "x"))
+    except (ValueError, IndexError, KeyError, AttributeError) as error:
+        raise OptionError(f"{problem} ({error}).") from None
+    if positional:
+        raise OptionError(f"{problem} (names are letters, digits and _, not positions).")
+
+
 def check_recipe(target: Target, recipe: Recipe, *, split: float = 0.0) -> None:
     """Refuse options the target format cannot use, before any row is read."""
+    if recipe.prompt_template is not None:
+        check_template(recipe.prompt_template)
     chat = target.data_format in CHAT_FORMATS
     if recipe.system is not None and not chat:
         raise OptionError(

@@ -24,7 +24,8 @@ def region_advice(model: Model, kind: CustomizationType, region: str) -> str:
     return (
         f"{model.name} can be customized ({kind.cli_name}) in {regions} only, not in {region}. "
         f"Use the stack deployed in {where[0]} (`bedrock-customize submit --region {where[0]} ...`), "
-        f"or pick a model customizable in {region}: `bedrock-customize catalog --region {region}`."
+        f"or pick a model customizable in {region}: "
+        f"`bedrock-customize catalog --region {region} --type {kind.cli_name}`."
     )
 
 

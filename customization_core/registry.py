@@ -39,7 +39,12 @@ class Registry:
         self._clock = clock
 
     def claim(self, run: Run) -> bool:
-        """Record a new run; False when this object version already has one (a re-delivery)."""
+        """Record a new run; False when this object version already has one (a re-delivery).
+
+        The same execution claiming again is its own retry (the state machine retries
+        ValidateRequest after a throttled Bedrock look-up): it keeps its claim while the
+        run is still RECEIVED.
+        """
         now = self._clock()
         item = _dynamo(
             {
@@ -53,7 +58,11 @@ class Registry:
         try:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(run_id)")
         except self._table.meta.client.exceptions.ConditionalCheckFailedException:
-            return False
+            held = self.get(run.run_id) or {}
+            return bool(
+                held.get("execution_arn") == run.execution_arn
+                and held.get("status") == Status.RECEIVED.value
+            )
         return True
 
     def update(self, run: Run, status: Status, *, reason: str | None = None, **fields: Any) -> None:

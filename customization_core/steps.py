@@ -138,8 +138,12 @@ def validate_request(
     run.model_check = live.details
     if live.errors:
         return _reject(run, registry, " ".join(live.errors))
+    # Bedrock's own lifecycle answer stands in for the catalog's when it gives one.
+    live_codes = {f.code for f in live.findings}
     run.warnings = [
-        f.message for f in (*checked.findings, *live.findings) if f.severity == "warning"
+        f.message
+        for f in (*(f for f in checked.findings if f.code not in live_codes), *live.findings)
+        if f.severity == "warning"
     ]
 
     refusal = deploy_problem(

@@ -90,6 +90,7 @@ class _FileCheck:
     max_bytes: int | None
     records_source: str
     rules: ContentRules | None  # conversation content rules (None: a format without them)
+    sides: dict[str, int] | None = None  # tokens per field, where capped per side (Cohere)
 
 
 @dataclass
@@ -288,6 +289,15 @@ def _plan(request: CheckedRequest, catalog: Catalog, dataset_bucket: str | None)
             else custom.max_validation_file_bytes,
             records_source=records.source,
             rules=rules,
+            sides={
+                name: cap
+                for name, cap in (
+                    ("prompt", custom.max_prompt_tokens),
+                    ("completion", custom.max_completion_tokens),
+                )
+                if cap is not None
+            }
+            or None,
         )
 
     return for_source
@@ -307,7 +317,8 @@ def _check_file(
 
         rules = dataclasses.replace(rules, on_media=on_media)
     checkers: dict[DataFormat, Checker] = {
-        f: checker(f, plan.chars_per_token, nova=plan.nova, rules=rules) for f in plan.formats
+        f: checker(f, plan.chars_per_token, nova=plan.nova, rules=rules, sides=plan.sides)
+        for f in plan.formats
     }
     chosen: DataFormat | None = None if len(plan.formats) > 1 else plan.formats[0]
     check = checkers[chosen] if chosen else None

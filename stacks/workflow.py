@@ -502,6 +502,8 @@ class Workflow(Construct):
         # ValidateRequest asks Bedrock about the base model (GetFoundationModel*).
         validate_request.add_retry(**vars_of(transient))
         validate_data = task("validate_data", "ValidateDataset")
+        # Reading media objects from S3 can be throttled (SlowDown): retried, not judged.
+        validate_data.add_retry(**{**vars_of(transient), "errors": ["MediaUnavailableError"]})
         estimate_cost = task("estimate_cost", "EstimateCost")
         approval = task(
             "request_approval",

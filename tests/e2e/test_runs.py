@@ -232,12 +232,15 @@ def test_cancelling_stops_the_bedrock_job(cloud: LocalCloud) -> None:
 def test_throttled_model_lookups_are_retried_by_the_state_machine(cloud: LocalCloud) -> None:
     from emulator.account import FAULTS
 
-    FAULTS.throttle_first = 2  # GetFoundationModel throttled twice, then answered
+    # GetFoundationModel throttled 4 times: past the handler's 3 SDK attempts, so the state
+    # machine retries ValidateRequest, whose second attempt keeps the run's claim.
+    FAULTS.throttle_first = 4
     execution = submit(cloud, "throttled-lookup", FINE_TUNING, train_jsonl=prompt_completion(30))
     described, item, _ = _finish(cloud, execution)
     assert described["status"] == "SUCCEEDED"
     assert item["status"] == "SUCCEEDED"
-    assert FAULTS.calls >= 4  # two throttled, then both look-ups answered
+    assert FAULTS.calls >= 6  # four throttled, then both look-ups answered
+    assert _statuses(item)[:2] == ["RECEIVED", "VALIDATING"]
     assert item["model_check"]["offered"] is True
 
 

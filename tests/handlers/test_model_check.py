@@ -71,6 +71,33 @@ def test_throttled_lookups_raise_the_error_the_state_machine_retries(aws: Aws) -
         _validate(aws, "amazon.nova-micro-v1:0:128k")
 
 
+def test_the_retry_of_a_throttled_lookup_goes_on_with_the_same_run(aws: Aws) -> None:
+    """The state machine retries ValidateRequest: the same execution keeps its claim."""
+    FAULTS.throttle_first = 10  # past the SDK's own retries
+    manifest = {"customizationType": "FINE_TUNING", "baseModelId": "amazon.nova-micro-v1:0:128k"}
+    source = aws.start("retried", manifest, train_jsonl=CONVERSATION + "\n")
+
+    def attempt(execution: str) -> dict[str, Any]:
+        return steps.validate_request(
+            source,
+            execution,
+            s3=aws.s3,
+            bedrock=aws.bedrock,
+            region=REGION,
+            registry=aws.registry,
+            config=aws.config,
+        )
+
+    with pytest.raises(BedrockThrottledError):
+        attempt(EXECUTION)
+    FAULTS.throttle_first = 0  # Bedrock answers again by the time the state machine retries
+    retried = Run.model_validate(attempt(EXECUTION))
+    assert retried.duplicate is False
+    assert retried.status is Status.VALIDATING
+    # Another execution for the same object version (a re-delivered event) is still a duplicate.
+    assert attempt(EXECUTION + "-again")["duplicate"] is True
+
+
 def test_denied_lookups_end_the_run_failed_naming_the_action(aws: Aws) -> None:
     FAULTS.denied = True
     run = _validate(aws, "amazon.nova-micro-v1:0:128k")

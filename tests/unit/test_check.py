@@ -53,6 +53,9 @@ STAGES = {
 }
 
 
+ORIGINAL_CLIENTS = check_cmd.clients
+
+
 @pytest.fixture(autouse=True)
 def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """By default there are no credentials: nothing here reaches AWS."""
@@ -497,3 +500,14 @@ def test_each_example_gets_its_expected_verdict(example: str, tmp_path: Path) ->
     code, document = outcome(job, "--offline", "--region", "us-east-1", *extra)
     assert document["verdict"] == EXAMPLE_VERDICTS[example], document["problems"]
     assert code == (1 if EXAMPLE_VERDICTS[example] == "reject" else 0)
+
+
+def test_a_malformed_region_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(check_cmd, "clients", ORIGINAL_CLIENTS)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    result = run(folder(tmp_path), "--region", "us east 1")
+    assert result.exit_code == 2
+    assert "--region" in result.output

@@ -134,9 +134,11 @@ def test_a_model_past_its_end_of_life_is_refused() -> None:
 def test_each_availability_refusal_says_what_to_do(availability: dict[str, Any], code: str) -> None:
     answer = _check(FakeBedrock(availability=availability))
     assert _codes(answer) == [code]
-    assert "upload job.json again" in answer.findings[0].message or "us-east-1" in (
-        answer.findings[0].message
-    )
+    message = answer.findings[0].message
+    # Each says what to do: ask for access, accept or wait for the agreement, or go elsewhere.
+    assert any(
+        hint in message for hint in ("Model access", "wait for it", "not available in us-east-1")
+    ), message
 
 
 @pytest.mark.parametrize(
@@ -155,9 +157,15 @@ def test_transient_faults_of_either_lookup_are_retried(
         _check(FakeBedrock(**{where: _error(code)}))
 
 
-@pytest.mark.parametrize("where", ["details", "availability"])
-def test_access_denied_is_a_deployment_fault_naming_the_action(where: str) -> None:
-    with pytest.raises(ModelCheckDeniedError, match="bedrock:GetFoundationModel"):
+@pytest.mark.parametrize(
+    ("where", "action"),
+    [
+        ("details", "bedrock:GetFoundationModel was denied"),
+        ("availability", "bedrock:GetFoundationModelAvailability was denied"),
+    ],
+)
+def test_access_denied_is_a_deployment_fault_naming_the_action(where: str, action: str) -> None:
+    with pytest.raises(ModelCheckDeniedError, match=action):
         _check(FakeBedrock(**{where: _error("AccessDeniedException")}))
 
 

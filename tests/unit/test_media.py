@@ -363,3 +363,29 @@ def test_the_s3_resolver_lets_access_errors_through_for_check_media_to_report() 
         resolver.resolve("s3://bucket/v/clip.mp4")
     result = check_media([ref("s3://bucket/v/clip.mp4", "mp4", kind="video")], resolver, LIMITS)
     assert codes(result) == [(1, "media-unreadable", "error")]
+
+
+def test_a_throttled_s3_read_is_retried_not_judged() -> None:
+    from botocore.exceptions import ClientError
+
+    from customization_core.media import MediaUnavailableError, S3MediaResolver
+
+    class SlowS3:
+        def head_object(self, **_: object) -> dict[str, int]:
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "HeadObject")
+
+    with pytest.raises(MediaUnavailableError):
+        S3MediaResolver(SlowS3()).resolve("s3://bucket/jobs/a/x.png")
+
+
+def test_a_denied_s3_read_is_a_finding_on_the_record() -> None:
+    from botocore.exceptions import ClientError
+
+    from customization_core.media import S3MediaResolver
+
+    class DeniedS3:
+        def head_object(self, **_: object) -> dict[str, int]:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "HeadObject")
+
+    with pytest.raises(ClientError):  # _probe turns this one into media-unreadable
+        S3MediaResolver(DeniedS3()).resolve("s3://bucket/jobs/a/x.png")

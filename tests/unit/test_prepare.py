@@ -599,3 +599,19 @@ def test_region_problem_names_the_regions_that_can() -> None:
     assert "us-east-1" in problem
     assert "eu-west-1" in problem
     assert region_problem(model, CustomizationType.CONTINUED_PRE_TRAINING, "us-east-1")
+
+
+@pytest.mark.parametrize("template", ["Hi {", "{0}", "{a!x}", "{a.b}", "{}"])
+def test_a_template_that_cannot_be_filled_is_a_usage_error_not_a_traceback(
+    tmp_path: Path, template: str
+) -> None:
+    source = tmp_path / "dialogues.csv"
+    source.write_text(CSV)
+    result = CliRunner().invoke(
+        main,
+        ["prepare", str(source), "--format", "prompt-completion", "--prompt-template", template,
+         "--completion-field", "summary", "-o", str(tmp_path / "train.jsonl")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--prompt-template" in result.output
+    assert not (tmp_path / "train.jsonl").exists()

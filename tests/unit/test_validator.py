@@ -484,3 +484,22 @@ def test_media_references_beyond_the_cap_are_counted_not_kept(
     assert [(w["code"], w["line"]) for w in doc["warnings"]] == [("media-references-skipped", None)]
     assert "5" in doc["warnings"][0]["message"]
     assert doc["media"]["images"] == 8
+
+
+COHERE = "cohere.command-text-v14:7:4k"
+
+
+def test_cohere_caps_prompt_and_completion_tokens_separately() -> None:
+    # 4,096 input and 2,048 output tokens (model-customization-prepare); 3 characters a token.
+    long_completion = {"prompt": "Summarize.", "completion": "word " * 1300}  # ~2,167 tokens
+    long_prompt = {"prompt": "word " * 2500, "completion": "Short."}  # ~4,167 tokens
+    fine = {"prompt": "word " * 2000, "completion": "word " * 1000}  # ~3,334 + ~1,667
+    report = validate_dataset(
+        io.BytesIO(_jsonl([long_completion, long_prompt, fine])),
+        model_id=COHERE,
+        customization_type="fine-tuning",
+    ).document
+    found = sorted(
+        (e["line"], e["field"]) for e in report["errors"] if e["code"] == "too-many-tokens"
+    )
+    assert found == [(1, "completion"), (2, "prompt")]
