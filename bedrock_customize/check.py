@@ -121,6 +121,11 @@ class Rules:
     approval_threshold_usd: float | None = None
     max_deployment_ttl_hours: float = 72
     training_prices_usd: Mapping[str, float] = field(default_factory=dict)
+    unknown_models: str = "reject"  # the stage's unknownModels: "reject" or "warn"
+
+    @property
+    def unknown_ok(self) -> bool:
+        return self.unknown_models == "warn"
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,8 @@ def check_job(
                     f"The data cannot be trained from: {bad_key}.",
                 )
     _allowed(manifest, rules, outcome)
-    answer = _ask_bedrock(live, manifest, catalog, now, outcome)
+    unknown_ok = bool(rules and rules.unknown_ok)
+    answer = _ask_bedrock(live, manifest, catalog, now, outcome, unknown_ok=unknown_ok)
     # As the pipeline: the stage's defaults under the manifest's own values.
     hyperparameters = {
         **(rules.default_hyperparameters.get(manifest.base_model_id, {}) if rules else {}),
@@ -259,6 +265,7 @@ def check_job(
         # without it, the catalog's Regions do.
         region=None if answer is not None else live.region,
         today=today,
+        unknown_ok=unknown_ok,
     )
     for finding in checked.findings:
         where = f"{MANIFEST_NAME}: {finding.field}" if finding.field else MANIFEST_NAME
@@ -279,7 +286,17 @@ def check_job(
         price = price_override
         if price is None and rules is not None:
             price = rules.training_prices_usd.get(manifest.base_model_id)
-        _data(job, folder, manifest, checked, price, media_root, catalog, outcome)
+        _data(
+            job,
+            folder,
+            manifest,
+            checked,
+            price,
+            media_root,
+            catalog,
+            outcome,
+            unknown_ok=unknown_ok,
+        )
     _cost(manifest, rules, outcome)
     return outcome
 
@@ -355,7 +372,13 @@ def _allowed(manifest: Manifest, rules: Rules | None, outcome: Outcome) -> None:
 
 
 def _ask_bedrock(
-    live: Live, manifest: Manifest, catalog: Catalog, now: datetime, outcome: Outcome
+    live: Live,
+    manifest: Manifest,
+    catalog: Catalog,
+    now: datetime,
+    outcome: Outcome,
+    *,
+    unknown_ok: bool = False,
 ) -> LiveAnswer | None:
     """Bedrock's answer, or None (and a note saying how the Region was judged instead)."""
     fallback = (
@@ -367,7 +390,7 @@ def _ask_bedrock(
         why = live.skipped or ("no AWS Region" if live.region is None else "no Bedrock client")
         outcome.note("live", f"live check skipped: {why}; {fallback}.")
         return None
-    if catalog.find(manifest.base_model_id) is None:
+    if catalog.find(manifest.base_model_id) is None and not unknown_ok:
         outcome.note(
             "live", "live check skipped: the catalog does not know the model (see the request)."
         )
@@ -437,6 +460,8 @@ def _data(
     media_root: Path | None,
     catalog: Catalog,
     outcome: Outcome,
+    *,
+    unknown_ok: bool = False,
 ) -> None:
     """ValidateDataset: the pinned files through the validator, with the request's hyperparameters."""
     training_key, validation_key = data_keys(folder, manifest)
@@ -481,6 +506,7 @@ def _data(
             price_per_1k_tokens_usd=price,
             dataset_bucket=None,
             media=LocalMediaResolver(media_root) if media_root else None,
+            unknown_ok=unknown_ok,
         )
     document = report.document
     outcome.report = document

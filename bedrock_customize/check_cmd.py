@@ -105,6 +105,7 @@ def rules_of(settings: Settings) -> check.Rules:
         approval_threshold_usd=settings.approval_threshold_usd,
         max_deployment_ttl_hours=settings.max_deployment_ttl_hours,
         training_prices_usd=settings.training_prices_usd,
+        unknown_models=settings.unknown_models,
     )
 
 

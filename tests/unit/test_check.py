@@ -511,3 +511,21 @@ def test_a_malformed_region_is_a_usage_error(
     result = run(folder(tmp_path), "--region", "us east 1")
     assert result.exit_code == 2
     assert "--region" in result.output
+
+
+def test_unknown_models_warn_is_judged_as_the_pipeline_judges_it(tmp_path: Path) -> None:
+    premier = "amazon.nova-premier-v1:0:300k"  # not in the catalog
+    cdk = tmp_path / "cdk.json"
+    stages = {**STAGES, "stages": {**STAGES["stages"], "lenient": {"unknownModels": "warn"}}}
+    cdk.write_text(json.dumps({"context": {"bedrock-customization": stages}}))
+    job = folder(
+        tmp_path / "jobs", manifest={"customizationType": "FINE_TUNING", "baseModelId": premier}
+    )
+    code, rejected = outcome(job, "--region", "us-east-1", "--offline", cdk=cdk)
+    assert code == 1
+    assert "unknown-model" in codes(rejected)
+    code, lenient = outcome(
+        job, "--region", "us-east-1", "--offline", "--stage", "lenient", cdk=cdk
+    )
+    assert code == 0, lenient["problems"]
+    assert "model-limits-unknown" in codes(lenient)
