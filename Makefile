@@ -92,7 +92,7 @@ test: install lint ## Lint, unit and infra tests, then nag, cfn-lint and checkov
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory check-templates
 
-demo: install ## Run three example customizations on the local emulator (no AWS account)
+demo: install ## Run five example customizations on the local emulator (no AWS account)
 	cdk synth -c stage=$(STAGE) --quiet
 	$(BIN)/python -m emulator.demo --assembly cdk.out
 
