@@ -516,7 +516,8 @@ def test_a_malformed_region_is_a_usage_error(
 def test_unknown_models_warn_is_judged_as_the_pipeline_judges_it(tmp_path: Path) -> None:
     premier = "amazon.nova-premier-v1:0:300k"  # not in the catalog
     cdk = tmp_path / "cdk.json"
-    stages = {**STAGES, "stages": {**STAGES["stages"], "lenient": {"unknownModels": "warn"}}}
+    stages: dict[str, Any] = json.loads(json.dumps(STAGES))  # a copy to add a stage to
+    stages["stages"]["lenient"] = {"unknownModels": "warn"}
     cdk.write_text(json.dumps({"context": {"bedrock-customization": stages}}))
     job = folder(
         tmp_path / "jobs", manifest={"customizationType": "FINE_TUNING", "baseModelId": premier}
