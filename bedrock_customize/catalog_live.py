@@ -17,6 +17,8 @@ import click
 from customization_core.catalog import Catalog
 from customization_core.catalog_check import API_TYPES, LiveModel, LivePrice, Snapshot
 from customization_core.catalog_check import parse_price_item as parse_price
+from customization_core.faults import error_code
+from customization_core.live import NOT_FOUND as LIVE_NOT_FOUND
 
 # The Price List Query API answers at api.pricing.us-east-1 and api.pricing.ap-south-1
 # (AWS Price List API reference, "Service Endpoint"; botocore 1.44 also lists
@@ -27,7 +29,7 @@ PRICE_LIST_SERVICE: Final = "AmazonBedrock"
 # …-Customization-Storage; see customization_core/catalog_check.py for what is assumed).
 # CONTAINS: "the field value contains the provided value as a substring" (API_pricing_Filter).
 CUSTOMIZATION_USAGE: Final = "Customization"
-NOT_FOUND: Final = ("ResourceNotFoundException", "ValidationException")
+NOT_FOUND: Final = LIVE_NOT_FOUND  # what GetFoundationModel answers for a model it does not know
 
 
 class LiveReadError(Exception):
@@ -156,9 +158,7 @@ def _wrapped(action: str, error: Exception) -> Exception:
     return error
 
 
-def _code(error: BaseException) -> str:
-    response = getattr(error, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+_code = error_code  # one reading of a botocore error's code (customization_core/faults.py)
 
 
 def _day(value: Any) -> date | None:

@@ -27,6 +27,7 @@ from bedrock_customize.stack import describe
 from customization_core.catalog import Catalog
 from customization_core.deployments import deploy_problem
 from customization_core.faults import BedrockThrottledError, BedrockUnavailableError, error_code
+from customization_core.live import DENIED as LIVE_DENIED
 from customization_core.live import LiveAnswer, ModelCheckDeniedError, check_live
 from customization_core.manifest import (
     DEFAULT_VALIDATION_KEY,
@@ -63,9 +64,8 @@ VERDICTS: Final[dict[Verdict, str]] = {
 # Who may not ask Bedrock about models: the caller's role, or credentials AWS refuses.
 DENIED_CODES: Final = frozenset(
     {
-        "AccessDeniedException",
+        *LIVE_DENIED,  # what the pipeline treats as its role's missing permission
         "AccessDenied",
-        "UnauthorizedException",
         "UnauthorizedOperation",
         "ExpiredToken",
         "ExpiredTokenException",

@@ -281,13 +281,14 @@ def prepare(
     except (preparing.PrepareError, UnicodeDecodeError) as problem:
         click.echo(f"Cannot prepare {source}: {problem}", err=True)
         sys.exit(EXIT_FAILED)
-    _write_prepared(output, training, validation, target)
+    validation_path = _write_prepared(output, training, validation, target)
     _warn_if_retired(target)
     skipped = sum(1 for r in made if r is None)
     if skipped:
         click.echo(f"Skipped {skipped:,} rows with an empty prompt, completion or text.")
+    also = f" --validation {validation_path}" if validation_path else ""
     click.echo(
-        f"Next: bedrock-customize validate {output} --model {model_id or 'MODEL_ID'} "
+        f"Next: bedrock-customize validate {output}{also} --model {model_id or 'MODEL_ID'} "
         f"--type {target.kind.cli_name}"
     )
 
@@ -372,7 +373,8 @@ def _write_prepared(
     training: list[preparing.Record],
     validation: list[preparing.Record],
     target: preparing.Target,
-) -> None:
+) -> Path | None:
+    """Write the files; the validation file's path, when one was written."""
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(preparing.to_jsonl(training), encoding="utf-8")
     click.echo(
@@ -386,6 +388,8 @@ def _write_prepared(
         )
         validation_path.write_text(preparing.to_jsonl(validation), encoding="utf-8")
         click.echo(f"Wrote {len(validation):,} validation records to {validation_path}.")
+        return validation_path
+    return None
 
 
 @main.command()

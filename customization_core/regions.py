@@ -42,11 +42,12 @@ def region_table(catalog: Catalog) -> str:
         for region in regions:
             types = [k.cli_name for k in kinds if region in model.regions(k)]
             cells.append(", ".join(types) or "-")
-        ended = (
-            " (end of life)"
-            if model.lifecycle and model.lifecycle.ended(catalog.catalog_date)
-            else ""
-        )
+        if model.lifecycle and model.lifecycle.ended(catalog.catalog_date):
+            ended = " (end of life)"
+        elif model.docs_note:
+            ended = " (not in AWS's current tables)"
+        else:
+            ended = ""
         on_demand = ", ".join(model.on_demand_deployment_regions) or "-"
         lines.append(
             f"| {model.name}{ended} | `{model.model_ids[-1]}` | "

@@ -21,9 +21,22 @@ def test_the_readme_region_table_is_generated_from_the_catalog() -> None:
     )
 
 
-def test_every_catalog_model_appears_with_its_regions() -> None:
+def _row(table: str, name: str) -> list[str]:
+    (line,) = [line for line in table.splitlines() if line.startswith(f"| {name} |")]
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_the_table_says_where_each_documented_model_runs() -> None:
+    # custom-model-fine-tuning (read 2026-12-01): Nova in us-east-1, Llama in us-west-2.
     table = region_table(load_catalog())
-    for model in load_catalog().models:
-        assert f"`{model.model_ids[-1]}`" in table
-    assert "us-east-1" in table
-    assert "us-west-2" in table
+    header = _row(table, "Model")
+    east, west = header.index("us-east-1"), header.index("us-west-2")
+    nova = _row(table, "Amazon Nova Micro")
+    assert (nova[east], nova[west]) == ("fine-tuning", "-")
+    assert nova[-1] == "us-east-1"  # on-demand deployment
+    llama = _row(table, "Meta Llama 3.3 70B Instruct")
+    assert (llama[east], llama[west]) == ("-", "fine-tuning")
+    assert llama[-1] == "us-west-2"
+    titan = _row(table, "Amazon Titan Text G1 - Express (not in AWS's current tables)")
+    assert titan[east] == "fine-tuning, continued-pretraining"
+    assert _row(table, "Anthropic Claude 3 Haiku (end of life)")[west] == "fine-tuning"
