@@ -137,7 +137,7 @@ def validate_request(
         return run.state()
     run.model_check = live.details
     if live.errors:
-        return _reject(run, registry, " ".join(live.errors))
+        return _reject(run, registry, " ".join(live.errors), model_check=live.details)
     # Bedrock's own lifecycle answer stands in for the catalog's when it gives one.
     live_codes = {f.code for f in live.findings}
     run.warnings = [
@@ -211,8 +211,8 @@ def _version_of(s3: Any, bucket: str, key: str) -> str | None:
     return str(head.get("VersionId") or "null")
 
 
-def _reject(run: Run, registry: Registry, reason: str) -> dict[str, Any]:
-    registry.update(run, Status.REJECTED, reason=reason)
+def _reject(run: Run, registry: Registry, reason: str, **fields: Any) -> dict[str, Any]:
+    registry.update(run, Status.REJECTED, reason=reason, **fields)
     return run.state()
 
 

@@ -55,6 +55,7 @@ def test_llama_sent_to_the_us_east_1_stack_is_rejected_with_region_advice(aws: A
     assert f"Bedrock in {REGION}" in run.reason
     assert "us-west-2" in run.reason  # where it can run instead
     assert run.training is None  # refused before any data was looked at
+    assert aws.item(run.run_id)["model_check"] == {"region": REGION, "offered": False}
 
 
 def test_a_model_the_account_offers_that_the_catalog_does_not_know_is_rejected(
