@@ -181,3 +181,20 @@ def test_availability_is_asked_of_the_model_without_its_context_suffix(
     model_id: str, asked: str
 ) -> None:
     assert availability_id(model_id) == asked
+
+
+def test_a_refusal_in_a_region_the_catalog_lists_gives_no_region_advice() -> None:
+    # Llama 3.3 runs in us-west-2: "only, not in us-west-2" would contradict itself.
+    answer = _check(
+        FakeBedrock(availability={"authorizationStatus": "NOT_AUTHORIZED"}),
+        "meta.llama3-3-70b-instruct-v1:0:128k",
+        region="us-west-2",
+    )
+    assert _codes(answer) == ["model-access-not-granted"]
+    assert "not in us-west-2" not in answer.findings[0].message
+    gone = _check(
+        FakeBedrock(details=_error("ResourceNotFoundException")),
+        "meta.llama3-3-70b-instruct-v1:0:128k",
+        region="us-west-2",
+    )
+    assert "not in us-west-2" not in gone.findings[0].message

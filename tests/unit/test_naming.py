@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -88,3 +90,29 @@ def test_lineage_tags_trace_the_run_to_its_data() -> None:
     assert tags["bedrock-customization:dataset-version"] == SOURCE.version_id
     assert tags["bedrock-customization:manifest-sha256"] == "ab" * 32
     assert all(TAG_PATTERN.match(v) and len(v) <= TAG_VALUE_MAX for v in tags.values())
+
+
+@pytest.mark.parametrize(
+    "key", ["jobs/a/train.jsonl\n", "jobs/a//train.jsonl", "jobs/a b/train.jsonl", "jobs/../x"]
+)
+def test_keys_bedrock_refuses_are_named_whole_string(key: str) -> None:
+    from customization_core.naming import s3_key_problem
+
+    assert s3_key_problem(key) is not None
+
+
+def test_a_folder_key_ends_with_a_slash_and_passes() -> None:
+    from customization_core.naming import s3_key_problem
+
+    assert s3_key_problem("jobs/support-summaries/") is None
+    assert s3_key_problem("jobs/support-summaries/train.jsonl") is None
+
+
+@pytest.mark.parametrize("value", ["v\n", "tab\there", "caf\u00e9"])
+def test_tag_values_with_newlines_tabs_or_non_ascii_are_refused(value: str) -> None:
+    from customization_core.manifest import parse_manifest
+
+    manifest = {"customizationType": "FINE_TUNING", "baseModelId": "m", "tags": {"k": value}}
+    parsed = parse_manifest(json.dumps(manifest).encode())
+    assert parsed.manifest is None
+    assert any("tags" in problem for problem in parsed.problems)
