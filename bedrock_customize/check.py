@@ -451,6 +451,17 @@ def _denied(live: Live, sentence: str, fallback: str, outcome: Outcome) -> None:
     outcome.note("live", f"live check skipped: {sentence}; {fallback}.")
 
 
+def _prepared_hint(training: Path | None) -> str:
+    """A folder whose records `prepare` writes (examples/image-captions): say how."""
+    spec = training.parent / "prepare.json" if training else None
+    if spec is None or not spec.is_file():
+        return ""
+    return (
+        f" This folder's records are written by `bedrock-customize prepare` with the "
+        f"arguments in {spec} (they name media by their S3 URI): `make demo` runs it."
+    )
+
+
 def _data(
     job: Job,
     folder: str,
@@ -473,7 +484,8 @@ def _data(
             training_key,
             "training-file-missing",
             f"The training file {training_key} does not exist"
-            + (f": put it at {training}." if training else "; upload it before job.json."),
+            + (f": put it at {training}." if training else "; upload it before job.json.")
+            + _prepared_hint(training),
         )
         training = None
     validation = job.locate(manifest.validation_data or DEFAULT_VALIDATION_KEY)

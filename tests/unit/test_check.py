@@ -530,3 +530,11 @@ def test_unknown_models_warn_is_judged_as_the_pipeline_judges_it(tmp_path: Path)
     )
     assert code == 0, lenient["problems"]
     assert "model-limits-unknown" in codes(lenient)
+
+
+def test_a_folder_prepared_at_run_time_says_how_its_records_are_written() -> None:
+    code, document = outcome(EXAMPLES / "image-captions", "--offline", "--region", "us-east-1")
+    assert code == 1
+    (missing,) = [p for p in document["problems"] if p["code"] == "training-file-missing"]
+    assert "prepare.json" in missing["message"]
+    assert "make demo" in missing["message"]
