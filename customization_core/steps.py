@@ -19,7 +19,7 @@ from customization_core.catalog import Catalog, load_catalog
 from customization_core.deployments import deploy_problem, plan, release
 from customization_core.faults import BedrockThrottledError as BedrockThrottledError
 from customization_core.faults import BedrockUnavailableError as BedrockUnavailableError
-from customization_core.faults import error_code, reraise_bedrock
+from customization_core.faults import bedrock_faults, error_code, reraise_bedrock
 from customization_core.live import ModelCheckDeniedError, check_live
 from customization_core.manifest import MAX_MANIFEST_BYTES, data_keys, parse_manifest
 from customization_core.media import S3MediaResolver
@@ -409,9 +409,18 @@ def check_job(run: Run, *, bedrock: Any) -> dict[str, Any]:
 def record_result(
     run: Run, *, bedrock: Any, s3: Any, registry: Registry, config: PipelineConfig
 ) -> dict[str, Any]:
-    """Record the custom model and its training metrics."""
-    job = bedrock.get_model_customization_job(jobIdentifier=run.job_name)
+    """Record the custom model and its training metrics; a job without a model fails the run."""
+    with bedrock_faults():  # throttled after a paid job: retried, never FAILED for it
+        job = bedrock.get_model_customization_job(jobIdentifier=run.job_name)
     run.model_arn = job.get("outputModelArn")
+    if not run.model_arn:
+        registry.update(
+            run,
+            Status.FAILED,
+            reason="The Bedrock job completed without a custom model (no outputModelArn); "
+            f"see the job {run.job_arn or run.job_name} in the Bedrock console.",
+        )
+        return run.state()
     metrics: dict[str, Any] = {}
     training_loss = (job.get("trainingMetrics") or {}).get("trainingLoss")
     if training_loss is not None:

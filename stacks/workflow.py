@@ -47,6 +47,11 @@ EVENT_RETRIES = 185  # EventBridge's maximum
 
 RUN_ERRORS = ["States.ALL"]
 TRANSIENT_ERRORS = ["BedrockThrottledError", "BedrockUnavailableError"]
+# Lambda refuses an invocation past the function's reserved concurrency (two runs at once):
+# every state waits and asks again rather than failing the run (seconds, attempts: ~20 min).
+LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
+LAMBDA_THROTTLE_INTERVAL = 10
+LAMBDA_THROTTLE_ATTEMPTS = 8
 
 
 class Workflow(Construct):
@@ -453,13 +458,21 @@ class Workflow(Construct):
         # The function's own ARN as the resource: the task's output is the handler's
         # return value. A task that waits for a token needs the lambda:invoke integration.
         waits = "integration_pattern" in options
-        return tasks.LambdaInvoke(
+        invoked = tasks.LambdaInvoke(
             self,
             state,
             lambda_function=self.functions[name],
             payload_response_only=not waits,
             **options,
         )
+        invoked.add_retry(
+            errors=LAMBDA_THROTTLED,
+            interval=cdk.Duration.seconds(LAMBDA_THROTTLE_INTERVAL),
+            backoff_rate=2,
+            max_attempts=LAMBDA_THROTTLE_ATTEMPTS,
+            max_delay=cdk.Duration.minutes(5),
+        )
+        return invoked
 
     def _state_machine(self, settings: Settings, storage: Storage) -> sfn.StateMachine:
         run_failed = sfn.Fail(
@@ -527,6 +540,7 @@ class Workflow(Construct):
         check_job = task("check_job", "CheckJob")
         check_job.add_retry(**vars_of(transient))
         record_result = task("record_result", "RecordResult")
+        record_result.add_retry(**vars_of(transient))
         wait = sfn.Wait(
             self,
             "WaitForJob",

@@ -126,7 +126,8 @@ def test_bedrock_faults_and_a_full_quota_are_retried_with_backoff(dev: Synth) ->
     )
     queued = retries[("RunQueuedError",)]
     assert queued["IntervalSeconds"] * queued["MaxAttempts"] == 24 * 3600  # queueRetryHours
-    for state in ("CheckJob", "ValidateRequest"):  # ValidateRequest asks Bedrock about the model
+    # ValidateRequest asks Bedrock about the model; RecordResult reads the paid job.
+    for state in ("CheckJob", "ValidateRequest", "RecordResult"):
         retried = {tuple(r["ErrorEquals"]) for r in states[state]["Retry"]}
         assert ("BedrockThrottledError", "BedrockUnavailableError") in retried, state
 
@@ -153,6 +154,32 @@ def test_approval_waits_for_a_task_token_and_times_out(dev: Synth) -> None:
         "BooleanEquals": True,
         "Next": "RequestApproval",
     } in choices
+
+
+def _all_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state, those of Map and Parallel branches included."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        for branch in state.get("Branches", []):
+            found.update(_all_states(branch))
+        if "ItemProcessor" in state:
+            found.update(_all_states(state["ItemProcessor"]))
+    return found
+
+
+def test_every_task_retries_a_throttled_lambda_invocation(dev: Synth) -> None:
+    """Reserved concurrency is two runs: a third waits instead of failing (RecordFailure too)."""
+    tasks = {n: s for n, s in _all_states(_definition(dev)).items() if s["Type"] == "Task"}
+    assert {"RecordFailure", "Notify", "ValidateDataset", "Evaluate"} <= set(tasks)
+    for name, state in tasks.items():
+        retried = [
+            r
+            for r in state.get("Retry", [])
+            if "Lambda.TooManyRequestsException" in r["ErrorEquals"]
+        ]
+        assert len(retried) == 1, name
+        assert retried[0]["MaxAttempts"] >= 5, name
 
 
 def test_validate_request_asks_about_the_catalogs_models_by_name(dev: Synth) -> None:
