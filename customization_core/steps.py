@@ -574,7 +574,12 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig) -> dict[str, Any]:
 
 
 def cancel(
-    run: Run, *, bedrock: Any, registry: Registry, timed_out: bool = False
+    run: Run,
+    *,
+    bedrock: Any,
+    registry: Registry,
+    timed_out: bool = False,
+    failed_execution: bool = False,
 ) -> dict[str, Any]:
     """Stop the run's Bedrock job and delete its deployment, if it has them; record the end.
 
@@ -594,11 +599,20 @@ def cancel(
                 reraise_bedrock(error)
                 raise
     released = release(run, bedrock=bedrock)
-    status, reason = (
-        (Status.FAILED, "The workflow ran past its time limit (workflowTimeoutHours).")
-        if timed_out
-        else (Status.CANCELLED, "Cancelled by request.")
-    )
+    if timed_out:
+        status, reason = (
+            Status.FAILED,
+            "The workflow ran past its time limit (workflowTimeoutHours).",
+        )
+    elif failed_execution:
+        # The execution failed before the run's end was recorded (RecordFailure itself
+        # failed): this is the last resort that ends it, stops its job and deletes its deployment.
+        status, reason = (
+            Status.FAILED,
+            "The workflow failed before it could record the run's end; see the execution's history.",
+        )
+    else:
+        status, reason = Status.CANCELLED, "Cancelled by request."
     reason += f" {released}" if released else ""
     registry.update(run, status, reason=reason, deployment=run.deployment)
     return run.state()
@@ -612,6 +626,7 @@ def cancel_aborted(
     sns: Any,
     config: PipelineConfig,
     timed_out: bool = False,
+    failed_execution: bool = False,
 ) -> dict[str, Any] | None:
     """An execution was stopped or timed out: stop its job, delete its deployment, record, notify.
 
@@ -626,5 +641,11 @@ def cancel_aborted(
     if item is None or Status(item["status"]).terminal:
         return None
     run = Run.model_validate({k: v for k, v in item.items() if k in Run.model_fields})
-    cancel(run, bedrock=bedrock, registry=registry, timed_out=timed_out)
+    cancel(
+        run,
+        bedrock=bedrock,
+        registry=registry,
+        timed_out=timed_out,
+        failed_execution=failed_execution,
+    )
     return notify(run, sns=sns, config=config)

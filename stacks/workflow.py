@@ -827,7 +827,7 @@ class Workflow(Construct):
         return rule, dead_letters
 
     def _on_stopped(self) -> events.Rule:
-        """A stopped (ABORTED) or TIMED_OUT execution ends its run: job stopped, deployment deleted."""
+        """An ABORTED, TIMED_OUT or FAILED execution ends its run: job stopped, deployment deleted."""
         rule = events.Rule(
             self,
             "RunStopped",
@@ -836,7 +836,9 @@ class Workflow(Construct):
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
                 detail={
-                    "status": ["ABORTED", "TIMED_OUT"],
+                    # FAILED too: an execution whose RecordFailure failed has not
+                    # ended its run; the cancel handler is then the last resort.
+                    "status": ["ABORTED", "TIMED_OUT", "FAILED"],
                     "stateMachineArn": [self.state_machine.state_machine_arn],
                 },
             ),

@@ -2,8 +2,9 @@
 
 Invoked by EventBridge on the workflow's "Step Functions Execution Status
 Change" events with status ABORTED (``aws stepfunctions stop-execution``, or
-the CLI's ``cancel``) or TIMED_OUT (the run is then recorded FAILED). A live
-deployment of the run is deleted either way.
+the CLI's ``cancel``), TIMED_OUT, or FAILED (the run is then recorded FAILED, if the
+workflow could not record its end itself). Its Bedrock job is stopped and a live
+deployment deleted in every case; a run already ended is left as it is.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None
         sns=client("sns"),
         config=config(),
         timed_out=event["detail"].get("status") == "TIMED_OUT",
+        failed_execution=event["detail"].get("status") == "FAILED",
     )
     count_run_ended(state)
     return state

@@ -470,6 +470,44 @@ def test_a_stopped_execution_cancels_its_run_once(aws: Aws) -> None:
     assert len(aws.sns.published) == 1
 
 
+def test_a_failed_execution_that_left_its_run_open_ends_it_failed_and_stops_the_job(
+    aws: Aws,
+) -> None:
+    """The last resort: RecordFailure itself failed, the execution FAILED, the run was TRAINING."""
+    run = _started(aws)
+    failed_input = {
+        "bucket": run.source.bucket,
+        "key": run.source.key,
+        "versionId": run.source.version_id,
+    }
+    result = steps.cancel_aborted(
+        failed_input,
+        bedrock=aws.bedrock,
+        registry=aws.registry,
+        sns=aws.sns,
+        config=aws.config,
+        failed_execution=True,
+    )
+    assert result is not None
+    assert result["status"] == "FAILED"
+    assert "before it could record" in result["reason"]
+    assert _job(aws, run).status in ("Stopping", "Stopped")
+    assert aws.sns.published[-1]["Subject"].startswith("Bedrock customization FAILED")
+    # A run the workflow ended itself (FAILED, then the execution failed): left as it is.
+    assert (
+        steps.cancel_aborted(
+            failed_input,
+            bedrock=aws.bedrock,
+            registry=aws.registry,
+            sns=aws.sns,
+            config=aws.config,
+            failed_execution=True,
+        )
+        is None
+    )
+    assert len(aws.sns.published) == 1
+
+
 def test_stopping_an_execution_that_never_claimed_a_run_does_nothing(aws: Aws) -> None:
     stopped_input = {"bucket": "datasets", "key": "jobs/never/job.json", "versionId": "v1"}
     assert (

@@ -341,7 +341,7 @@ def test_stopping_an_execution_cancels_its_run(dev: Synth) -> None:
     (stopped,) = [r for r in rules if r.get("EventPattern", {}).get("source") == ["aws.states"]]
     machine = next(iter(dev.resources("AWS::StepFunctions::StateMachine")))
     assert stopped["EventPattern"]["detail"] == {
-        "status": ["ABORTED", "TIMED_OUT"],
+        "status": ["ABORTED", "TIMED_OUT", "FAILED"],
         "stateMachineArn": [{"Ref": machine}],
     }
     (target,) = stopped["Targets"]
