@@ -53,6 +53,12 @@ class CheckedRequest:
         spec = self.customization.hyperparameter(key) if self.customization else None
         return spec.default if spec else None
 
+    def effective_all(self) -> dict[str, str]:
+        """Every hyperparameter with a value as the job runs: given, else the catalog default."""
+        keys = [h.key for h in self.customization.hyperparameters] if self.customization else []
+        found = {key: self.effective(key) for key in (*keys, *self.hyperparameters)}
+        return {key: value for key, value in found.items() if value is not None}
+
     def effective_int(self, key: str) -> int | None:
         value = self.effective(key)
         try:

@@ -86,7 +86,10 @@ class Run(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     model_id: str | None = None
     customization_type: str | None = None
-    hyperparameters: dict[str, str] = Field(default_factory=dict)
+    hyperparameters: dict[str, str] = Field(default_factory=dict)  # as given, sent to Bedrock
+    # Every hyperparameter as the job runs it: the given ones, and the catalog's defaults
+    # for the rest. What the estimate, the report and the notification count (epochs).
+    effective_hyperparameters: dict[str, str] = Field(default_factory=dict)
     custom_model_name: str | None = None
     job_name: str | None = None
     training: dict[str, str] | None = None  # {"key", "version_id"}

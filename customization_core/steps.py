@@ -174,6 +174,7 @@ def validate_request(
     run.model_id = manifest.base_model_id
     run.customization_type = manifest.customization_type.value
     run.hyperparameters = checked.hyperparameters
+    run.effective_hyperparameters = checked.effective_all()
     run.custom_model_name = manifest.custom_model_name or names.custom_model_name
     run.job_name = names.job_name
     run.report_key = names.report_key
@@ -190,6 +191,7 @@ def validate_request(
         model_id=run.model_id,
         customization_type=run.customization_type,
         hyperparameters=run.hyperparameters,
+        effective_hyperparameters=run.effective_hyperparameters,
         training=run.training,
         validation=run.validation,
         manifest_sha256=run.manifest_sha256,
@@ -544,7 +546,12 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig) -> dict[str, Any]:
     if run.report_summary and run.report_summary not in (run.reason or ""):
         lines.append(f"Dataset: {run.report_summary}")
     if run.tokens:
-        epochs = int(run.hyperparameters.get("epochCount", "1") or 1)
+        # As the report counts them: the catalog's default when the manifest gives none.
+        epochs = int(
+            run.effective_hyperparameters.get("epochCount")
+            or run.hyperparameters.get("epochCount")
+            or 1
+        )
         cost = f"${run.cost_usd:,.2f}" if run.cost_usd is not None else "unknown (no price)"
         lines.append(
             f"Training tokens: {run.tokens:,} per epoch x {epochs} epoch(s) = {run.tokens * epochs:,} "

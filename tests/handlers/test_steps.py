@@ -438,6 +438,26 @@ def test_the_notification_says_what_happened_and_where_to_look(aws: Aws) -> None
     assert f"s3://{ARTIFACTS}/runs/{run.run_id}/validation-report.json" in message["Message"]
 
 
+def test_without_epoch_count_the_notice_report_and_registry_agree_on_the_default(
+    aws: Aws,
+) -> None:
+    manifest = {"customizationType": "FINE_TUNING", "baseModelId": MODEL}  # no epochCount
+    run = _validated(aws, manifest=manifest, name="defaults")
+    report = json.loads(
+        aws.s3.get_object(Bucket=ARTIFACTS, Key=f"runs/{run.run_id}/validation-report.json")[
+            "Body"
+        ].read()
+    )
+    epochs = report["cost"]["epochs"]
+    assert epochs > 1  # the catalog's default for the model, not 1
+    assert run.hyperparameters == {}  # what Bedrock is sent: only what the user gave
+    assert run.effective_hyperparameters["epochCount"] == str(epochs)
+    assert aws.item(run.run_id)["effective_hyperparameters"]["epochCount"] == str(epochs)
+    steps.notify(run, sns=aws.sns, config=aws.config)
+    (message,) = aws.sns.published
+    assert f"x {epochs} epoch(s) = {run.tokens * epochs:,} billed" in message["Message"]
+
+
 def test_cancelling_stops_the_job_and_deletes_nothing(aws: Aws) -> None:
     run = _started(aws)
     result = Run.model_validate(steps.cancel(run, bedrock=aws.bedrock, registry=aws.registry))
