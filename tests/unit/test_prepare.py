@@ -440,11 +440,8 @@ MEDIA = ["--media-uri-prefix", "s3://bucket/jobs/name/"]
 
 
 def _media_errors(path: Path) -> list[dict[str, Any]]:
-    errors = _errors(path, LITE, "fine-tuning")
-    if errors and all(e["code"] == "unsupported-content" for e in errors):
-        # The validator's media checks are being rewritten; with them, this must pass.
-        pytest.xfail("this validator does not read media blocks yet")
-    return errors
+    # Without a media resolver the objects are not read: a warning, never an error.
+    return _errors(path, LITE, "fine-tuning")
 
 
 def test_an_image_column_puts_an_s3_image_block_before_the_text(tmp_path: Path) -> None:
