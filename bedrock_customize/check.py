@@ -35,6 +35,7 @@ from customization_core.manifest import (
     Manifest,
     data_keys,
     parse_manifest,
+    requested_hyperparameters,
 )
 from customization_core.media import LocalMediaResolver
 from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, s3_key_problem
@@ -252,10 +253,9 @@ def check_job(
     unknown_ok = bool(rules and rules.unknown_ok)
     answer = _ask_bedrock(live, manifest, catalog, now, outcome, unknown_ok=unknown_ok)
     # As the pipeline: the stage's defaults under the manifest's own values.
-    hyperparameters = {
-        **(rules.default_hyperparameters.get(manifest.base_model_id, {}) if rules else {}),
-        **manifest.hyper_parameters,
-    }
+    hyperparameters = requested_hyperparameters(
+        manifest, rules.default_hyperparameters if rules else {}
+    )
     checked = check_request(
         catalog,
         manifest.base_model_id,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -222,6 +223,13 @@ def _owner(path: list[str]) -> type[BaseModel]:
     if "evaluate" in path:
         return Evaluate
     return Manifest
+
+
+def requested_hyperparameters(
+    manifest: Manifest, stage_defaults: Mapping[str, Mapping[str, str]]
+) -> dict[str, str | int | float]:
+    """The stage's defaults for the model (``defaultHyperparameters``) under the manifest's own."""
+    return {**stage_defaults.get(manifest.base_model_id, {}), **manifest.hyper_parameters}
 
 
 def data_keys(folder: str, manifest: Manifest) -> tuple[str, str]:

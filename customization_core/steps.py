@@ -21,7 +21,12 @@ from customization_core.faults import BedrockThrottledError as BedrockThrottledE
 from customization_core.faults import BedrockUnavailableError as BedrockUnavailableError
 from customization_core.faults import bedrock_faults, error_code, reraise_bedrock
 from customization_core.live import ModelCheckDeniedError, check_live
-from customization_core.manifest import MAX_MANIFEST_BYTES, data_keys, parse_manifest
+from customization_core.manifest import (
+    MAX_MANIFEST_BYTES,
+    data_keys,
+    parse_manifest,
+    requested_hyperparameters,
+)
 from customization_core.media import S3MediaResolver
 from customization_core.naming import (
     NotAJobManifestError,
@@ -103,10 +108,7 @@ def validate_request(
             registry,
             f"Base model {manifest.base_model_id!r} is not allowed in this deployment; allowed: {allowed}.",
         )
-    hyperparameters = {
-        **config.default_hyperparameters.get(manifest.base_model_id, {}),
-        **manifest.hyper_parameters,
-    }
+    hyperparameters = requested_hyperparameters(manifest, config.default_hyperparameters)
     checked = check_request(
         catalog,
         manifest.base_model_id,

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from customization_core import steps
 from customization_core.registry import BY_STATUS_INDEX, Registry
 from customization_core.run import PipelineConfig, Source
 from emulator import account
@@ -53,6 +54,20 @@ class Aws:
         body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
         version = self.upload(f"jobs/{name}/job.json", body)
         return Source(bucket=DATASETS, key=f"jobs/{name}/job.json", version_id=version)
+
+    def validate(
+        self, source: Source, execution: str, *, config: PipelineConfig | None = None
+    ) -> dict[str, Any]:
+        """ValidateRequest as the handler calls it, in this Region."""
+        return steps.validate_request(
+            source,
+            execution,
+            s3=self.s3,
+            bedrock=self.bedrock,
+            region=REGION,
+            registry=self.registry,
+            config=config or self.config,
+        )
 
     def item(self, run_id: str) -> dict[str, Any]:
         found = self.registry.get(run_id)

@@ -23,7 +23,7 @@ from customization_core.catalog import load_catalog
 from customization_core.run import PipelineConfig, Run, Status
 from emulator import patches
 from emulator.patches import BEDROCK, Scenario
-from tests.handlers.conftest import ARTIFACTS, REGION, Aws
+from tests.handlers.conftest import ARTIFACTS, Aws
 from tests.handlers.test_steps import EXECUTION, MANIFEST, _records
 
 DEPLOY = {"mode": "provisioned", "modelUnits": 1, "ttlHours": 2}
@@ -53,17 +53,7 @@ def _trained(aws: Aws, files: dict[str, str] | None = None, **manifest: Any) -> 
         {**MANIFEST, **manifest},
         **(files or {"train_jsonl": _records(20), "validation_jsonl": _records(6)}),
     )
-    run = Run.model_validate(
-        steps.validate_request(
-            source,
-            EXECUTION,
-            s3=aws.s3,
-            bedrock=aws.bedrock,
-            region=REGION,
-            registry=aws.registry,
-            config=aws.config,
-        )
-    )
+    run = Run.model_validate(aws.validate(source, EXECUTION))
     assert run.status is Status.VALIDATING, run.reason
     run = Run.model_validate(
         steps.validate_data(
@@ -111,17 +101,7 @@ def test_on_demand_for_a_model_without_it_is_rejected_with_the_models_that_have_
     source = aws.start(
         "summaries", {**MANIFEST, "deploy": {"mode": "on-demand"}}, train_jsonl=_records(20)
     )
-    run = Run.model_validate(
-        steps.validate_request(
-            source,
-            EXECUTION,
-            s3=aws.s3,
-            bedrock=aws.bedrock,
-            region=REGION,
-            registry=aws.registry,
-            config=aws.config,
-        )
-    )
+    run = Run.model_validate(aws.validate(source, EXECUTION))
     assert run.status is Status.REJECTED
     assert "deploy.mode on-demand is not available for amazon.titan-text-lite-v1:0:4k" in (
         run.reason or ""
@@ -135,17 +115,7 @@ def test_an_end_time_beyond_the_deployments_limit_is_rejected(aws: Aws) -> None:
         {**MANIFEST, "deploy": {"mode": "provisioned", "ttlHours": 500}},
         train_jsonl=_records(20),
     )
-    run = Run.model_validate(
-        steps.validate_request(
-            source,
-            EXECUTION,
-            s3=aws.s3,
-            bedrock=aws.bedrock,
-            region=REGION,
-            registry=aws.registry,
-            config=aws.config,
-        )
-    )
+    run = Run.model_validate(aws.validate(source, EXECUTION))
     assert run.status is Status.REJECTED
     assert "deploy.ttlHours 500 is above this deployment's limit of 72 hours" in (run.reason or "")
 

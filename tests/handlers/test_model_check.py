@@ -28,15 +28,7 @@ CONVERSATION = json.dumps(
 def _validate(aws: Aws, model_id: str, name: str = "check", **extra: Any) -> Run:
     manifest = {"customizationType": "FINE_TUNING", "baseModelId": model_id, **extra}
     source = aws.start(name, manifest, train_jsonl="\n".join([CONVERSATION] * 10) + "\n")
-    state = steps.validate_request(
-        source,
-        EXECUTION,
-        s3=aws.s3,
-        bedrock=aws.bedrock,
-        region=REGION,
-        registry=aws.registry,
-        config=aws.config,
-    )
+    state = aws.validate(source, EXECUTION)
     return Run.model_validate(state)
 
 
@@ -79,15 +71,7 @@ def test_the_retry_of_a_throttled_lookup_goes_on_with_the_same_run(aws: Aws) -> 
     source = aws.start("retried", manifest, train_jsonl=CONVERSATION + "\n")
 
     def attempt(execution: str) -> dict[str, Any]:
-        return steps.validate_request(
-            source,
-            execution,
-            s3=aws.s3,
-            bedrock=aws.bedrock,
-            region=REGION,
-            registry=aws.registry,
-            config=aws.config,
-        )
+        return aws.validate(source, execution)
 
     with pytest.raises(BedrockThrottledError):
         attempt(EXECUTION)
@@ -147,15 +131,7 @@ def test_with_unknown_models_warn_bedrock_decides_and_the_format_is_still_checke
     config = aws.config.model_copy(update={"unknown_models": "warn"})
     manifest = {"customizationType": "FINE_TUNING", "baseModelId": extra["modelId"]}
     source = aws.start("premier", manifest, train_jsonl=CONVERSATION + "\nnot json\n")
-    state = steps.validate_request(
-        source,
-        EXECUTION,
-        s3=aws.s3,
-        bedrock=aws.bedrock,
-        region=REGION,
-        registry=aws.registry,
-        config=config,
-    )
+    state = aws.validate(source, EXECUTION, config=config)
     run = Run.model_validate(state)
     assert run.status is Status.VALIDATING
     assert any("catalog" in w for w in run.warnings)

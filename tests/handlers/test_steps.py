@@ -38,15 +38,7 @@ def _begin(
 ) -> Run:
     files = files or {"train_jsonl": _records(20)}
     source = aws.start(name, manifest, **files)
-    state = steps.validate_request(
-        source,
-        EXECUTION,
-        s3=aws.s3,
-        bedrock=aws.bedrock,
-        region=REGION,
-        registry=aws.registry,
-        config=aws.config,
-    )
+    state = aws.validate(source, EXECUTION)
     return Run.model_validate(state)
 
 
@@ -94,24 +86,8 @@ def test_a_good_request_pins_dataset_versions_and_records_the_run(aws: Aws) -> N
 
 def test_the_same_object_version_delivered_twice_is_handled_once(aws: Aws) -> None:
     source = aws.start("twice", MANIFEST, train_jsonl=_records(20))
-    first = steps.validate_request(
-        source,
-        EXECUTION,
-        s3=aws.s3,
-        bedrock=aws.bedrock,
-        region=REGION,
-        registry=aws.registry,
-        config=aws.config,
-    )
-    second = steps.validate_request(
-        source,
-        EXECUTION + "-2",
-        s3=aws.s3,
-        bedrock=aws.bedrock,
-        region=REGION,
-        registry=aws.registry,
-        config=aws.config,
-    )
+    first = aws.validate(source, EXECUTION)
+    second = aws.validate(source, EXECUTION + "-2")
     assert first["duplicate"] is False
     assert second["duplicate"] is True
     assert aws.item(first["run_id"])["execution_arn"] == EXECUTION
