@@ -23,10 +23,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from customization_core.catalog import Catalog
-from customization_core.faults import bedrock_faults, error_code
+from customization_core.faults import (
+    BedrockThrottledError,
+    BedrockUnavailableError,
+    bedrock_faults,
+    error_code,
+)
 from customization_core.naming import notice_subject
-from customization_core.registry import Registry
-from customization_core.run import PipelineConfig, Run, Status
+from customization_core.registry import Registry, RunEndedError
+from customization_core.run import DeploymentStatus, NextAction, PipelineConfig, Run, Status
 
 WARN_BEFORE: Final = timedelta(hours=1)  # the notice before a deployment is deleted
 # The longest the workflow waits for the model to become Active, and then for the deployment
@@ -92,7 +97,7 @@ def plan(run: Run) -> None:
         "model_units": int(deploy.get("modelUnits", 1)),
         "ttl_hours": deploy.get("ttlHours"),
         "name": f"bc-{run.run_id}"[:63],
-        "status": "WAITING_FOR_MODEL",
+        "status": DeploymentStatus.WAITING_FOR_MODEL.value,
         "polls": 0,
     }
     evaluate = run.extra.get("evaluate")
@@ -111,7 +116,7 @@ def _poll(run: Run, config: PipelineConfig, what: str) -> bool:
     assert run.deployment is not None
     run.deployment["polls"] = int(run.deployment.get("polls", 0)) + 1
     if run.deployment["polls"] > _max_polls(config):
-        run.deployment["status"] = "TIMED_OUT"
+        run.deployment["status"] = DeploymentStatus.TIMED_OUT.value
         run.reason = f"The {what} was not ready within {READY_WAIT_HOURS} hours."
         return False
     return True
@@ -131,8 +136,8 @@ def check_model(run: Run, *, bedrock: Any, config: PipelineConfig) -> dict[str, 
         config,
         "custom model",
         status,
-        ready=("MODEL_ACTIVE" if status == "Active" else None),
-        waiting=("WAITING_FOR_MODEL" if status == "Creating" else None),
+        ready=(DeploymentStatus.MODEL_ACTIVE if status == "Active" else None),
+        waiting=(DeploymentStatus.WAITING_FOR_MODEL if status == "Creating" else None),
         failure=model.get("failureMessage"),
     )
 
@@ -140,7 +145,13 @@ def check_model(run: Run, *, bedrock: Any, config: PipelineConfig) -> dict[str, 
 def start_deployment(
     run: Run, *, bedrock: Any, registry: Registry, config: PipelineConfig
 ) -> dict[str, Any]:
-    """Create the Provisioned Throughput or on-demand deployment (idempotent per run)."""
+    """Create the Provisioned Throughput or on-demand deployment (idempotent per run).
+
+    The intent is recorded first (its name, REQUESTED, in the live-deployments index), so
+    that a crash between the create and its record leaves nothing the failure, cancel and
+    sweep paths cannot find by name. A run cancelled while the create was in flight gets
+    its new deployment deleted here (RunEndedError: CANCELLED wins).
+    """
     assert run.deployment is not None
     assert run.model_arn
     deployment = run.deployment
@@ -149,8 +160,22 @@ def start_deployment(
         {"key": "bedrock-customization:run-id", "value": run.run_id},
         {"key": "bedrock-customization:owner", "value": "bedrock-customization workflow"},
     ]
+    provisioned = deployment["mode"] == "provisioned"
+    described = (
+        f"Provisioned Throughput, {deployment['model_units']} model unit(s)"
+        if provisioned
+        else "on-demand deployment"
+    )
+    deployment.update(status=DeploymentStatus.REQUESTED.value, requested_at=stamp(_now()))
+    registry.update(
+        run,
+        Status.DEPLOYING,
+        reason=f"Creating the {described} {deployment['name']}.",
+        deployment=deployment,
+        live_deployment=True,
+    )
     with bedrock_faults():
-        if deployment["mode"] == "provisioned":
+        if provisioned:
             # No commitmentDuration: no-commitment Provisioned Throughput, deletable at any time.
             arn = bedrock.create_provisioned_model_throughput(
                 clientRequestToken=token,
@@ -159,7 +184,6 @@ def start_deployment(
                 modelId=run.model_arn,
                 tags=tags,
             )["provisionedModelArn"]
-            described = f"Provisioned Throughput, {deployment['model_units']} model unit(s)"
         else:
             arn = bedrock.create_custom_model_deployment(
                 modelDeploymentName=deployment["name"],
@@ -168,11 +192,23 @@ def start_deployment(
                 clientRequestToken=token,
                 tags=tags,
             )["customModelDeploymentArn"]
-            described = "on-demand deployment"
-    deployment.update(arn=arn, status="CREATING", polls=0, created_at=stamp(_now()))
-    registry.update(
-        run, Status.DEPLOYING, reason=f"Creating the {described}.", deployment=deployment
+    deployment.update(
+        arn=arn, status=DeploymentStatus.CREATING.value, polls=0, created_at=stamp(_now())
     )
+    try:
+        registry.update(
+            run, Status.DEPLOYING, reason=f"Creating the {described}.", deployment=deployment
+        )
+    except RunEndedError:
+        undone = release(run, bedrock=bedrock)
+        registry.note(
+            run,
+            f"StartDeployment created {arn} after the run had ended; "
+            + (undone or "it could not be deleted."),
+            deployment=run.deployment,
+            live_deployment=may_be_alive(run.deployment),
+        )
+        raise
     return run.state()
 
 
@@ -191,8 +227,8 @@ def check_deployment(run: Run, *, bedrock: Any, config: PipelineConfig) -> dict[
         config,
         "deployment",
         status,
-        ready=("ACTIVE" if status in READY else None),
-        waiting=("CREATING" if status in PENDING else None),
+        ready=(DeploymentStatus.ACTIVE if status in READY else None),
+        waiting=(DeploymentStatus.CREATING if status in PENDING else None),
         failure=found.get("failureMessage"),
     )
 
@@ -203,19 +239,19 @@ def _polled(
     what: str,
     status: str,
     *,
-    ready: str | None,
-    waiting: str | None,
+    ready: DeploymentStatus | None,
+    waiting: DeploymentStatus | None,
     failure: str | None,
 ) -> dict[str, Any]:
     """Record one poll's answer: ``ready`` or ``waiting`` (bounded by READY_WAIT_HOURS), or FAILED."""
     assert run.deployment is not None
     if ready:
-        run.deployment["status"], run.deployment["polls"] = ready, 0
+        run.deployment["status"], run.deployment["polls"] = ready.value, 0
     elif waiting:
         if _poll(run, config, what):
-            run.deployment["status"] = waiting
+            run.deployment["status"] = waiting.value
     else:
-        run.deployment["status"] = "FAILED"
+        run.deployment["status"] = DeploymentStatus.FAILED.value
         run.reason = f"The {what} is {status}: {failure or 'no reason given'}."
     return run.state()
 
@@ -236,12 +272,12 @@ def watch(
     deployment = run.deployment
     now = now or _now()
     if run.verdict == "NOT_PROMOTED":
-        run.next_action = "teardown"
+        run.next_action = NextAction.TEARDOWN
         deployment["end_reason"] = "NOT_PROMOTED"
         return run.state()
     if "expires_at" not in deployment:  # the first watch: the deployment just became ready
         if deployment.get("ttl_hours") is None:
-            run.next_action = "keep"
+            run.next_action = NextAction.KEEP
             registry.update(
                 run,
                 Status.SUCCEEDED,
@@ -269,14 +305,14 @@ def watch(
             f"Extend it:  bedrock-customize extend {run.run_id} --hours N\n"
             f"Try it:     bedrock-customize invoke {run.run_id} --prompt '...'",
         )
-        run.next_action = "wait"
+        run.next_action = NextAction.WAIT
         return run.state()
     recorded = (registry.get(run.run_id) or {}).get("deployment") or {}
     expires = parse_stamp(str(recorded.get("expires_at") or deployment["expires_at"]))
     if stamp(expires) != deployment["expires_at"]:  # extended meanwhile
         deployment["expires_at"] = stamp(expires)
         _schedule(run, expires, now)
-        run.next_action = "wait"
+        run.next_action = NextAction.WAIT
         return run.state()
     if deployment.get("phase") == "warn":
         _tell(
@@ -289,10 +325,10 @@ def watch(
         )
         deployment["phase"] = "expire"
         run.wait_until = deployment["expires_at"]
-        run.next_action = "wait"
+        run.next_action = NextAction.WAIT
         return run.state()
     deployment["end_reason"] = "EXPIRED"
-    run.next_action = "teardown"
+    run.next_action = NextAction.TEARDOWN
     return run.state()
 
 
@@ -307,16 +343,20 @@ def _schedule(run: Run, expires: datetime, now: datetime) -> None:
 
 
 def delete_deployment(bedrock: Any, deployment: dict[str, Any]) -> bool:
-    """Delete a deployment; False when it was already gone."""
-    arn = deployment.get("arn")
-    if not arn:
+    """Delete a deployment by its ARN, or by its name when the ARN was never recorded.
+
+    False when it does not exist (already gone, or never created). Bedrock's transient
+    faults raise the retryable exceptions (customization_core/faults.py).
+    """
+    identifier = deployment.get("arn") or deployment.get("name")
+    if not identifier:
         return False
     try:
         with bedrock_faults():
             if deployment["mode"] == "provisioned":
-                bedrock.delete_provisioned_model_throughput(provisionedModelId=arn)
+                bedrock.delete_provisioned_model_throughput(provisionedModelId=identifier)
             else:
-                bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=arn)
+                bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier=identifier)
     except Exception as error:
         if error_code(error) == "ResourceNotFoundException":
             return False
@@ -332,40 +372,101 @@ def tear_down(
     deployment = run.deployment
     delete_deployment(bedrock, deployment)
     expired = deployment.get("end_reason") == "EXPIRED"
-    deployment["status"] = "EXPIRED" if expired else "DELETED"
+    deployment["status"] = (DeploymentStatus.EXPIRED if expired else DeploymentStatus.DELETED).value
     deployment["deleted_at"] = stamp(now or _now())
     reason = (
         f"The deployment reached its end time ({deployment.get('expires_at')}) and was deleted."
         if expired
         else "The custom model did not beat its base model by evaluate.minImprovement; its deployment was deleted."
     )
-    registry.update(run, Status.SUCCEEDED, reason=reason, deployment=deployment)
+    registry.update(
+        run, Status.SUCCEEDED, reason=reason, deployment=deployment, live_deployment=False
+    )
     return run.state()
 
 
-def release(run: Run, *, bedrock: Any) -> str | None:
-    """On failure or cancellation: delete a live deployment; a sentence for the reason, or None."""
+def may_be_alive(deployment: dict[str, Any] | None) -> bool:
+    """Whether a deployment may exist and be billed: planned ones do not, deleted ones not."""
+    if not deployment:
+        return False
+    status = deployment.get("status")
+    return status not in (
+        DeploymentStatus.WAITING_FOR_MODEL.value,
+        DeploymentStatus.MODEL_ACTIVE.value,
+        DeploymentStatus.EXPIRED.value,
+        DeploymentStatus.DELETED.value,
+    )
+
+
+def release(run: Run, *, bedrock: Any, give_up: bool = True) -> str | None:
+    """On failure or cancellation: delete a deployment that may be alive; a sentence, or None.
+
+    It is looked up by name when its ARN was never recorded (a create in flight or a crash
+    after it). A delete Bedrock keeps refusing with a transient fault raises while
+    ``give_up`` is False (the caller is retried); with ``give_up`` it marks the deployment
+    DELETE_FAILED and returns what an operator must do, with the price of waiting.
+    """
     deployment = run.deployment
-    if (
-        not deployment
-        or not deployment.get("arn")
-        or deployment.get("status") in ("EXPIRED", "DELETED")
-    ):
+    if not may_be_alive(deployment):
         return None
-    delete_deployment(bedrock, deployment)
-    deployment["status"] = "DELETED"
+    assert deployment is not None
+    try:
+        existed = delete_deployment(bedrock, deployment)
+    except (BedrockThrottledError, BedrockUnavailableError):
+        if not give_up:
+            raise
+        return _delete_failed(deployment)
+    except Exception as error:
+        if not give_up:
+            raise
+        return _delete_failed(deployment, error_code(error) or type(error).__name__)
+    deployment["status"] = DeploymentStatus.DELETED.value
     deployment["deleted_at"] = stamp(_now())
-    return "Its deployment was deleted."
+    return "Its deployment was deleted." if existed else None
+
+
+def _delete_failed(deployment: dict[str, Any], why: str = "Bedrock kept failing") -> str:
+    deployment["status"] = DeploymentStatus.DELETE_FAILED.value
+    identifier = deployment.get("arn") or deployment["name"]
+    if deployment["mode"] == "provisioned":
+        command = (
+            f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {identifier}"
+        )
+        billed = (
+            f"Provisioned Throughput of {deployment.get('model_units', 1)} model unit(s), "
+            "billed by the hour per model unit until it is deleted"
+        )
+    else:
+        command = (
+            "aws bedrock delete-custom-model-deployment "
+            f"--custom-model-deployment-identifier {identifier}"
+        )
+        billed = "an on-demand deployment (billed per token used, not by the hour)"
+    return (
+        f"Its deployment {identifier} could NOT be deleted ({why}): {billed}. "
+        f"Delete it now: {command}"
+    )
 
 
 def overdue(items: list[dict[str, Any]], now: datetime | None = None) -> list[str]:
-    """Run ids whose deployment is alive well past its end time (the alarm's metric)."""
+    """Run ids that still own a deployment which should be gone (the alarm's metric).
+
+    ``items`` are the registry's runs with a live deployment, in any status. Overdue: alive
+    well past its end time, marked DELETE_FAILED, or alive after its run ended (except a
+    SUCCEEDED run kept on purpose with ``ttlHours: null``).
+    """
     now = now or _now()
     late = []
     for item in items:
         deployment = item.get("deployment") or {}
+        if not may_be_alive(deployment):
+            continue
         expires = deployment.get("expires_at")
-        if expires and parse_stamp(str(expires)) + OVERDUE_GRACE < now:
+        status = Status(str(item.get("status")))
+        kept = status is Status.SUCCEEDED and deployment.get("ttl_hours") is None
+        past_end = bool(expires) and parse_stamp(str(expires)) + OVERDUE_GRACE < now
+        orphaned = status.terminal and not kept
+        if past_end or orphaned or deployment.get("status") == DeploymentStatus.DELETE_FAILED:
             late.append(str(item["run_id"]))
     return late
 

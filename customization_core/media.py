@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, TypeVar
 
 from customization_core.catalog import Media, MediaLimit
 from customization_core.findings import Finding, Source, error, warning
 
 MediaKind = Literal["image", "video"]
+T = TypeVar("T")
 
 # Bytes read from the start of each object: every header this module parses sits
 # in the first few hundred bytes, except a JPEG frame header behind a large Exif
@@ -253,6 +255,41 @@ def _ebml_doc_type(head: bytes) -> str | None:
     return "mkv"  # the EBML default DocType is "matroska"
 
 
+# --- Where records name media ------------------------------------------------------------
+
+# The media blocks of the conversation schema (bedrock-conversation-2024), as
+# customization_core/formats.py reads them (its MEDIA_BLOCKS; formats imports this module).
+MEDIA_BLOCK_KINDS: Final = ("image", "video", "document")
+
+
+def media_locations(record: Any) -> Iterator[dict[str, Any]]:
+    """The ``s3Location`` object of every media block of a conversation record, in order.
+
+    Blocks sit in ``system`` and in each ``messages[].content`` list, as
+    ``{"image"|"video"|"document": {"format", "source": {"s3Location": {"uri"}}}}``.
+    The objects yielded are the record's own: setting their ``"uri"`` rewrites it.
+    Any other shape (another format, a malformed block) yields nothing.
+    """
+    if not isinstance(record, dict):
+        return
+    messages = record.get("messages")
+    lists = [record.get("system")]
+    if isinstance(messages, list):
+        lists.extend(m.get("content") for m in messages if isinstance(m, dict))
+    for blocks in lists:
+        if not isinstance(blocks, list):
+            continue
+        for block in blocks:
+            if not isinstance(block, dict):
+                continue
+            for kind in MEDIA_BLOCK_KINDS:
+                value = block.get(kind)
+                source = value.get("source") if isinstance(value, dict) else None
+                location = source.get("s3Location") if isinstance(source, dict) else None
+                if isinstance(location, dict):
+                    yield location
+
+
 # --- Resolvers ---------------------------------------------------------------------------
 
 
@@ -282,6 +319,11 @@ class LocalMediaResolver:
         return path.stat().st_size, head
 
 
+# The version id S3 reports for an object stored while the bucket was never versioned.
+# Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html
+NULL_VERSION: Final = "null"
+
+
 class MediaUnavailableError(Exception):
     """S3 failed on its side (throttling, 5xx) while reading a media object: retried, not judged."""
 
@@ -302,25 +344,68 @@ S3_TRANSIENT: Final = frozenset(
 
 
 class S3MediaResolver:
-    """Objects in S3: HeadObject for the size, a ranged GetObject for the first bytes.
+    """Objects in S3: HeadObject for the size and version, a ranged GetObject of that version.
 
     ``s3_client`` is a boto3 S3 client (untyped here, as everywhere in the core).
     A missing object is None; any other error (403, throttling) propagates, and
     ``check_media`` reports it as ``media-unreadable`` on the record that named it.
+
+    ``versions`` remembers the object version each resolved URI was judged by, so
+    that what trains is that version (customization_core/snapshot.py copies it).
     """
 
-    _MISSING: Final = frozenset({"404", "NoSuchKey", "NotFound"})
+    _MISSING: Final = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion"})
 
     def __init__(self, s3_client: Any) -> None:
         self._s3 = s3_client
+        self._versions: dict[str, str] = {}
+        self._lock = threading.Lock()  # check_media resolves from several threads
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """URI -> version id of every object found ("null" in a bucket never versioned)."""
+        with self._lock:
+            return dict(self._versions)
 
     def resolve(self, uri: str) -> tuple[int, bytes] | None:
         parsed = parse_s3_uri(uri)
         if parsed is None:
             return None
         bucket, key = parsed
+        head = self._call(uri, self._s3.head_object, Bucket=bucket, Key=key)
+        if head is None:
+            return None
+        size = int(head["ContentLength"])
+        version = head.get("VersionId")
+        head_bytes = b""
+        if size:
+            # The bytes judged are those of the version recorded, even when the key is
+            # overwritten between the two calls.
+            pinned = {"VersionId": version} if version else {}
+            last = min(size, HEAD_BYTES) - 1
+            read = self._call(
+                uri, self._first_bytes, Bucket=bucket, Key=key, Range=f"bytes=0-{last}", **pinned
+            )
+            if read is None:
+                return None  # that version was deleted between the two calls
+            head_bytes = read
+        with self._lock:
+            self._versions[uri] = str(version or NULL_VERSION)
+        return size, head_bytes[:HEAD_BYTES]
+
+    def _first_bytes(self, **request: str) -> bytes:
+        body = self._s3.get_object(**request)["Body"]
         try:
-            size = int(self._s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
+            return bytes(body.read())
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    def _call(self, uri: str, call: Callable[..., T], **request: str) -> T | None:
+        """``call(**request)``; None when the object is missing, S3's own faults retried."""
+        try:
+            return call(**request)
         except Exception as problem:
             code = getattr(problem, "response", {}).get("Error", {}).get("Code")
             if code in self._MISSING:
@@ -328,17 +413,6 @@ class S3MediaResolver:
             if code in S3_TRANSIENT:
                 raise MediaUnavailableError(f"{uri}: {problem}") from problem
             raise
-        if size == 0:
-            return 0, b""
-        last = min(size, HEAD_BYTES) - 1
-        body = self._s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{last}")["Body"]
-        try:
-            head = bytes(body.read())
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-        return size, head[:HEAD_BYTES]
 
 
 # --- Judging the objects -----------------------------------------------------------------

@@ -137,10 +137,20 @@ def tag_value(text: str) -> str:
 
 
 def lineage_tags(
-    source: ObjectVersion, *, run_id: str, execution_arn: str, manifest_sha256: str
+    source: ObjectVersion,
+    *,
+    run_id: str,
+    execution_arn: str,
+    manifest_sha256: str,
+    training_version: str | None = None,
+    validation_version: str | None = None,
 ) -> dict[str, str]:
-    """The tags that trace a job and its custom model back to their data and run."""
-    return {
+    """The tags that trace a job and its custom model back to their data and run.
+
+    ``training_version`` and ``validation_version``: the versions of the data files
+    that were validated and copied for the job (customization_core/snapshot.py).
+    """
+    tags = {
         f"{TAG_PREFIX}run-id": run_id,
         f"{TAG_PREFIX}dataset-bucket": tag_value(source.bucket),
         f"{TAG_PREFIX}dataset-key": tag_value(source.key),
@@ -148,6 +158,11 @@ def lineage_tags(
         f"{TAG_PREFIX}execution-arn": tag_value(execution_arn),
         f"{TAG_PREFIX}manifest-sha256": manifest_sha256,
     }
+    if training_version is not None:
+        tags[f"{TAG_PREFIX}training-version"] = tag_value(training_version)
+    if validation_version is not None:
+        tags[f"{TAG_PREFIX}validation-version"] = tag_value(validation_version)
+    return tags
 
 
 def notice_subject(text: str) -> str:

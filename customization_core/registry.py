@@ -13,9 +13,31 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from customization_core.run import Run, Status
+from customization_core.contract import Status, sources_of
+from customization_core.run import Run
 
 BY_STATUS_INDEX: Final = "by-status"
+# A sparse index of the runs that own a deployment which may be alive (created, being
+# created, or not deleted): the sweep reads it whatever the run's status.
+LIVE_DEPLOYMENTS_INDEX: Final = "live-deployments"
+LIVE_ATTRIBUTE: Final = "deployment_live"
+LIVE: Final = "LIVE"
+
+
+class TransitionRefusedError(Exception):
+    """The registry refused a status change the run contract does not allow."""
+
+    def __init__(self, run_id: str, held: Status | None, wanted: Status) -> None:
+        self.run_id, self.held, self.wanted = run_id, held, wanted
+        where = held.value if held else "no registry item"
+        super().__init__(f"Run {run_id} cannot move from {where} to {wanted.value}.")
+
+
+class RunEndedError(TransitionRefusedError):
+    """The run already ended (CANCELLED wins every race): the caller stops quietly.
+
+    A handler that loses this race undoes what it just created before raising it.
+    """
 
 
 def _now() -> str:
@@ -65,8 +87,22 @@ class Registry:
             )
         return True
 
-    def update(self, run: Run, status: Status, *, reason: str | None = None, **fields: Any) -> None:
-        """Move ``run`` to ``status`` (with ``reason``) and record ``fields``; appends to the history."""
+    def update(
+        self,
+        run: Run,
+        status: Status,
+        *,
+        reason: str | None = None,
+        live_deployment: bool | None = None,
+        **fields: Any,
+    ) -> None:
+        """Move ``run`` to ``status`` (with ``reason``) and record ``fields``; appends to the history.
+
+        Conditional: only from a status the contract lets move to ``status``
+        (customization_core/contract.py). Raises RunEndedError when the run already
+        ended, TransitionRefusedError for any other refused move. ``live_deployment``
+        True or False adds the run to, or removes it from, the live-deployments index.
+        """
         now = self._clock()
         entry = _dynamo({"status": status.value, "at": now, "reason": reason})
         values: dict[str, Any] = {
@@ -90,15 +126,75 @@ class Registry:
             names[f"#f{i}"] = name
             values[f":f{i}"] = _dynamo(value)
             sets.append(f"#f{i} = :f{i}")
-        self._table.update_item(
-            Key={"run_id": run.run_id},
-            UpdateExpression="SET " + ", ".join(sets),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+        removes = []
+        names["#live"] = LIVE_ATTRIBUTE
+        if live_deployment is True:
+            values[":live"] = LIVE
+            sets.append("#live = :live")
+        elif live_deployment is False:
+            removes.append("#live")
+        else:
+            del names["#live"]
+        sources = sources_of(status)
+        for i, source in enumerate(sources):
+            values[f":from{i}"] = source.value
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self._table.update_item(
+                Key={"run_id": run.run_id},
+                UpdateExpression=expression,
+                ConditionExpression="#status IN ("
+                + ", ".join(f":from{i}" for i in range(len(sources)))
+                + ")",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._table.meta.client.exceptions.ConditionalCheckFailedException:
+            held = self.status_of(run.run_id)
+            if held is not None and held.terminal:
+                raise RunEndedError(run.run_id, held, status) from None
+            raise TransitionRefusedError(run.run_id, held, status) from None
         run.status = status
         if reason is not None:
             run.reason = reason
+
+    def note(
+        self, run: Run, what: str, *, live_deployment: bool | None = None, **fields: Any
+    ) -> None:
+        """Record what a handler did after the run ended (``cleanup``), its status unchanged.
+
+        A handler that lost a race with a cancel stops the job or deletes the deployment it
+        had just created, and says so here; ``fields`` (a deployment's final state) too.
+        """
+        now = self._clock()
+        names = {"#cleanup": "cleanup"}
+        values: dict[str, Any] = {":entry": [{"at": now, "what": what}], ":empty": []}
+        sets = ["#cleanup = list_append(if_not_exists(#cleanup, :empty), :entry)"]
+        for i, (name, value) in enumerate(sorted(fields.items())):
+            if value is None:
+                continue
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = _dynamo(value)
+            sets.append(f"#f{i} = :f{i}")
+        expression = "SET " + ", ".join(sets)
+        if live_deployment is not None:
+            names["#live"] = LIVE_ATTRIBUTE
+            if live_deployment:
+                values[":live"] = LIVE
+                expression += ", #live = :live"
+            else:
+                expression += " REMOVE #live"
+        self._table.update_item(
+            Key={"run_id": run.run_id},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(run_id)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def status_of(self, run_id: str) -> Status | None:
+        item = self.get(run_id)
+        return Status(item["status"]) if item else None
 
     def get(self, run_id: str) -> dict[str, Any] | None:
         item: dict[str, Any] | None = self._table.get_item(Key={"run_id": run_id}).get("Item")
@@ -106,12 +202,19 @@ class Registry:
 
     def by_status(self, status: Status) -> list[dict[str, Any]]:
         """Every run in ``status`` (the by-status index), all pages."""
+        return self._query(BY_STATUS_INDEX, "status", status.value)
+
+    def with_live_deployment(self) -> list[dict[str, Any]]:
+        """Every run, in any status, that owns a deployment which may be alive."""
+        return self._query(LIVE_DEPLOYMENTS_INDEX, LIVE_ATTRIBUTE, LIVE)
+
+    def _query(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         query: dict[str, Any] = {
-            "IndexName": BY_STATUS_INDEX,
+            "IndexName": index,
             "KeyConditionExpression": "#s = :s",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":s": status.value},
+            "ExpressionAttributeNames": {"#s": attribute},
+            "ExpressionAttributeValues": {":s": value},
         }
         while True:
             page = self._table.query(**query)

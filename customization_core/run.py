@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from customization_core.contract import DeploymentStatus, JobStatus, NextAction, Status
 
-class Status(StrEnum):
-    """A run's status in the registry; the last four are terminal.
-
-    DEPLOYED: the custom model serves from a deployment the workflow will delete
-    at its end time (``deploy.ttlHours``); the run then ends SUCCEEDED.
-    """
-
-    RECEIVED = "RECEIVED"
-    VALIDATING = "VALIDATING"
-    AWAITING_APPROVAL = "AWAITING_APPROVAL"
-    QUEUED = "QUEUED"
-    TRAINING = "TRAINING"
-    DEPLOYING = "DEPLOYING"
-    EVALUATING = "EVALUATING"
-    DEPLOYED = "DEPLOYED"
-    SUCCEEDED = "SUCCEEDED"
-    REJECTED = "REJECTED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (Status.SUCCEEDED, Status.REJECTED, Status.FAILED, Status.CANCELLED)
+__all__ = [
+    "DeploymentStatus",
+    "JobStatus",
+    "NextAction",
+    "PipelineConfig",
+    "Run",
+    "Source",
+    "Status",
+]
 
 
 class PipelineConfig(BaseModel):
@@ -94,13 +80,16 @@ class Run(BaseModel):
     job_name: str | None = None
     training: dict[str, str] | None = None  # {"key", "version_id"}
     validation: dict[str, str] | None = None
+    # The run's own copy of the validated versions (customization_core/snapshot.py):
+    # all Bedrock is given to train on.
+    snapshot: dict[str, Any] | None = None
     report_key: str | None = None
     report_summary: str | None = None
     tokens: int | None = None
     cost_usd: float | None = None
     needs_approval: bool = False
     job_arn: str | None = None
-    job_status: str | None = None
+    job_status: JobStatus | None = None
     model_arn: str | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(
@@ -112,7 +101,7 @@ class Run(BaseModel):
     evaluation: dict[str, Any] | None = None
     verdict: str | None = None
     wait_until: str | None = None  # a Wait state's timestamp (UTC, ISO 8601 with Z)
-    next_action: str | None = None
+    next_action: NextAction | None = None
 
     def state(self) -> dict[str, Any]:
         """The run as the state machine carries it (JSON-ready)."""

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from customization_core.catalog import Catalog, load_catalog
-from customization_core.deployments import deploy_problem, plan, release
+from customization_core.contract import DeploymentStatus, Errors
+from customization_core.deployments import deploy_problem, may_be_alive, plan, release
 from customization_core.faults import BedrockThrottledError as BedrockThrottledError
 from customization_core.faults import BedrockUnavailableError as BedrockUnavailableError
 from customization_core.faults import bedrock_faults, error_code, reraise_bedrock
@@ -37,9 +38,10 @@ from customization_core.naming import (
     run_names,
     s3_key_problem,
 )
-from customization_core.registry import Registry
+from customization_core.registry import Registry, RunEndedError
 from customization_core.request import check_request
-from customization_core.run import PipelineConfig, Run, Source, Status
+from customization_core.run import JobStatus, PipelineConfig, Run, Source, Status
+from customization_core.snapshot import snapshot
 from customization_core.validator import validate_dataset
 
 # Bedrock job statuses: which keep the Wait/Check loop going, which end it.
@@ -196,6 +198,9 @@ def validate_request(
         effective_hyperparameters=run.effective_hyperparameters,
         training=run.training,
         validation=run.validation,
+        # The job's name is its intent: the failure and cancel paths stop it by this name,
+        # even when a crash lost the ARN Bedrock answered with.
+        job_name=run.job_name,
         manifest_sha256=run.manifest_sha256,
         request=run.extra,
         model_check=run.model_check,
@@ -242,6 +247,7 @@ def validate_data(
         if run.validation
         else None
     )
+    media = S3MediaResolver(s3)  # remembers the version of each media object it judged
     report = validate_dataset(
         training,
         validation=validation,
@@ -252,7 +258,7 @@ def validate_data(
         # Media blocks must point into the dataset's own bucket; each object they name is
         # checked to exist, and is checked by its bytes (format, size, dimensions).
         dataset_bucket=bucket,
-        media=S3MediaResolver(s3),
+        media=media,
         unknown_ok=config.unknown_models == "warn",
     )
     s3.put_object(
@@ -278,8 +284,24 @@ def validate_data(
         f"{document['records']} training records, about {run.tokens:,} tokens, "
         f"{document['warning_count']} warning(s) (report: {location})"
     )
+    # What was validated is what is trained: the versions judged, copied for the run.
+    taken = snapshot(
+        s3,
+        source_bucket=bucket,
+        training=run.training,
+        validation=run.validation,
+        media_versions=media.versions,
+        artifacts_bucket=config.artifacts_bucket,
+        run_id=run.run_id,
+    )
+    run.snapshot = taken.record()
     registry.update(
-        run, Status.VALIDATING, report=location, tokens=run.tokens, cost_usd=run.cost_usd
+        run,
+        Status.VALIDATING,
+        report=location,
+        tokens=run.tokens,
+        cost_usd=run.cost_usd,
+        snapshot=run.snapshot,
     )
     return run.state()
 
@@ -335,6 +357,9 @@ def start_job(
     assert run.job_name
     assert run.model_id
     assert run.customization_type
+    # Bedrock reads only the run's copy of what was validated, never the user's keys.
+    assert run.snapshot is not None, "StartJob needs the snapshot ValidateDataset took"
+    copy = run.snapshot
     names = run_names(ObjectVersion(run.source.bucket, run.source.key, run.source.version_id))
     bucket = run.source.bucket
     tags = {
@@ -344,6 +369,8 @@ def start_job(
             run_id=run.run_id,
             execution_arn=run.execution_arn,
             manifest_sha256=run.manifest_sha256 or "",
+            training_version=copy.get("training_version"),
+            validation_version=copy.get("validation_version"),
         ),
     }
     tag_list = [{"key": k, "value": v} for k, v in sorted(tags.items())]
@@ -356,7 +383,7 @@ def start_job(
         "customizationType": run.customization_type,
         "customModelKmsKeyId": config.model_key_arn,
         "hyperParameters": run.hyperparameters,
-        "trainingDataConfig": {"s3Uri": f"s3://{bucket}/{run.training['key']}"},
+        "trainingDataConfig": {"s3Uri": copy["training_uri"]},
         "outputDataConfig": {"s3Uri": f"s3://{config.artifacts_bucket}/{names.output_prefix}"},
         "vpcConfig": {
             "subnetIds": list(config.subnet_ids),
@@ -365,10 +392,8 @@ def start_job(
         "jobTags": tag_list,
         "customModelTags": tag_list,
     }
-    if run.validation:
-        request["validationDataConfig"] = {
-            "validators": [{"s3Uri": f"s3://{bucket}/{run.validation['key']}"}]
-        }
+    if copy.get("validation_uri"):
+        request["validationDataConfig"] = {"validators": [{"s3Uri": copy["validation_uri"]}]}
     try:
         response = bedrock.create_model_customization_job(**request)
     except Exception as error:
@@ -383,9 +408,50 @@ def start_job(
         reraise_bedrock(error)
         raise
     run.job_arn = response["jobArn"]
-    run.job_status = "InProgress"
-    registry.update(run, Status.TRAINING, job_arn=run.job_arn, job_name=run.job_name)
+    run.job_status = JobStatus.IN_PROGRESS
+    try:
+        registry.update(run, Status.TRAINING, job_arn=run.job_arn, job_name=run.job_name)
+    except RunEndedError:
+        # Cancelled while the create was in flight: CANCELLED wins, the new job is stopped.
+        stopped = stop_job(run, bedrock=bedrock, give_up=True)
+        registry.note(
+            run,
+            f"StartJob created {run.job_arn} after the run had ended; "
+            + (stopped or "it had already ended."),
+            job_arn=run.job_arn,
+        )
+        raise
     return run.state()
+
+
+def stop_job(run: Run, *, bedrock: Any, give_up: bool) -> str | None:
+    """Stop the run's Bedrock job by name if it may be running; a sentence, or None.
+
+    The name is known from ValidateRequest on, so a job whose create answer was lost is
+    found too. A job that does not exist or already ended cannot be stopped: None. A
+    transient fault raises while ``give_up`` is False (the caller is retried); with
+    ``give_up`` the sentence says it may still run and how to stop it.
+    """
+    if not run.job_name or run.model_arn:
+        return None  # no job yet, or it finished with its model
+    try:
+        with bedrock_faults():
+            bedrock.stop_model_customization_job(jobIdentifier=run.job_name)
+    except Exception as error:
+        if error_code(error) in (
+            "ValidationException",
+            "ConflictException",
+            "ResourceNotFoundException",
+        ):
+            return None
+        if not give_up:
+            raise
+        return (
+            f"Its Bedrock job {run.job_name} could NOT be stopped ({error_code(error) or type(error).__name__}) "
+            "and may still be training, billed per token: stop it now with "
+            f"aws bedrock stop-model-customization-job --job-identifier {run.job_name}"
+        )
+    return "Its Bedrock job was stopped."
 
 
 def check_job(run: Run, *, bedrock: Any) -> dict[str, Any]:
@@ -401,11 +467,11 @@ def check_job(run: Run, *, bedrock: Any) -> dict[str, Any]:
         raise
     status = job["status"]
     if status in RUNNING:
-        run.job_status = "InProgress"
+        run.job_status = JobStatus.IN_PROGRESS
     elif status == "Completed":
-        run.job_status = "Completed"
+        run.job_status = JobStatus.COMPLETED
     else:
-        run.job_status = "Failed"
+        run.job_status = JobStatus.FAILED
         run.reason = job.get("failureMessage") or f"The Bedrock job ended {status}."
     return run.state()
 
@@ -416,15 +482,18 @@ def record_result(
     """Record the custom model and its training metrics; a job without a model fails the run."""
     with bedrock_faults():  # throttled after a paid job: retried, never FAILED for it
         job = bedrock.get_model_customization_job(jobIdentifier=run.job_name)
-    run.model_arn = job.get("outputModelArn")
-    if not run.model_arn:
+    model_arn = job.get("outputModelArn")
+    unusable = _unusable_model(bedrock, model_arn)
+    if unusable:
         registry.update(
             run,
             Status.FAILED,
-            reason="The Bedrock job completed without a custom model (no outputModelArn); "
+            reason=f"The Bedrock job completed without a usable custom model: {unusable}; "
             f"see the job {run.job_arn or run.job_name} in the Bedrock console.",
+            model_arn=model_arn,
         )
         return run.state()
+    run.model_arn = model_arn
     metrics: dict[str, Any] = {}
     training_loss = (job.get("trainingMetrics") or {}).get("trainingLoss")
     if training_loss is not None:
@@ -454,6 +523,22 @@ def record_result(
             deployment=run.deployment,
         )
     return run.state()
+
+
+def _unusable_model(bedrock: Any, model_arn: str | None) -> str | None:
+    """Why the job's output model cannot be used (none, or Failed), or None.
+
+    GetCustomModel's ``modelStatus`` is Active, Creating or Failed; a model made before
+    the field existed reports none and is usable. Source:
+    https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetCustomModel.html
+    """
+    if not model_arn:
+        return "the job reports no outputModelArn"
+    with bedrock_faults():
+        model = bedrock.get_custom_model(modelIdentifier=model_arn)
+    if model.get("modelStatus") == "Failed":
+        return f"the custom model {model_arn} is Failed ({model.get('failureMessage') or 'no reason given'})"
+    return None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -488,37 +573,111 @@ def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, float]:
 
 
 def record_failure(
-    run: Run, error: dict[str, Any], *, registry: Registry, bedrock: Any
+    run: Run,
+    error: dict[str, Any],
+    *,
+    registry: Registry,
+    bedrock: Any,
+    give_up: bool = True,
 ) -> dict[str, Any]:
     """The catch-all: FAILED (or REJECTED when a person or rule refused), with the cause.
 
-    A deployment the run made is deleted first: a failed run leaves nothing billed by the hour.
+    Its Bedrock job is stopped and a deployment that may be alive deleted first: a failed
+    run leaves nothing billed. What the registry knows and the state document does not
+    (an ARN recorded before a crash) is used too. ``give_up`` (the last attempt): a job
+    or deployment Bedrock keeps refusing to end is named in the reason, with the command
+    that ends it, instead of raising. Raises RunEndedError when the run already ended.
     """
     name = str(error.get("Error", ""))
     cause = _cause(error.get("Cause"))
     if run.status is Status.REJECTED:
         return run.state()  # already recorded with its reason
-    released = release(run, bedrock=bedrock)
-    if name in ("RunRejectedError", "Rejected"):
+    held = registry.get(run.run_id) or {}
+    if held.get("status") and Status(str(held["status"])).terminal:
+        raise RunEndedError(run.run_id, Status(str(held["status"])), Status.FAILED)
+    _learn_from_registry(run, held)
+    stopped = stop_job(run, bedrock=bedrock, give_up=give_up)
+    released = release(run, bedrock=bedrock, give_up=give_up)
+    if name == RunRejectedError.__name__ or name == "Rejected":
         status, reason = Status.REJECTED, f"Rejected: {cause or 'by an approver'}"
-    elif name == "States.Timeout" and _recorded_status(registry, run) is Status.AWAITING_APPROVAL:
+    elif name == Errors.TIMEOUT and held.get("status") == Status.AWAITING_APPROVAL.value:
         # The state document predates the approval request; the registry knows it was waiting.
         status, reason = Status.REJECTED, "Nobody approved the run in time."
-    elif name == "JobFailed":
+    elif name == Errors.JOB_FAILED:
         status, reason = Status.FAILED, f"The Bedrock job failed: {run.reason or cause}"
-    elif name == "DeploymentFailed":
+    elif name == Errors.DEPLOYMENT_FAILED:
         status, reason = Status.FAILED, f"Deploying the custom model failed: {run.reason or cause}"
     else:
         status, reason = Status.FAILED, f"{name}: {cause}" if cause else name or "Unknown error"
-    if released:
-        reason = f"{reason.rstrip('.')}. {released}"
-    registry.update(run, status, reason=reason, deployment=run.deployment)
+    for done in (stopped, released):
+        if done:
+            reason = f"{reason.rstrip('.')}. {done}"
+    registry.update(
+        run,
+        status,
+        reason=reason,
+        deployment=run.deployment,
+        live_deployment=_live(run),
+    )
     return run.state()
 
 
-def _recorded_status(registry: Registry, run: Run) -> Status | None:
-    item = registry.get(run.run_id)
-    return Status(item["status"]) if item else None
+def _live(run: Run) -> bool | None:
+    """The live-deployments index entry after a failure or cancel: kept only if still billed."""
+    if not run.deployment:
+        return None
+    return run.deployment.get("status") == DeploymentStatus.DELETE_FAILED.value
+
+
+def _learn_from_registry(run: Run, held: dict[str, Any]) -> None:
+    """ARNs the registry recorded that the state document lost (a crash after a create)."""
+    if not run.job_arn and held.get("job_arn"):
+        run.job_arn = str(held["job_arn"])
+    if not run.job_name and held.get("job_name"):
+        run.job_name = str(held["job_name"])
+    if not run.model_arn and held.get("model_arn"):
+        run.model_arn = str(held["model_arn"])
+    recorded = held.get("deployment")
+    # The registry's deployment is further along when it may exist (a create was at least
+    # requested) and the document knows no ARN: a crash lost the create's answer.
+    if (
+        isinstance(recorded, dict)
+        and may_be_alive(recorded)
+        and not (run.deployment or {}).get("arn")
+    ):
+        run.deployment = _plain(recorded)
+
+
+def _plain(value: Any) -> Any:
+    """A registry value as JSON types (DynamoDB's Decimals become ints or floats)."""
+    return json.loads(json.dumps(value, default=lambda d: int(d) if d == int(d) else float(d)))
+
+
+def run_from_execution_input(
+    execution_input: dict[str, Any], execution_arn: str, *, registry: Registry
+) -> Run:
+    """The run of an execution whose first state failed before it returned a run document.
+
+    The execution input is the trigger rule's {bucket, key, versionId, etag, time}. The run
+    is claimed here when ValidateRequest crashed before claiming it. Raises RunEndedError
+    when another execution owns the run or it already ended.
+    """
+    source = Source(
+        bucket=execution_input["bucket"],
+        key=execution_input["key"],
+        version_id=execution_input["versionId"],
+        etag=execution_input.get("etag"),
+        event_time=execution_input.get("time"),
+    )
+    names = run_names(ObjectVersion(source.bucket, source.key, source.version_id))
+    run = Run(run_id=names.run_id, source=source, execution_arn=execution_arn)
+    if registry.claim(run):
+        return run
+    held = registry.get(run.run_id) or {}
+    status = Status(str(held.get("status", Status.RECEIVED.value)))
+    if status.terminal or held.get("execution_arn") != execution_arn:
+        raise RunEndedError(run.run_id, status, Status.FAILED)
+    return Run.model_validate({k: v for k, v in _plain(held).items() if k in Run.model_fields})
 
 
 def _cause(cause: Any) -> str:
@@ -589,25 +748,18 @@ def cancel(
     registry: Registry,
     timed_out: bool = False,
     failed_execution: bool = False,
+    give_up: bool = True,
 ) -> dict[str, Any]:
     """Stop the run's Bedrock job and delete its deployment, if it has them; record the end.
 
     A stopped execution ends CANCELLED; one that ran past the workflow's time limit
-    ends FAILED. Datasets, reports and outputs are kept.
+    ends FAILED. Datasets, reports and outputs are kept. A transient fault raises
+    while ``give_up`` is False (the cancel workflow retries); on the last attempt what
+    could not be ended is named in the reason. Raises RunEndedError when a handler
+    still running ended the run first.
     """
-    if run.job_arn:
-        try:
-            bedrock.stop_model_customization_job(jobIdentifier=run.job_name)
-        except Exception as error:
-            # A job that already ended cannot be stopped; the run is still cancelled.
-            if error_code(error) not in (
-                "ValidationException",
-                "ConflictException",
-                "ResourceNotFoundException",
-            ):
-                reraise_bedrock(error)
-                raise
-    released = release(run, bedrock=bedrock)
+    stopped = stop_job(run, bedrock=bedrock, give_up=give_up)
+    released = release(run, bedrock=bedrock, give_up=give_up)
     if timed_out:
         status, reason = (
             Status.FAILED,
@@ -622,8 +774,11 @@ def cancel(
         )
     else:
         status, reason = Status.CANCELLED, "Cancelled by request."
-    reason += f" {released}" if released else ""
-    registry.update(run, status, reason=reason, deployment=run.deployment)
+    for done in (stopped, released):
+        reason += f" {done}" if done else ""
+    registry.update(
+        run, status, reason=reason, deployment=run.deployment, live_deployment=_live(run)
+    )
     return run.state()
 
 
@@ -636,12 +791,14 @@ def cancel_aborted(
     config: PipelineConfig,
     timed_out: bool = False,
     failed_execution: bool = False,
+    give_up: bool = True,
 ) -> dict[str, Any] | None:
     """An execution was stopped or timed out: stop its job, delete its deployment, record, notify.
 
     ``execution_input`` is the execution's input (the rule's {bucket, key,
     versionId}); the run id follows from it. Returns None when there is
-    nothing to do (no run was claimed, or it had already ended).
+    nothing to do (no run was claimed, or it had already ended). Idempotent: a
+    retry after the run was recorded ended does nothing more.
     """
     source = ObjectVersion(
         execution_input["bucket"], execution_input["key"], execution_input["versionId"]
@@ -649,12 +806,16 @@ def cancel_aborted(
     item = registry.get(run_names(source).run_id)
     if item is None or Status(item["status"]).terminal:
         return None
-    run = Run.model_validate({k: v for k, v in item.items() if k in Run.model_fields})
-    cancel(
-        run,
-        bedrock=bedrock,
-        registry=registry,
-        timed_out=timed_out,
-        failed_execution=failed_execution,
-    )
+    run = Run.model_validate({k: v for k, v in _plain(item).items() if k in Run.model_fields})
+    try:
+        cancel(
+            run,
+            bedrock=bedrock,
+            registry=registry,
+            timed_out=timed_out,
+            failed_execution=failed_execution,
+            give_up=give_up,
+        )
+    except RunEndedError:
+        return None  # a handler still running ended it first, and told people
     return notify(run, sns=sns, config=config)

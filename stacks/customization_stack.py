@@ -109,6 +109,7 @@ class BedrockCustomizationStack(cdk.Stack):
             queues={
                 "UndeliveredRuns": self.workflow.dead_letters,
                 "UndeliveredNotifications": self.notifications.undelivered,
+                "UnendedRuns": self.workflow.unended,
             },
         )
 
@@ -139,6 +140,8 @@ class BedrockCustomizationStack(cdk.Stack):
             "RegistryTableName": self.registry.table.table_name,
             "StateMachineArn": self.workflow.state_machine.state_machine_arn,
             "UndeliveredRunsQueueUrl": self.workflow.dead_letters.queue_url,
+            "UnendedRunsQueueUrl": self.workflow.unended.queue_url,
+            "EndRunStateMachineArn": self.workflow.end_run.state_machine_arn,
             "DashboardName": self.observability.prefix,
         }
         for name, value in outputs.items():

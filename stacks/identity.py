@@ -6,12 +6,19 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from customization_core.snapshot import INPUT_FOLDER, RUNS_PREFIX
 from stacks.compliance import acknowledge, nag_rendering
 from stacks.network import Network
 from stacks.storage import MODEL_KEY_ACTIONS, Storage
 
-DATASETS_PREFIX = "jobs/"  # where users upload a run's files; the role only reads it
-ARTIFACTS_PREFIX = "runs/"  # where Bedrock writes a run's output and metrics
+# Where users upload a run's files. The Bedrock role has no access to it: a file
+# there can change after validation, so jobs train on the run's copy instead.
+DATASETS_PREFIX = "jobs/"
+ARTIFACTS_PREFIX = RUNS_PREFIX  # runs/<run-id>/: a run's report, input copy and output
+# runs/<run-id>/input/: the data versions ValidateDataset judged, copied (customization_core/snapshot.py).
+RUN_INPUT = f"{ARTIFACTS_PREFIX}*/{INPUT_FOLDER}*"
+# runs/<run-id>/output/: the outputDataConfig StartJob gives (naming.run_names' output_prefix).
+RUN_OUTPUT = f"{ARTIFACTS_PREFIX}*/output/*"
 
 # The network-interface permissions Bedrock needs to run a job in a VPC, with
 # the tag conditions it documents. Source:
@@ -77,45 +84,56 @@ class Identity(Construct):
         )
 
     def _grant_data(self, storage: Storage) -> None:
-        datasets, artifacts = storage.datasets, storage.artifacts
-        self.policy.add_statements(
-            iam.PolicyStatement(
-                sid="ReadTrainingData",
-                actions=["s3:GetObject"],
-                resources=[datasets.arn_for_objects(f"{DATASETS_PREFIX}*")],
-            )
+        """Objects of the artifacts bucket only: nothing of the datasets bucket.
+
+        S3 permissions Bedrock documents for the role: GetObject and ListBucket on the
+        training data, GetObject, PutObject and ListBucket on the output. Source:
+        https://docs.aws.amazon.com/bedrock/latest/userguide/model-customization-iam-role.html
+        """
+        artifacts = storage.artifacts
+        objects = (
+            (
+                "ReadTrainingData",
+                ("s3:GetObject",),
+                RUN_INPUT,
+                "Jobs read only the copy ValidateDataset made of the data versions it "
+                "validated, under runs/<run-id>/input/; run ids are generated per run.",
+            ),
+            (
+                "WriteRunOutput",
+                ("s3:GetObject", "s3:PutObject"),
+                RUN_OUTPUT,
+                "Jobs write their model artifacts and metrics under runs/<run-id>/output/; "
+                "run ids are generated per run.",
+            ),
         )
-        self.policy.add_statements(
-            iam.PolicyStatement(
-                sid="WriteRunOutput",
-                actions=["s3:GetObject", "s3:PutObject"],
-                resources=[artifacts.arn_for_objects(f"{ARTIFACTS_PREFIX}*")],
-            )
-        )
-        for sid, bucket, prefix in (
-            ("ListTrainingData", datasets, DATASETS_PREFIX),
-            ("ListRunOutput", artifacts, ARTIFACTS_PREFIX),
-        ):
+        for sid, actions, pattern, reason in objects:
+            arn = artifacts.arn_for_objects(pattern)
             self.policy.add_statements(
-                iam.PolicyStatement(
-                    sid=sid,
-                    actions=["s3:ListBucket"],
-                    resources=[bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
-                )
+                iam.PolicyStatement(sid=sid, actions=list(actions), resources=[arn])
             )
             acknowledge(
                 self.policy,
                 "AwsSolutions-IAM5",
-                f"Jobs read and write objects of generated names under the '{prefix}' prefix only.",
-                resource="Resource::" + nag_rendering(self, bucket.arn_for_objects(f"{prefix}*")),
+                reason,
+                resource="Resource::" + nag_rendering(self, arn),
             )
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="ListRunData",
+                actions=["s3:ListBucket"],
+                resources=[artifacts.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{ARTIFACTS_PREFIX}*"]}},
+            )
+        )
 
     def _grant_keys(self, storage: Storage) -> None:
         stack = cdk.Stack.of(self)
         role_principal = iam.ArnPrincipal(self.bedrock_role.role_arn)
         # Key policies name the role, so no IAM policy on it can widen KMS use,
         # and each key is usable by it only through the service that needs it.
+        # The data key encrypts both buckets (stacks/storage.py): the role keeps it for
+        # the artifacts bucket; its S3 permissions keep it out of the datasets bucket.
         storage.data_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="BedrockJobsReadAndWriteObjectsThroughS3",

@@ -87,12 +87,14 @@ class Observability(Construct):
                 queue.metric_approximate_number_of_messages_visible(
                     period=PERIOD, statistic="Maximum"
                 ),
-                f"Messages wait in the dead-letter queue {name}: something could not be delivered.",
+                f"Messages wait in the dead-letter queue {name}: something could not be delivered "
+                "or ended; see README, What happens when something fails.",
             )
         self._alarm(
             "OverdueDeployments",
             _metric(telemetry.OVERDUE_DEPLOYMENTS, "Maximum", SWEEP_PERIOD),
-            "A deployment is alive past its end time: delete it, or extend it on purpose.",
+            "A deployment should be gone (alive past its end time, alive after its run ended, or "
+            "its delete failed): see the sweep's log for the runs; delete it, or extend it on purpose.",
             # Two sweeps without a count mean the sweep itself stopped: that is a problem too.
             missing=cw.TreatMissingData.BREACHING,
             periods=2,

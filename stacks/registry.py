@@ -7,12 +7,12 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from customization_core.registry import BY_STATUS_INDEX
+from customization_core.registry import BY_STATUS_INDEX, LIVE_ATTRIBUTE, LIVE_DEPLOYMENTS_INDEX
 from stacks.settings import Settings
 
 
 class Registry(Construct):
-    """Runs by id, and by status and time through the ``by-status`` index."""
+    """Runs by id; by status and time (``by-status``); those owning a live deployment."""
 
     def __init__(self, scope: Construct, id_: str, *, settings: Settings, key: kms.IKey) -> None:
         super().__init__(scope, id_)
@@ -39,6 +39,16 @@ class Registry(Construct):
                     sort_key=dynamodb.Attribute(
                         name="updated_at", type=dynamodb.AttributeType.STRING
                     ),
-                )
+                ),
+                # Sparse: only runs whose deployment may be alive carry the key.
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=LIVE_DEPLOYMENTS_INDEX,
+                    partition_key=dynamodb.Attribute(
+                        name=LIVE_ATTRIBUTE, type=dynamodb.AttributeType.STRING
+                    ),
+                    sort_key=dynamodb.Attribute(
+                        name="updated_at", type=dynamodb.AttributeType.STRING
+                    ),
+                ),
             ],
         )

@@ -21,8 +21,21 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from customization_core.contract import (
+    CANCEL_RETRIES,
+    LAST_RESORT_RETRIES,
+    DeploymentStatus,
+    Errors,
+    JobStatus,
+    NextAction,
+    Status,
+)
+from customization_core.faults import BedrockThrottledError, BedrockUnavailableError
+from customization_core.media import MediaUnavailableError
 from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME
-from customization_core.registry import BY_STATUS_INDEX
+from customization_core.registry import LIVE_DEPLOYMENTS_INDEX, RunEndedError
+from customization_core.snapshot import SnapshotUnavailableError
+from customization_core.steps import RunQueuedError
 from stacks.compliance import acknowledge, nag_rendering
 from stacks.functions import FunctionSpec, PipelineFunctions
 from stacks.identity import ARTIFACTS_PREFIX, DATASETS_PREFIX, Identity
@@ -45,13 +58,19 @@ SWEEP_MINUTES = 15
 EVENT_MAX_AGE_HOURS = 24
 EVENT_RETRIES = 185  # EventBridge's maximum
 
-RUN_ERRORS = ["States.ALL"]
-TRANSIENT_ERRORS = ["BedrockThrottledError", "BedrockUnavailableError"]
-# Lambda refuses an invocation past the function's reserved concurrency (two runs at once):
-# every state waits and asks again rather than failing the run (seconds, attempts: ~20 min).
-LAMBDA_THROTTLED = ["Lambda.TooManyRequestsException"]
+RUN_ERRORS = [Errors.ALL]
+TRANSIENT_ERRORS = [BedrockThrottledError.__name__, BedrockUnavailableError.__name__]
+# Lambda refuses an invocation past the function's reserved concurrency (two runs at once),
+# and has its own transient faults: every state waits and asks again rather than failing
+# the run (seconds, attempts: about 20 minutes).
+LAMBDA_TRANSIENT = list(Errors.LAMBDA_TRANSIENT)
 LAMBDA_THROTTLE_INTERVAL = 10
 LAMBDA_THROTTLE_ATTEMPTS = 8
+# RecordFailure and Notify: retried on any error, then the last resort (seconds).
+LAST_RESORT_INTERVAL = 30
+# Cancel: retried on any error with backoff, up to 30 minutes apart: about 5 hours in all.
+CANCEL_INTERVAL = 60
+CANCEL_MAX_DELAY_MINUTES = 30
 
 
 class Workflow(Construct):
@@ -173,9 +192,10 @@ class Workflow(Construct):
                 [
                     read_inbox,
                     data_key,
+                    # The report, and the run's copy of the validated data (multipart).
                     _allow(
-                        "WriteReport",
-                        ["s3:PutObject"],
+                        "WriteReportAndInputCopy",
+                        ["s3:PutObject", "s3:AbortMultipartUpload"],
                         [artifacts.arn_for_objects(f"{ARTIFACTS_PREFIX}*")],
                     ),
                     update_run,
@@ -224,6 +244,7 @@ class Workflow(Construct):
                 "Record the custom model and its metrics",
                 [
                     _allow("ReadJob", ["bedrock:GetModelCustomizationJob"], job_arns),
+                    _allow("ReadModel", ["bedrock:GetCustomModel"], [custom_models]),
                     _allow(
                         "ReadMetrics",
                         ["s3:GetObject"],
@@ -312,9 +333,9 @@ class Workflow(Construct):
                 "Count deployments alive past their end time, for the alarm",
                 [
                     _allow(
-                        "ListDeployed",
+                        "ListLiveDeployments",
                         ["dynamodb:Query"],
-                        [f"{table.table_arn}/index/{BY_STATUS_INDEX}"],
+                        [f"{table.table_arn}/index/{LIVE_DEPLOYMENTS_INDEX}"],
                     ),
                     data_key,
                 ],
@@ -325,13 +346,18 @@ class Workflow(Construct):
             ),
             FunctionSpec(
                 "record_failure",
-                "Record a failed or rejected run with its cause; delete its deployment",
-                [delete_deployment, update_run],
+                "Record a failed or rejected run with its cause; stop its job, delete its deployment",
+                [
+                    _allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns),
+                    delete_deployment,
+                    read_run,
+                    _allow("RecordRun", ["dynamodb:PutItem", "dynamodb:UpdateItem"], run_items),
+                ],
             ),
             FunctionSpec("notify", "Tell people how a run ended", publish),
             FunctionSpec(
                 "cancel",
-                "Stop a cancelled run's Bedrock job and record it CANCELLED",
+                "Stop an ended execution's Bedrock job, delete its deployment, record and notify",
                 [
                     _allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns),
                     delete_deployment,
@@ -340,8 +366,8 @@ class Workflow(Construct):
                     *publish,
                 ],
                 no_dlq_reason=(
-                    "EventBridge invokes it with its own retry policy and sends what it cannot "
-                    "deliver to the workflow's dead-letter queue (the rule target's DeadLetterConfig)."
+                    "The EndRun state machine invokes it synchronously, retries it with backoff "
+                    "and sends what it cannot end to the UnendedRuns queue."
                 ),
             ),
         ]
@@ -375,7 +401,7 @@ class Workflow(Construct):
                     resource="Resource::"
                     + nag_rendering(self, bucket.arn_for_objects(f"{prefix}*")),
                 )
-        for name in ("start_job", "check_job", "record_result", "cancel"):
+        for name in ("start_job", "check_job", "record_result", "record_failure", "cancel"):
             for arn in (*job_arns, *(model_arns if name == "start_job" else [])):
                 acknowledge(
                     pipeline.policies[name],
@@ -386,6 +412,7 @@ class Workflow(Construct):
                 )
         wildcards = {
             "check_model": [custom_models],
+            "record_result": [custom_models],
             "start_deployment": [custom_models, *deployment_arns],
             "check_deployment": deployment_arns,
             "evaluate": [foundation_models, *deployment_arns],
@@ -430,11 +457,28 @@ class Workflow(Construct):
         acknowledge(
             pipeline.policies["sweep_deployments"],
             "AwsSolutions-IAM5",
-            "The registry's by-status index, named in full; the table's index ARN has no wildcard.",
+            "The registry's live-deployments index, named in full; the index ARN has no wildcard.",
             resource="Resource::"
-            + nag_rendering(self, f"{table.table_arn}/index/{BY_STATUS_INDEX}"),
+            + nag_rendering(self, f"{table.table_arn}/index/{LIVE_DEPLOYMENTS_INDEX}"),
+        )
+        # Runs whose end could not be recorded or notified, and ended executions whose job
+        # or deployment could not be ended: each message waits for a person (an alarm).
+        self.unended = dead_letter_queue(
+            self,
+            "UnendedRuns",
+            key=storage.data_key,
+            settings=settings,
+            sender="states.amazonaws.com",
+            source_arn=stack.format_arn(
+                service="states",
+                resource="stateMachine",
+                resource_name="*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            ),
+            purpose="of the workflow's last resort: runs whose end could not be recorded",
         )
         self.state_machine = self._state_machine(settings, storage)
+        self.end_run = self._end_run_machine(settings, storage)
         self.rule, self.dead_letters = self._trigger(settings, storage)
         self.cancel_rule = self._on_stopped()
         self.sweep_rule = events.Rule(
@@ -465,8 +509,10 @@ class Workflow(Construct):
             payload_response_only=not waits,
             **options,
         )
+        # A handler that finds its run already ended (CANCELLED won a race) is not retried.
+        invoked.add_retry(errors=[RunEndedError.__name__], max_attempts=0)
         invoked.add_retry(
-            errors=LAMBDA_THROTTLED,
+            errors=LAMBDA_TRANSIENT,
             interval=cdk.Duration.seconds(LAMBDA_THROTTLE_INTERVAL),
             backoff_rate=2,
             max_attempts=LAMBDA_THROTTLE_ATTEMPTS,
@@ -474,20 +520,130 @@ class Workflow(Construct):
         )
         return invoked
 
+    def _last_resort(self) -> sfn.IChainable:
+        """A run whose end cannot be recorded or told: a message for a person, and a loud failure.
+
+        The execution fails (the ExecutionsFailed alarm), the UnendedRuns queue holds the run
+        (its alarm), and the failed execution starts EndRun, which tries once more.
+        """
+        failed = sfn.Fail(
+            self,
+            "RunEndUnrecorded",
+            error="RunEndUnrecorded",
+            cause="The run's end could not be recorded or notified; see the UnendedRuns queue.",
+        )
+        return self._keep_unended("KeepUnendedRun", failed)
+
+    def _keep_unended(self, id_: str, failed: sfn.Fail) -> sfn.IChainable:
+        """Send the state and its execution to UnendedRuns, then fail (also if the send fails)."""
+        send = tasks.SqsSendMessage(
+            self,
+            id_,
+            queue=self.unended,
+            message_body=sfn.TaskInput.from_object(
+                {
+                    "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
+                    "state": sfn.JsonPath.entire_payload,
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        send.add_catch(failed, errors=RUN_ERRORS)
+        return send.next(failed)
+
+    def _end_run_machine(self, settings: Settings, storage: Storage) -> sfn.StateMachine:
+        """EndRun: an execution that stopped, timed out or failed ends its run, until it lands.
+
+        Started by the RunStopped rule with the status-change event. The cancel handler is
+        idempotent; it is retried with backoff (about 5 hours), and on its last attempt names
+        what Bedrock would not end. If even that fails, the event waits in UnendedRuns.
+        """
+        failed = sfn.Fail(
+            self, "RunNotEnded", error="RunNotEnded", cause="See the UnendedRuns queue."
+        )
+        end = self._invoke(
+            "cancel",
+            "EndStoppedRun",
+            payload=sfn.TaskInput.from_object(
+                {
+                    "event": sfn.JsonPath.entire_payload,
+                    "attempt": sfn.JsonPath.number_at("$$.State.RetryCount"),
+                }
+            ),
+        )
+        end.add_retry(
+            errors=RUN_ERRORS,
+            interval=cdk.Duration.seconds(CANCEL_INTERVAL),
+            backoff_rate=2,
+            max_attempts=CANCEL_RETRIES,
+            max_delay=cdk.Duration.minutes(CANCEL_MAX_DELAY_MINUTES),
+        )
+        end.add_catch(
+            self._keep_unended("KeepUnendedExecution", failed),
+            errors=RUN_ERRORS,
+            result_path="$.error",
+        )
+        definition = end.next(sfn.Succeed(self, "RunEndRecorded"))
+        return self._machine(
+            "EndRun",
+            definition,
+            settings,
+            storage,
+            functions=[self.functions["cancel"]],
+            description="What ending a stopped, timed-out or failed run may do",
+            timeout=cdk.Duration.hours(12),
+        )
+
     def _state_machine(self, settings: Settings, storage: Storage) -> sfn.StateMachine:
         run_failed = sfn.Fail(
             self, "RunFailed", cause="The run failed; see the registry and the notification."
         )
         done = sfn.Succeed(self, "RunEnded")
-        notify = self._invoke("notify", "Notify").next(
+        # A handler found the run ended by someone else (the cancel path), who told people.
+        ended_elsewhere = sfn.Succeed(
+            self, "EndedElsewhere", comment="The run was ended, and notified, by another path."
+        )
+        last_resort = self._last_resort()
+        notify = self._invoke("notify", "Notify")
+        notify.add_retry(
+            errors=RUN_ERRORS,
+            interval=cdk.Duration.seconds(LAST_RESORT_INTERVAL),
+            backoff_rate=2,
+            max_attempts=LAST_RESORT_RETRIES,
+        )
+        notify.add_catch(last_resort, errors=RUN_ERRORS, result_path="$.error")
+        notify.next(
             sfn.Choice(self, "Outcome?")
-            .when(sfn.Condition.string_equals("$.status", "FAILED"), run_failed)
+            .when(sfn.Condition.string_equals("$.status", Status.FAILED.value), run_failed)
             .otherwise(done)
         )
-        record_failure = self._invoke("record_failure", "RecordFailure").next(notify)
+        # RecordFailure takes whatever a Catch hands it (the raw execution input when
+        # ValidateRequest crashed), and knows which attempt is its last (it then gives up
+        # on what Bedrock will not end, and names it, rather than failing again).
+        record_failure = self._invoke(
+            "record_failure",
+            "RecordFailure",
+            payload=sfn.TaskInput.from_object(
+                {
+                    "run": sfn.JsonPath.entire_payload,
+                    "attempt": sfn.JsonPath.number_at("$$.State.RetryCount"),
+                    "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
+                }
+            ),
+        )
+        record_failure.add_retry(
+            errors=RUN_ERRORS,
+            interval=cdk.Duration.seconds(LAST_RESORT_INTERVAL),
+            backoff_rate=2,
+            max_attempts=LAST_RESORT_RETRIES,
+        )
+        record_failure.add_catch(ended_elsewhere, errors=[RunEndedError.__name__])
+        record_failure.add_catch(last_resort, errors=RUN_ERRORS, result_path="$.error")
+        record_failure.next(notify)
 
         def task(name: str, state: str, **options: Any) -> tasks.LambdaInvoke:
             invoked = self._invoke(name, state, **options)
+            invoked.add_catch(ended_elsewhere, errors=[RunEndedError.__name__])
             invoked.add_catch(record_failure, errors=RUN_ERRORS, result_path="$.error")
             return invoked
 
@@ -515,8 +671,14 @@ class Workflow(Construct):
         # ValidateRequest asks Bedrock about the base model (GetFoundationModel*).
         validate_request.add_retry(**vars_of(transient))
         validate_data = task("validate_data", "ValidateDataset")
-        # Reading media objects from S3 can be throttled (SlowDown): retried, not judged.
-        validate_data.add_retry(**{**vars_of(transient), "errors": ["MediaUnavailableError"]})
+        # Reading media objects and copying the validated data can be throttled by S3
+        # (SlowDown, 5xx): retried, not judged.
+        validate_data.add_retry(
+            **{
+                **vars_of(transient),
+                "errors": [MediaUnavailableError.__name__, SnapshotUnavailableError.__name__],
+            }
+        )
         estimate_cost = task("estimate_cost", "EstimateCost")
         approval = task(
             "request_approval",
@@ -532,7 +694,7 @@ class Workflow(Construct):
         start_job = task("start_job", "StartJob")
         start_job.add_retry(**vars_of(transient))
         start_job.add_retry(
-            errors=["RunQueuedError"],
+            errors=[RunQueuedError.__name__],
             interval=cdk.Duration.minutes(QUEUE_INTERVAL_MINUTES),
             backoff_rate=1,
             max_attempts=math.ceil(settings.queue_retry_hours * 60 / QUEUE_INTERVAL_MINUTES),
@@ -550,29 +712,37 @@ class Workflow(Construct):
             self,
             "JobFailed",
             result=sfn.Result.from_object(
-                {"Error": "JobFailed", "Cause": "The Bedrock job failed."}
+                {"Error": Errors.JOB_FAILED, "Cause": "The Bedrock job failed."}
             ),
             result_path="$.error",
         ).next(record_failure)
 
         after_training = self._after_training(settings, task, transient, notify, record_failure)
-        rejected = sfn.Condition.string_equals("$.status", "REJECTED")
+        rejected = sfn.Condition.string_equals("$.status", Status.REJECTED.value)
         training = (
             start_job.next(wait)
             .next(check_job)
             .next(
                 sfn.Choice(self, "JobStatus?")
-                .when(sfn.Condition.string_equals("$.job_status", "InProgress"), wait)
                 .when(
-                    sfn.Condition.string_equals("$.job_status", "Completed"),
-                    record_result.next(after_training),
+                    sfn.Condition.string_equals("$.job_status", JobStatus.IN_PROGRESS.value), wait
+                )
+                .when(
+                    sfn.Condition.string_equals("$.job_status", JobStatus.COMPLETED.value),
+                    record_result.next(
+                        sfn.Choice(self, "ModelUsable?")
+                        .when(sfn.Condition.string_equals("$.status", Status.FAILED.value), notify)
+                        .otherwise(after_training)
+                    ),
                 )
                 .otherwise(job_failed)
             )
         )
         # ValidateRequest ends a run FAILED itself when the stack may not ask Bedrock
         # about models (a deployment fault): the run is told, and the execution fails.
-        ended = sfn.Condition.or_(rejected, sfn.Condition.string_equals("$.status", "FAILED"))
+        ended = sfn.Condition.or_(
+            rejected, sfn.Condition.string_equals("$.status", Status.FAILED.value)
+        )
         definition = validate_request.next(
             sfn.Choice(self, "Duplicate?")
             .when(
@@ -598,29 +768,64 @@ class Workflow(Construct):
                 )
             )
         )
+        return self._machine(
+            "StateMachine",
+            definition,
+            settings,
+            storage,
+            functions=list(self.functions.values()),
+            description="What the customization workflow may do",
+            # Training and the rest, then a deployment's longest life: the workflow deletes it.
+            timeout=cdk.Duration.hours(
+                settings.workflow_timeout_hours + settings.max_deployment_ttl_hours
+            ),
+        )
+
+    def _machine(
+        self,
+        id_: str,
+        definition: sfn.IChainable,
+        settings: Settings,
+        storage: Storage,
+        *,
+        functions: list[Any],
+        description: str,
+        timeout: cdk.Duration,
+    ) -> sfn.StateMachine:
+        """A standard state machine with its own role, policy, encrypted logs and tracing.
+
+        Its role may invoke ``functions`` and send to the UnendedRuns queue (the last resort).
+        """
+        prefix = "" if id_ == "StateMachine" else id_
         log_group = encrypted_log_group(
-            self, "ExecutionLogs", key=storage.data_key, settings=settings
+            self, f"{prefix}ExecutionLogs", key=storage.data_key, settings=settings
         )
         role = iam.Role(
             self,
-            "StateMachineRole",
-            description="Runs the customization workflow's states",
+            f"{id_}Role",
+            description=description,
             assumed_by=iam.ServicePrincipal(
                 "states.amazonaws.com",
                 conditions={"StringEquals": {"aws:SourceAccount": self._stack.account}},
             ),
         )
-        function_arns = [f.function_arn for f in self.functions.values()]
+        function_arns = [f.function_arn for f in functions]
         policy = iam.ManagedPolicy(
             self,
-            "StateMachinePolicy",
-            description="What the customization workflow may do",
+            f"{id_}Policy",
+            description=description,
             roles=[role],
             statements=[
                 _allow(
                     "InvokeHandlers",
                     ["lambda:InvokeFunction"],
                     [*function_arns, *[f"{arn}:*" for arn in function_arns]],
+                ),
+                _allow("KeepUnendedRuns", ["sqs:SendMessage"], [self.unended.queue_arn]),
+                _allow(
+                    "EncryptUnendedRuns",
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    [storage.data_key.key_arn],
                 ),
                 # Log delivery and X-Ray actions take no resource. Source:
                 # https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
@@ -665,13 +870,10 @@ class Workflow(Construct):
             )
         machine = sfn.StateMachine(
             self,
-            "StateMachine",
+            id_,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            # Training and the rest, then a deployment's longest life: the workflow deletes it.
-            timeout=cdk.Duration.hours(
-                settings.workflow_timeout_hours + settings.max_deployment_ttl_hours
-            ),
+            timeout=timeout,
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
@@ -707,14 +909,17 @@ class Workflow(Construct):
             invoked.add_retry(**vars_of(transient))
             return invoked
 
-        def status_is(value: str) -> sfn.Condition:
-            return sfn.Condition.string_equals("$.deployment.status", value)
+        def status_is(value: DeploymentStatus) -> sfn.Condition:
+            return sfn.Condition.string_equals("$.deployment.status", value.value)
 
         failed = sfn.Pass(
             self,
             "DeploymentFailed",
             result=sfn.Result.from_object(
-                {"Error": "DeploymentFailed", "Cause": "The custom model could not be deployed."}
+                {
+                    "Error": Errors.DEPLOYMENT_FAILED,
+                    "Cause": "The custom model could not be deployed.",
+                }
             ),
             result_path="$.error",
         ).next(record_failure)
@@ -722,13 +927,13 @@ class Workflow(Construct):
         watch.next(
             sfn.Choice(self, "DeploymentNext?")
             .when(
-                sfn.Condition.string_equals("$.next_action", "wait"),
+                sfn.Condition.string_equals("$.next_action", NextAction.WAIT.value),
                 sfn.Wait(
                     self, "WaitForEndTime", time=sfn.WaitTime.timestamp_path("$.wait_until")
                 ).next(watch),
             )
             .when(
-                sfn.Condition.string_equals("$.next_action", "teardown"),
+                sfn.Condition.string_equals("$.next_action", NextAction.TEARDOWN.value),
                 retried("tear_down", "TearDown").next(notify),
             )
             .otherwise(notify)
@@ -741,18 +946,18 @@ class Workflow(Construct):
         wait_for_deployment = sfn.Wait(self, "WaitForDeployment", time=poll)
         wait_for_deployment.next(retried("check_deployment", "CheckDeployment")).next(
             sfn.Choice(self, "DeploymentReady?")
-            .when(status_is("ACTIVE"), evaluate_next)
-            .when(status_is("CREATING"), wait_for_deployment)
+            .when(status_is(DeploymentStatus.ACTIVE), evaluate_next)
+            .when(status_is(DeploymentStatus.CREATING), wait_for_deployment)
             .otherwise(failed)
         )
         wait_for_model = sfn.Wait(self, "WaitForModel", time=poll)
         wait_for_model.next(retried("check_model", "CheckModel")).next(
             sfn.Choice(self, "ModelActive?")
             .when(
-                status_is("MODEL_ACTIVE"),
+                status_is(DeploymentStatus.MODEL_ACTIVE),
                 retried("start_deployment", "StartDeployment").next(wait_for_deployment),
             )
-            .when(status_is("WAITING_FOR_MODEL"), wait_for_model)
+            .when(status_is(DeploymentStatus.WAITING_FOR_MODEL), wait_for_model)
             .otherwise(failed)
         )
         return (
@@ -802,7 +1007,9 @@ class Workflow(Construct):
             roles=[role],
             statements=[
                 _allow(
-                    "StartRun", ["states:StartExecution"], [self.state_machine.state_machine_arn]
+                    "StartRun",
+                    ["states:StartExecution"],
+                    [self.state_machine.state_machine_arn, self.end_run.state_machine_arn],
                 )
             ],
         )
@@ -824,6 +1031,7 @@ class Workflow(Construct):
                 max_event_age=cdk.Duration.hours(EVENT_MAX_AGE_HOURS),
             )
         )
+        self.trigger_role = role
         return rule, dead_letters
 
     def _on_stopped(self) -> events.Rule:
@@ -843,9 +1051,11 @@ class Workflow(Construct):
                 },
             ),
         )
+        # Through EndRun, which retries the cancel handler until the run's end is recorded.
         rule.add_target(
-            targets.LambdaFunction(
-                self.functions["cancel"],
+            targets.SfnStateMachine(
+                self.end_run,
+                role=self.trigger_role.without_policy_updates(),
                 dead_letter_queue=self.dead_letters,
                 retry_attempts=EVENT_RETRIES,
                 max_event_age=cdk.Duration.hours(EVENT_MAX_AGE_HOURS),

@@ -1,10 +1,12 @@
-"""Cancel: a stopped execution stops its Bedrock job and records the run CANCELLED.
+"""Cancel: an execution that stopped, timed out or failed ends its run.
 
-Invoked by EventBridge on the workflow's "Step Functions Execution Status
-Change" events with status ABORTED (``aws stepfunctions stop-execution``, or
-the CLI's ``cancel``), TIMED_OUT, or FAILED (the run is then recorded FAILED, if the
-workflow could not record its end itself). Its Bedrock job is stopped and a live
-deployment deleted in every case; a run already ended is left as it is.
+Invoked by the EndRun state machine with the "Step Functions Execution Status
+Change" event (status ABORTED: ``aws stepfunctions stop-execution`` or the CLI's
+``cancel``; TIMED_OUT; or FAILED, when the workflow could not record the run's end
+itself) and its retry count. Its Bedrock job is stopped and a live deployment
+deleted in every case; the run is recorded and notified; a run already ended is
+left as it is. EndRun retries it; on the last attempt it names what Bedrock would
+not end instead of raising again.
 """
 
 from __future__ import annotations
@@ -15,21 +17,25 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import steps
+from customization_core.contract import CANCEL_RETRIES, last_attempt
 from lambdas.common import client, config, count_run_ended, logger, registry, tracer
 
 
 @logger.inject_lambda_context(log_event=True)
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
-    execution_input = json.loads(event["detail"]["input"])
+    # From EndRun: {"event": <status change>, "attempt": n}; directly: the event itself.
+    change = event.get("event", event)
+    detail = change["detail"]
     state = steps.cancel_aborted(
-        execution_input,
+        json.loads(detail["input"]),
         bedrock=client("bedrock"),
         registry=registry(),
         sns=client("sns"),
         config=config(),
-        timed_out=event["detail"].get("status") == "TIMED_OUT",
-        failed_execution=event["detail"].get("status") == "FAILED",
+        timed_out=detail.get("status") == "TIMED_OUT",
+        failed_execution=detail.get("status") == "FAILED",
+        give_up=last_attempt(int(event.get("attempt", 0)), CANCEL_RETRIES),
     )
     count_run_ended(state)
     return state

@@ -1,4 +1,10 @@
-"""RecordFailure: the catch-all, recording FAILED or REJECTED with the cause."""
+"""RecordFailure: the catch-all, recording FAILED or REJECTED with the cause.
+
+It takes whatever a Catch hands it: the run document with the error beside it
+(ResultPath $.error), or, when ValidateRequest crashed before it returned one, the
+raw execution input. ``attempt`` is its retry count ($$.State.RetryCount); on the
+last it names what Bedrock would not end instead of raising again.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,26 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import steps
-from lambdas.common import client, logger, registry, run_of, tracer
+from customization_core.contract import LAST_RESORT_RETRIES, last_attempt
+from customization_core.run import Run
+from lambdas.common import client, logger, registry, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # A Catch puts the error next to the run's fields (ResultPath $.error).
-    error = event.pop("error", None) or {}
+    document = dict(event.get("run", event))
+    error = document.pop("error", None) or {}
+    if "run_id" in document:
+        run = Run.model_validate(document)
+    else:
+        run = steps.run_from_execution_input(
+            document, str(event.get("executionArn", "")), registry=registry()
+        )
     return steps.record_failure(
-        run_of(event), error, registry=registry(), bedrock=client("bedrock")
+        run,
+        error,
+        registry=registry(),
+        bedrock=client("bedrock"),
+        give_up=last_attempt(int(event.get("attempt", 0)), LAST_RESORT_RETRIES),
     )

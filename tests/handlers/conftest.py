@@ -12,9 +12,15 @@ import pytest
 from moto import mock_aws
 
 from customization_core import steps
-from customization_core.registry import BY_STATUS_INDEX, Registry
+from customization_core.registry import (
+    BY_STATUS_INDEX,
+    LIVE_ATTRIBUTE,
+    LIVE_DEPLOYMENTS_INDEX,
+    Registry,
+)
 from customization_core.run import PipelineConfig, Source
-from emulator import account
+from emulator import patches
+from emulator.patches import BEDROCK
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -81,10 +87,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_REGION", REGION)  # as Lambda sets it
-    # Bedrock's model look-ups answer from the emulated account's offer (emulator/account.json).
-    account.install(
+    # Bedrock answers as the emulator's (emulator/patches.py): the model look-ups from the
+    # emulated account's offer (emulator/account.json), jobs with their output model,
+    # deployments and model status. Undone after the test.
+    patches.install(
         lambda owner, name, value: monkeypatch.setattr(owner, name, value, raising=False)
     )
+    BEDROCK.reset()
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (DATASETS, ARTIFACTS):
@@ -98,16 +107,21 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
                 {"AttributeName": "run_id", "AttributeType": "S"},
                 {"AttributeName": "status", "AttributeType": "S"},
                 {"AttributeName": "updated_at", "AttributeType": "S"},
+                {"AttributeName": LIVE_ATTRIBUTE, "AttributeType": "S"},
             ],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": BY_STATUS_INDEX,
+                    "IndexName": index,
                     "KeySchema": [
-                        {"AttributeName": "status", "KeyType": "HASH"},
+                        {"AttributeName": key, "KeyType": "HASH"},
                         {"AttributeName": "updated_at", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 }
+                for index, key in (
+                    (BY_STATUS_INDEX, "status"),
+                    (LIVE_DEPLOYMENTS_INDEX, LIVE_ATTRIBUTE),
+                )
             ],
             BillingMode="PAY_PER_REQUEST",
         )

@@ -63,6 +63,7 @@ def _trained(aws: Aws, files: dict[str, str] | None = None, **manifest: Any) -> 
             config=aws.config,
         )
     )
+    assert run.status is Status.VALIDATING, run.reason
     run = Run.model_validate(
         steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
     )
@@ -254,7 +255,8 @@ def _conversations(n: int) -> str:
 
 def _deployed_conversations(aws: Aws, model: str, *, validation: bool = True) -> Run:
     """A conversation-trained ``model``, deployed by Provisioned Throughput, to evaluate."""
-    files = {"train_jsonl": _conversations(20)}
+    # Nova 2 Lite needs at least 200 training records (nova-2-sft-data-prep.html).
+    files = {"train_jsonl": _conversations(200 if "nova-2" in model else 20)}
     if validation:
         files["validation_jsonl"] = _conversations(6)
     run = _deployed(
@@ -372,6 +374,7 @@ def _hand_made(aws: Aws, model_id: str, training: str) -> Run:
         "status": "ACTIVE",
     }
     run.evaluation = {"planned": True, "done": False, "next": 0}
+    run.status = Status.DEPLOYING
     assert aws.registry.claim(run)
     return run
 
@@ -573,14 +576,26 @@ def test_a_model_that_does_not_beat_its_base_is_torn_down_at_once(bedrock: Aws) 
     assert "did not beat its base model" in (ended.reason or "")
 
 
-def test_the_sweep_finds_deployments_alive_past_their_end_time() -> None:
+def test_the_sweep_finds_deployments_that_should_be_gone() -> None:
+    def item(run_id: str, run_status: str, **deployment: Any) -> dict[str, Any]:
+        return {"run_id": run_id, "status": run_status, "deployment": deployment}
+
     items: list[dict[str, Any]] = [
-        {"run_id": "late", "deployment": {"expires_at": "2026-11-24T10:00:00Z"}},
-        {"run_id": "grace", "deployment": {"expires_at": "2026-11-24T11:45:00Z"}},
-        {"run_id": "future", "deployment": {"expires_at": "2026-11-24T15:00:00Z"}},
-        {"run_id": "none"},
+        item("late", "DEPLOYED", status="ACTIVE", expires_at="2026-11-24T10:00:00Z"),
+        item("grace", "DEPLOYED", status="ACTIVE", expires_at="2026-11-24T11:45:00Z"),
+        item("future", "DEPLOYED", status="ACTIVE", expires_at="2026-11-24T15:00:00Z"),
+        # Alive after its run ended: a cancel or failure that could not delete it.
+        item("orphan", "CANCELLED", status="ACTIVE", ttl_hours=2),
+        item("refused", "FAILED", status="DELETE_FAILED", ttl_hours=2),
+        # A create in flight of a run that failed: it may exist by name.
+        item("in-flight", "FAILED", status="REQUESTED", ttl_hours=2),
+        # Kept on purpose (ttlHours: null), deleted, or never created: not flagged.
+        item("kept", "SUCCEEDED", status="ACTIVE", ttl_hours=None),
+        item("deleted", "CANCELLED", status="DELETED", ttl_hours=2),
+        item("planned", "FAILED", status="WAITING_FOR_MODEL", ttl_hours=2),
+        {"run_id": "none", "status": "FAILED"},
     ]
-    assert deployments.overdue(items, NOW) == ["late"]
+    assert deployments.overdue(items, NOW) == ["late", "orphan", "refused", "in-flight"]
 
 
 def test_the_polling_limit_follows_the_poll_interval() -> None:
@@ -600,7 +615,7 @@ def test_the_polling_limit_follows_the_poll_interval() -> None:
 
 def test_the_registry_lists_the_serving_runs_for_the_sweep(bedrock: Aws) -> None:
     run = _watch(bedrock, _deployed(bedrock), NOW)
-    serving = bedrock.registry.by_status(Status.DEPLOYED)
+    serving = bedrock.registry.with_live_deployment()
     assert [item["run_id"] for item in serving] == [run.run_id]
     assert deployments.overdue(serving, NOW + timedelta(hours=3)) == [run.run_id]
     assert deployments.overdue(serving, NOW + timedelta(hours=2)) == []  # within the grace

@@ -58,9 +58,11 @@ def _job(**extra: Any) -> dict[str, Any]:
 
 
 def test_a_throttled_lookup_after_a_paid_job_is_retried_not_failed(aws: Aws) -> None:
+    run = _run()
+    assert aws.registry.claim(run)
     with pytest.raises(BedrockThrottledError):
         steps.record_result(
-            _run(),
+            run,
             bedrock=_bedrock("ThrottlingException"),
             s3=aws.s3,
             registry=aws.registry,
@@ -69,10 +71,41 @@ def test_a_throttled_lookup_after_a_paid_job_is_retried_not_failed(aws: Aws) -> 
 
 
 def test_a_completed_job_without_a_custom_model_fails_the_run(aws: Aws) -> None:
+    run = _run()
+    assert aws.registry.claim(run)
     state = steps.record_result(
-        _run(), bedrock=_bedrock(_job()), s3=aws.s3, registry=aws.registry, config=aws.config
+        run, bedrock=_bedrock(_job()), s3=aws.s3, registry=aws.registry, config=aws.config
     )
     run = Run.model_validate(state)
     assert run.status is Status.FAILED
-    assert "without a custom model" in (run.reason or "")
+    assert "no outputModelArn" in (run.reason or "")
     assert aws.item(run.run_id)["status"] == "FAILED"
+
+
+def test_a_completed_job_whose_custom_model_failed_fails_the_run(aws: Aws) -> None:
+    run = _run()
+    assert aws.registry.claim(run)
+    model_arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/summaries/abcdefghijkl"
+    client = boto3.client("bedrock", region_name=REGION)
+    stub = Stubber(client)
+    stub.add_response("get_model_customization_job", _job(outputModelArn=model_arn))
+    stub.add_response(
+        "get_custom_model",
+        {
+            "modelArn": model_arn,
+            "modelName": "summaries",
+            "creationTime": "2026-12-01T01:00:00Z",
+            "modelStatus": "Failed",
+            "failureMessage": "Model import failed (emulated).",
+        },
+        {"modelIdentifier": model_arn},
+    )
+    stub.activate()
+    state = steps.record_result(
+        run, bedrock=client, s3=aws.s3, registry=aws.registry, config=aws.config
+    )
+    run = Run.model_validate(state)
+    assert run.status is Status.FAILED
+    assert "is Failed (Model import failed (emulated).)" in (run.reason or "")
+    assert run.model_arn is None  # not a usable model: nothing is deployed or reported from it
+    stub.assert_no_pending_responses()

@@ -46,17 +46,16 @@ def test_role_has_no_inline_or_aws_managed_policies(dev: Synth) -> None:
     assert not dev.resources("AWS::IAM::Policy"), "no inline (AWS::IAM::Policy) policies at all"
 
 
-def test_role_reads_the_inbox_prefix_and_writes_the_runs_prefix_only(dev: Synth) -> None:
+def test_role_reads_the_run_input_and_writes_the_run_output_only(dev: Synth) -> None:
+    # The role trains on the run's copy (runs/<id>/input/), never on the inbox (jobs/);
+    # tests/infra/test_bedrock_role.py evaluates what these statements allow.
     policy = _policy(dev)
     assert policy["ReadTrainingData"]["Action"] == "s3:GetObject"
-    assert policy["ReadTrainingData"]["Resource"]["Fn::Join"][1][-1] == "/jobs/*"
+    assert policy["ReadTrainingData"]["Resource"]["Fn::Join"][1][-1] == "/runs/*/input/*"
     assert sorted(policy["WriteRunOutput"]["Action"]) == ["s3:GetObject", "s3:PutObject"]
-    assert policy["WriteRunOutput"]["Resource"]["Fn::Join"][1][-1] == "/runs/*"
+    assert policy["WriteRunOutput"]["Resource"]["Fn::Join"][1][-1] == "/runs/*/output/*"
     listing = [s for s in policy.values() if s["Action"] == "s3:ListBucket"]
-    assert sorted(s["Condition"]["StringLike"]["s3:prefix"] for s in listing) == [
-        ["jobs/*"],
-        ["runs/*"],
-    ]
+    assert [s["Condition"]["StringLike"]["s3:prefix"] for s in listing] == [["runs/*"]]
 
 
 def test_role_uses_keys_only_through_s3_and_bedrock_by_key_policy(dev: Synth) -> None:

@@ -18,8 +18,8 @@ HANDLERS = (
 ELF_MACHINE_AARCH64 = 183  # e_machine of an ARM64 ELF file
 
 
-def _definition(synth: Synth) -> dict[str, Any]:
-    (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
+def _definition(synth: Synth, machine_id: str = "StateMachine") -> dict[str, Any]:
+    _, machine = synth.one("AWS::StepFunctions::StateMachine", f"Workflow/{machine_id}/")
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else json.dumps(p).replace('"', "'") for p in parts)
     definition: dict[str, Any] = json.loads(text)
@@ -78,8 +78,8 @@ def test_the_asset_carries_the_core_and_aarch64_dependencies(dev: Synth) -> None
 
 
 def test_the_state_machine_logs_everything_traces_and_times_out(dev: Synth, prod: Synth) -> None:
-    for synth in (dev, prod):
-        (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
+    for synth, machine_id in ((dev, "StateMachine"), (prod, "StateMachine"), (dev, "EndRun")):
+        _, machine = synth.one("AWS::StepFunctions::StateMachine", f"Workflow/{machine_id}/")
         props = machine["Properties"]
         assert props["StateMachineType"] == "STANDARD"
         assert props["TracingConfiguration"] == {"Enabled": True}
@@ -93,24 +93,48 @@ def test_the_state_machine_logs_everything_traces_and_times_out(dev: Synth, prod
         assert _definition(synth)["TimeoutSeconds"] == (168 + 72) * 3600
 
 
+def _invokes_a_handler(state: dict[str, Any]) -> bool:
+    """A Task state that calls one of the handlers (not the last resort's SQS message)."""
+    return state["Type"] == "Task" and ":sqs:" not in json.dumps(state["Resource"])
+
+
 def test_every_task_is_caught_and_recorded(dev: Synth) -> None:
     states = _definition(dev)["States"]
-    tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    tasks = {name: s for name, s in states.items() if _invokes_a_handler(s)}
     assert set(tasks) == {
         "ValidateRequest", "ValidateDataset", "EstimateCost", "RequestApproval", "StartJob",
         "CheckJob", "RecordResult", "RecordFailure", "Notify", "CheckModel", "StartDeployment",
         "CheckDeployment", "Evaluate", "WatchDeployment", "TearDown",
     }  # fmt: skip
+    ended_elsewhere = {"ErrorEquals": ["RunEndedError"], "Next": "EndedElsewhere"}
     for name, task in tasks.items():
         if name in ("RecordFailure", "Notify"):
-            continue  # the failure path itself; its own failure fails the execution
-        (catch,) = task["Catch"]
-        assert catch == {
-            "ErrorEquals": ["States.ALL"],
-            "ResultPath": "$.error",
-            "Next": "RecordFailure",
-        }
+            continue  # the failure path itself: its last resort is below
+        assert task["Catch"] == [
+            # A handler that finds its run ended by the cancel path stops quietly.
+            ended_elsewhere,
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"},
+        ], name
+    assert states["EndedElsewhere"]["Type"] == "Succeed"
     assert states["RecordFailure"]["Next"] == "Notify"
+    # RecordFailure and Notify: retried on anything, then the last resort.
+    last_resort = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "KeepUnendedRun"}
+    assert states["RecordFailure"]["Catch"] == [ended_elsewhere, last_resort]
+    assert states["Notify"]["Catch"] == [last_resort]
+    for name in ("RecordFailure", "Notify"):
+        anything = [r for r in states[name]["Retry"] if r["ErrorEquals"] == ["States.ALL"]]
+        assert [r["MaxAttempts"] for r in anything] == [4], name
+    # RecordFailure takes whatever a Catch hands it, and knows its attempt.
+    assert states["RecordFailure"]["Parameters"] == {
+        "run.$": "$",
+        "attempt.$": "$$.State.RetryCount",
+        "executionArn.$": "$$.Execution.Id",
+    }
+    keep = states["KeepUnendedRun"]
+    assert keep["Resource"].endswith(":states:::sqs:sendMessage")
+    assert keep["Next"] == "RunEndUnrecorded"
+    assert keep["Catch"] == [{"ErrorEquals": ["States.ALL"], "Next": "RunEndUnrecorded"}]
+    assert states["RunEndUnrecorded"]["Type"] == "Fail"
     assert states["JobFailed"]["Next"] == "RecordFailure"
     assert states["DeploymentFailed"]["Next"] == "RecordFailure"
 
@@ -139,6 +163,12 @@ def test_the_job_loop_waits_polls_and_routes_on_status(dev: Synth) -> None:
     routes = {c["StringEquals"]: c["Next"] for c in states["JobStatus?"]["Choices"]}
     assert routes == {"InProgress": "WaitForJob", "Completed": "RecordResult"}
     assert states["JobStatus?"]["Default"] == "JobFailed"
+    # A completed job without a usable model ends FAILED, deploy block or not.
+    assert states["RecordResult"]["Next"] == "ModelUsable?"
+    assert states["ModelUsable?"]["Choices"] == [
+        {"Variable": "$.status", "StringEquals": "FAILED", "Next": "Notify"}
+    ]
+    assert states["ModelUsable?"]["Default"] == "Deploy?"
 
 
 def test_approval_waits_for_a_task_token_and_times_out(dev: Synth) -> None:
@@ -170,8 +200,13 @@ def _all_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_every_task_retries_a_throttled_lambda_invocation(dev: Synth) -> None:
     """Reserved concurrency is two runs: a third waits instead of failing (RecordFailure too)."""
-    tasks = {n: s for n, s in _all_states(_definition(dev)).items() if s["Type"] == "Task"}
-    assert {"RecordFailure", "Notify", "ValidateDataset", "Evaluate"} <= set(tasks)
+    tasks = {
+        n: s
+        for machine in ("StateMachine", "EndRun")
+        for n, s in _all_states(_definition(dev, machine)).items()
+        if _invokes_a_handler(s)
+    }
+    assert {"RecordFailure", "Notify", "ValidateDataset", "Evaluate", "EndStoppedRun"} <= set(tasks)
     for name, state in tasks.items():
         retried = [
             r
@@ -241,7 +276,7 @@ def test_only_job_json_uploads_to_the_inbox_start_a_run(dev: Synth) -> None:
         },
     }
     (target,) = rule["Properties"]["Targets"]
-    machine = next(iter(dev.resources("AWS::StepFunctions::StateMachine")))
+    machine = dev.one("AWS::StepFunctions::StateMachine", "Workflow/StateMachine/")[0]
     assert target["Arn"] == {"Ref": machine}
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
     queue = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
@@ -275,7 +310,12 @@ def test_each_handler_gets_only_its_own_bedrock_actions(dev: Synth) -> None:
     deletes = {"bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"}
     assert bedrock_actions("check_job") == {"bedrock:GetModelCustomizationJob"}
     assert bedrock_actions("cancel") == {"bedrock:StopModelCustomizationJob", *deletes}
-    assert bedrock_actions("record_failure") == deletes
+    # The failure path stops the job too (found by name when a crash lost its ARN).
+    assert bedrock_actions("record_failure") == {"bedrock:StopModelCustomizationJob", *deletes}
+    assert bedrock_actions("record_result") == {
+        "bedrock:GetModelCustomizationJob",
+        "bedrock:GetCustomModel",
+    }
     assert bedrock_actions("tear_down") == deletes
     assert bedrock_actions("check_model") == {"bedrock:GetCustomModel"}
     assert bedrock_actions("start_deployment") == {
@@ -313,9 +353,15 @@ def test_the_registry_is_encrypted_recoverable_and_protected(
     assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert replica["DeletionProtectionEnabled"] is protected
     assert "KMSMasterKeyId" in json.dumps(replica["SSESpecification"])
-    (index,) = props["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "by-status"
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["status", "updated_at"]
+    indexes = {
+        i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]]
+        for i in props["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {
+        "by-status": ["status", "updated_at"],
+        # Sparse: only runs owning a deployment that may be alive (the sweep reads it).
+        "live-deployments": ["deployment_live", "updated_at"],
+    }
 
 
 def test_the_dynamodb_endpoint_admits_only_the_registry(dev: Synth) -> None:
@@ -326,7 +372,12 @@ def test_the_dynamodb_endpoint_admits_only_the_registry(dev: Synth) -> None:
 
 
 def test_outputs_name_what_the_cli_needs(dev: Synth) -> None:
-    assert {"RegistryTableName", "StateMachineArn", "UndeliveredRunsQueueUrl"} <= set(
+    assert {
+        "RegistryTableName",
+        "StateMachineArn",
+        "UndeliveredRunsQueueUrl",
+        "UnendedRunsQueueUrl",
+    } <= set(
         dev.template["Outputs"]
     )
 
@@ -336,15 +387,29 @@ def test_handlers_mirror_the_lambdas_folder() -> None:
     assert folders == set(HANDLERS)
 
 
-def test_stopping_an_execution_cancels_its_run(dev: Synth) -> None:
+def test_stopping_an_execution_cancels_its_run_until_it_lands(dev: Synth) -> None:
     rules = [r["Properties"] for r in dev.resources("AWS::Events::Rule").values()]
     (stopped,) = [r for r in rules if r.get("EventPattern", {}).get("source") == ["aws.states"]]
-    machine = next(iter(dev.resources("AWS::StepFunctions::StateMachine")))
+    machine = dev.one("AWS::StepFunctions::StateMachine", "Workflow/StateMachine/")[0]
     assert stopped["EventPattern"]["detail"] == {
         "status": ["ABORTED", "TIMED_OUT", "FAILED"],
         "stateMachineArn": [{"Ref": machine}],
     }
+    # Through EndRun, which retries the cancel handler with backoff, then keeps the event.
     (target,) = stopped["Targets"]
-    cancel = dev.one("AWS::Lambda::Function", "Workflow/Functions/Cancel/")[0]
-    assert target["Arn"] == {"Fn::GetAtt": [cancel, "Arn"]}
+    end_run = dev.one("AWS::StepFunctions::StateMachine", "Workflow/EndRun/")[0]
+    assert target["Arn"] == {"Ref": end_run}
     assert "DeadLetterConfig" in target
+    states = _definition(dev, "EndRun")["States"]
+    end = states["EndStoppedRun"]
+    assert end["Parameters"] == {"event.$": "$", "attempt.$": "$$.State.RetryCount"}
+    (anything,) = [r for r in end["Retry"] if r["ErrorEquals"] == ["States.ALL"]]
+    assert (anything["MaxAttempts"], anything["BackoffRate"], anything["MaxDelaySeconds"]) == (
+        10,
+        2,
+        1800,
+    )
+    assert end["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "KeepUnendedExecution"}
+    ]
+    assert states["KeepUnendedExecution"]["Resource"].endswith(":states:::sqs:sendMessage")
