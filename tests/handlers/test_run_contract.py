@@ -194,7 +194,8 @@ def test_the_failure_path_deletes_a_deployment_known_only_by_name(aws: Aws) -> N
     )
     arn = live["deployment"]["arn"]
     aws.registry.note(run, "test: forget the ARN", deployment={**live["deployment"], "arn": None})
-    assert before.deployment is not None and "arn" not in before.deployment
+    assert before.deployment is not None
+    assert "arn" not in before.deployment
     steps.record_failure(
         before, {"Error": "RuntimeError"}, registry=aws.registry, bedrock=aws.bedrock
     )
@@ -266,7 +267,8 @@ def test_a_throttled_stop_is_retried_until_the_cancel_lands(aws: Aws) -> None:
     assert aws.item(run.run_id)["status"] == "TRAINING"
     FAULTS.reset()
     state = steps.cancel_aborted(_execution_input(run), give_up=False, **arguments)
-    assert state is not None and state["status"] == "CANCELLED"
+    assert state is not None
+    assert state["status"] == "CANCELLED"
     assert run.job_name
     assert _job_status(aws, run.job_name) in ("Stopping", "Stopped")
     # A second delivery of the stop event does nothing more, and tells nobody again.
@@ -288,7 +290,8 @@ def test_on_its_last_attempt_cancel_names_the_job_it_could_not_stop(aws: Aws) ->
         config=aws.config,
         give_up=True,
     )
-    assert state is not None and state["status"] == "CANCELLED"
+    assert state is not None
+    assert state["status"] == "CANCELLED"
     reason = aws.item(run.run_id)["reason"]
     assert f"aws bedrock stop-model-customization-job --job-identifier {run.job_name}" in reason
 
