@@ -6,7 +6,9 @@ apart from the product's catalog (customization_core/data/models.json), so a
 test can show the two drifting, as a real account and the catalog do.
 CreateModelCustomizationJob is refused, with Bedrock's error, for a model,
 type or Region the fixture does not offer. ``FAULTS`` injects throttling or
-AccessDenied into the look-ups.
+AccessDenied into the look-ups (the first N throttled, one count across them);
+emulator/faults.py ``FAULTS``, installed with these operations, faults any
+Bedrock operation by name and count.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from urllib.parse import unquote
 
 from moto.bedrock.responses import BedrockResponse
 from moto.core.exceptions import JsonRESTError
+
+from emulator import faults
 
 FIXTURE = Path(__file__).with_name("account.json")
 # Availability of a model no entry overrides.
@@ -130,6 +134,8 @@ def _list_foundation_models(self: BedrockResponse) -> str:
 def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
     """Add the operations (``assign`` is setattr, or a test's monkeypatch.setattr)."""
     FAULTS.reset()
+    # Tests of the handlers install the account alone: the faults registry comes with it.
+    faults.install(assign)
     methods = {
         "get_foundation_model": _get_foundation_model,
         "get_foundation_model_availability": _get_foundation_model_availability,

@@ -21,6 +21,8 @@ from moto.bedrock.models import bedrock_backends
 from moto.bedrock.responses import BedrockResponse
 from moto.core.exceptions import JsonRESTError
 
+from emulator import lineage
+
 
 class DeploymentError(JsonRESTError):
     def __init__(self, code: str, message: str) -> None:
@@ -47,9 +49,8 @@ def _log() -> Any:
 
 
 def _folder_of(backend: Any, model_arn: str) -> str:
-    model = backend.get_custom_model(model_arn)
-    uri = str(model.training_data_config.get("s3Uri", ""))
-    return uri.split("/", 3)[3].rsplit("/", 1)[0] + "/" if uri.count("/") >= 3 else ""
+    """The job folder whose scenario the model follows (its lineage tag, emulator/lineage.py)."""
+    return lineage.model_folder(backend, model_arn)
 
 
 def find(arn: str) -> Deployment | None:

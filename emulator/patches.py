@@ -8,7 +8,8 @@ S3, DynamoDB, SNS, SQS, KMS and Bedrock in-process. These need help:
    handler (``lambdas.<name>.handler.main``) and calls it in this process,
    with the function's environment, as the Lambda runtime would; an exception
    becomes a function error whose type the state machine's Retry and Catch
-   rules match, as in AWS.
+   rules match, as in AWS. ``faults.FAULTS.crash`` makes it raise RuntimeError
+   before the handler runs, or after (its side effects done, its answer lost).
 2. Time. Wait states and retry intervals would sleep for real (a 5-minute
    poll, a 15-minute queue retry). ``TIME_SCALE`` shrinks them for local
    runs without touching the definition.
@@ -17,7 +18,9 @@ S3, DynamoDB, SNS, SQS, KMS and Bedrock in-process. These need help:
    asks for (Completed after N polls with the metrics files Bedrock writes,
    or Failed with a message), can answer the first N creates with
    throttling or quota errors, and records every call for tests and the demo.
-   A job's outputModelArn is made the ARN of the model moto registers.
+   A job's outputModelArn is made the ARN of the model moto registers. The
+   scenario is the one of the job folder its lineage tag names
+   (emulator/lineage.py), wherever its training data was copied.
 4. SendTaskFailure. moto's API layer drops the ``cause`` a caller gives
    (AWS passes it to the task's Catch); the patched handler passes it on.
 5. Bedrock Runtime. moto answers InvokeModel with ``{}`` and has no Converse;
@@ -27,6 +30,22 @@ S3, DynamoDB, SNS, SQS, KMS and Bedrock in-process. These need help:
 7. Deployments. moto has no Provisioned Throughput or custom model
    deployments, and no ``modelStatus``: emulator/deployments.py adds them,
    with the lifecycle the run's scenario asks for.
+8. Injected faults (emulator/faults.py). Every Bedrock and Bedrock Runtime
+   operation, and SNS Publish, can be made to fail N times with a chosen
+   error; moto has no fault injection.
+9. A second answer to a task token. moto accepts SendTaskSuccess again for
+   a token already answered (and SendTaskFailure even once its execution
+   has ended), and answers InvalidToken to SendTaskSuccess for an ended
+   execution. AWS refuses both with TaskTimedOut ("the task associated with
+   the token has already been closed", per the API reference:
+   https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html);
+   so do the patched handlers. A token moto never issued is still InvalidToken.
+10. StopExecution of an execution waiting for a task token. moto marks it
+   stopped but leaves the task waiting: the execution stays RUNNING until
+   someone answers the token, then records the task's success and only then
+   ends ABORTED. As in AWS, the patched stop ends it ABORTED at once and
+   refuses its token later (9); a stopped execution records no task failure
+   either (moto would log the interrupted wait as a timeout and run Catch).
 """
 
 from __future__ import annotations
@@ -38,6 +57,7 @@ import os
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,15 +65,20 @@ from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.bedrock.models import BedrockBackend
-from moto.core.exceptions import JsonRESTError
+from moto.core.exceptions import AWSError, JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from emulator import account, deployments, runtime
+from emulator import account, deployments, faults, lineage, runtime
+from emulator.faults import CRASH_MESSAGE, FAULTS
 
 # Local seconds per definition second: a 300-second poll takes 0.3 s.
 TIME_SCALE = 0.001
@@ -138,9 +163,16 @@ class _Context:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def package_of(function: Any) -> str:
+    """The handler's package: ``notify`` for ``lambdas.notify.handler.main``."""
+    parts = str(function.handler).split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "lambdas" else ".".join(parts[:-1])
+
+
 def run_handler(function: Any, event: Any) -> tuple[str, bool]:
     """Call a function's real handler in-process: (JSON result, errored)."""
     module_name, attribute = str(function.handler).rsplit(".", 1)
+    crash = FAULTS.take_crash(package_of(function))
     with _LOCK:  # one environment at a time: handlers read os.environ
         saved = dict(os.environ)
         os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
@@ -150,7 +182,13 @@ def run_handler(function: Any, event: Any) -> tuple[str, bool]:
             for cached in (common.config, common.client, common.registry):
                 cached.cache_clear()  # each function has its own settings
             handler = getattr(importlib.import_module(module_name), attribute)
+            # An injected crash is a plain RuntimeError: the error path below reports it as
+            # Lambda reports an unhandled exception, so Retry and Catch see "RuntimeError".
+            if crash == "before":
+                raise RuntimeError(CRASH_MESSAGE)
             result = handler(event, _Context(function))
+            if crash == "after":  # the handler's side effects happened; its answer is lost
+                raise RuntimeError(CRASH_MESSAGE)
             return json.dumps(result), False
         except Exception as error:
             return json.dumps(
@@ -185,12 +223,6 @@ def _scaled_wait(self: Any, env: Any, wait_seconds: int) -> None:
     env.program_state_event.wait(wait_seconds * TIME_SCALE)
 
 
-def _folder(job: Any) -> str:
-    uri = str(job.training_data_config.get("s3Uri", ""))
-    key = uri.split("/", 3)[3] if uri.count("/") >= 3 else uri
-    return key.rsplit("/", 1)[0] + "/"
-
-
 class _ClientError(JsonRESTError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(code, message)
@@ -203,8 +235,10 @@ _original_stop = BedrockBackend.stop_model_customization_job
 
 def _create(self: Any, *args: Any, **kwargs: Any) -> Any:
     arguments = inspect.signature(_original_create).bind(self, *args, **kwargs).arguments
-    uri = str((arguments.get("training_data_config") or {}).get("s3Uri", ""))
-    folder = uri.split("/", 3)[3].rsplit("/", 1)[0] + "/" if uri.count("/") >= 3 else ""
+    folder = lineage.folder(
+        arguments.get("job_tags") or arguments.get("custom_model_tags"),
+        arguments.get("training_data_config"),
+    )
     scenario = BEDROCK.scenario(folder)
     attempt = BEDROCK.creates.get(folder, 0) + 1
     BEDROCK.creates[folder] = attempt
@@ -242,7 +276,7 @@ def _get(self: Any, job_identifier: str) -> Any:
     BEDROCK.calls.append(("GetModelCustomizationJob", job.job_name))
     if job.status != "InProgress":
         return job
-    scenario = BEDROCK.scenario(_folder(job))
+    scenario = BEDROCK.scenario(lineage.job_folder(job))
     polls = BEDROCK.polls.get(job.job_name, 0) + 1
     BEDROCK.polls[job.job_name] = polls
     if polls >= scenario.polls_until_done:
@@ -260,7 +294,7 @@ def _get(self: Any, job_identifier: str) -> Any:
     return job
 
 
-def _stop(self: Any, job_identifier: str) -> Any:
+def _stop_job(self: Any, job_identifier: str) -> Any:
     BEDROCK.calls.append(("StopModelCustomizationJob", job_identifier))
     return _original_stop(self, job_identifier)
 
@@ -292,11 +326,111 @@ def _write_metrics(job: Any, scenario: Scenario) -> None:
         )
 
 
-def _send_task_failure(self: Any) -> Any:
-    self.stepfunction_backend.send_task_failure(
-        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+class TaskTimedOutError(AWSError):
+    """AWS's answer to a token whose task was already answered, timed out or stopped."""
+
+    TYPE = "TaskTimedOut"
+    STATUS = 400
+
+
+# Waiting tasks that are done with their token (answered, timed out, stopped): CallbackEndpoint
+# objects, weakly held so ended executions are not kept alive.
+_CLOSED: weakref.WeakSet[Any] = weakref.WeakSet()
+_ANSWERS = threading.Lock()  # one answer at a time: a second one sees the first
+
+
+def _callback(backend: Any, token: str) -> tuple[Any, Any] | None:
+    """The (callback endpoint, execution) of a token, in any execution, ended or not."""
+    for machine in list(backend.state_machines):
+        for execution in list(machine.executions):
+            env = getattr(getattr(execution, "exec_worker", None), "env", None)
+            endpoint = env.callback_pool_manager.get(token) if env is not None else None
+            if endpoint is not None:
+                return endpoint, execution
+    return None
+
+
+def _answer(self: Any, token: str, send: Callable[[], Any]) -> Any:
+    """Send an answer to a token, unless its task was already closed (as AWS refuses it)."""
+    with _ANSWERS:
+        found = _callback(self.stepfunction_backend, token)
+        if found is not None:
+            endpoint, execution = found
+            if (
+                endpoint.get_outcome() is not None
+                or endpoint in _CLOSED
+                or execution.status != "RUNNING"
+            ):
+                raise TaskTimedOutError("Provided task does not exist anymore")
+        return send()  # a token moto never issued: moto's InvalidToken
+
+
+def _send_task_success(self: Any) -> Any:
+    token = self._get_param("taskToken")
+    _answer(
+        self,
+        token,
+        lambda: self.stepfunction_backend.send_task_success(token, self._get_param("output")),
     )
     return EmptyResult()
+
+
+def _send_task_failure(self: Any) -> Any:
+    token = self._get_param("taskToken")
+    _answer(
+        self,
+        token,
+        lambda: self.stepfunction_backend.send_task_failure(
+            token, error=self._get_param("error"), cause=self._get_param("cause")
+        ),
+    )
+    return EmptyResult()
+
+
+_original_interrupt_all = CallbackEndpoint.interrupt_all
+
+
+def _interrupt_all(self: Any) -> None:
+    # moto calls this once the waiting task is done with its token, whatever the outcome.
+    _CLOSED.add(self)
+    _original_interrupt_all(self)
+
+
+_original_execution_stop = ParserExecution.stop
+
+
+def _stop(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+    """Stop the execution; a task waiting for a token stops waiting, and the execution ends."""
+    _original_execution_stop(self, stop_date=stop_date, error=error, cause=cause)
+    env = getattr(getattr(self, "exec_worker", None), "env", None)
+    if env is None:
+        return
+    waiting = [
+        endpoint
+        for endpoint in list(env.callback_pool_manager._pool.values())
+        if endpoint not in _CLOSED
+    ]
+    for endpoint in waiting:
+        endpoint.interrupt_all()  # its wait returns; _evaluate_with_timeout ends the state quietly
+    if waiting:
+        # The execution unwinds at once (no handler runs): answer as AWS does, ABORTED already.
+        deadline = time.monotonic() + 2
+        while self.status == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
+_original_evaluate_with_timeout = ExecutionState._evaluate_with_timeout
+
+
+def _evaluate_with_timeout(self: Any, env: Any) -> None:
+    try:
+        _original_evaluate_with_timeout(self, env)
+    except Exception:
+        # A stopped execution records no task failure, and its Retry and Catch do not run:
+        # the state ends as it is, and the execution records ExecutionAborted.
+        if isinstance(env.program_state(), ProgramStopped):
+            return
+        raise
 
 
 def _get_execution_history(self: Any) -> Any:
@@ -311,14 +445,19 @@ def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
     assign(LambdaSimpleBackend, "invoke", _invoke)
     assign(WaitFunction, "_wait_interval", _scaled_wait)
     assign(retrier_decl, "time", _ScaledClock())
+    assign(StepFunctionResponse, "send_task_success", _send_task_success)
     assign(StepFunctionResponse, "send_task_failure", _send_task_failure)
     assign(StepFunctionResponse, "get_execution_history", _get_execution_history)
+    assign(CallbackEndpoint, "interrupt_all", _interrupt_all)
+    assign(ParserExecution, "stop", _stop)
+    assign(ExecutionState, "_evaluate_with_timeout", _evaluate_with_timeout)
     assign(BedrockBackend, "create_model_customization_job", _create)
     assign(BedrockBackend, "get_model_customization_job", _get)
-    assign(BedrockBackend, "stop_model_customization_job", _stop)
+    assign(BedrockBackend, "stop_model_customization_job", _stop_job)
     runtime.install(assign)
     deployments.install(assign)
     account.install(assign)
+    faults.install(assign)
 
 
-__all__ = ["BEDROCK", "Scenario", "install", "run_handler"]
+__all__ = ["BEDROCK", "FAULTS", "Scenario", "install", "run_handler"]

@@ -41,7 +41,7 @@ from customization_core.catalog import Family, Model, load_catalog
 from customization_core.evaluation import read_samples
 from customization_core.inference import UnknownFamilyError, family_of
 from customization_core.tokens import CHARS_PER_TOKEN, estimate_tokens
-from emulator import deployments
+from emulator import deployments, lineage
 
 # What InvokeModel requires in each family's body (the model parameter pages cited in
 # customization_core/inference.py).
@@ -91,10 +91,11 @@ class _Model:
                     "ResourceNotFoundException", f"Model {model_id} was not found."
                 ) from None
             base = str(custom.base_model_arn).rsplit("/", 1)[1]
-            scenario = _scenario(custom.training_data_config)
+            scenario = _log().scenario(lineage.model_folder(bedrock, model_id))
             if scenario.custom_quality == "learned":
                 # A stand-in for a model that learned the task: it knows its training data
-                # and, to make its lead on held-out records visible, its validation data too.
+                # and, to make its lead on held-out records visible, its validation data too,
+                # read from where the job read them (a copy in another bucket included).
                 self.examples = _examples(backend.account_id, custom.training_data_config)
                 for validator in (custom.validation_data_config or {}).get("validators", []):
                     self.examples += _examples(backend.account_id, validator)
@@ -121,8 +122,7 @@ class _Model:
                 "ValidationException", f"{arn} is {deployment.status}, not ready for inference."
             )
         bedrock = bedrock_backends[backend.account_id][backend.region_name]
-        training = bedrock.get_custom_model(deployment.model_arn).training_data_config
-        folder = _folder(training)
+        folder = lineage.model_folder(bedrock, deployment.model_arn)
         log = _log()
         count = log.invocations.get(folder, 0) + 1
         log.invocations[folder] = count
@@ -191,17 +191,8 @@ def _log() -> Any:
     return BEDROCK
 
 
-def _folder(data: dict[str, Any]) -> str:
-    uri = str(data.get("s3Uri", ""))
-    return uri.split("/", 3)[3].rsplit("/", 1)[0] + "/" if uri.count("/") >= 3 else ""
-
-
-def _scenario(data: dict[str, Any]) -> Any:
-    return _log().scenario(_folder(data))
-
-
 def _examples(account_id: str, training: dict[str, Any]) -> list[tuple[str, str]]:
-    """(prompt, answer) pairs of a custom model's training data, read from local S3."""
+    """(prompt, answer) pairs of the data at a config's ``s3Uri`` (any bucket), from local S3."""
     uri = str(training.get("s3Uri", ""))
     if not uri.startswith("s3://") or "/" not in uri[5:]:
         return []
