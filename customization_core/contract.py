@@ -50,7 +50,11 @@ TRANSITIONS: Final[dict[Status, frozenset[Status]]] = {
     )
     | {Status.REJECTED}
     | _ENDS,
-    Status.AWAITING_APPROVAL: frozenset({Status.QUEUED, Status.TRAINING, Status.REJECTED}) | _ENDS,
+    # Itself: a retried RequestApproval stores its new task token.
+    Status.AWAITING_APPROVAL: frozenset(
+        {Status.AWAITING_APPROVAL, Status.QUEUED, Status.TRAINING, Status.REJECTED}
+    )
+    | _ENDS,
     Status.QUEUED: frozenset({Status.QUEUED, Status.TRAINING}) | _ENDS,
     Status.TRAINING: frozenset({Status.TRAINING, Status.DEPLOYING, Status.SUCCEEDED}) | _ENDS,
     Status.DEPLOYING: frozenset(
@@ -69,16 +73,11 @@ def sources_of(target: Status) -> list[Status]:
 
 
 # How often RecordFailure and Notify are retried on any error before the last resort (a
-# message in the UnendedRuns queue, and the execution failing), and Cancel before it gives
-# up on what Bedrock will not end. The handler reads its attempt ($$.State.RetryCount)
-# and, on the last, names what is left instead of raising again.
+# message in the UnendedRuns queue, and the execution failing), and Cancel before its last
+# attempt. The last attempt is a state of its own, told so in its input ("last": true):
+# it names what Bedrock will not end instead of raising again.
 LAST_RESORT_RETRIES: Final = 4
 CANCEL_RETRIES: Final = 10
-
-
-def last_attempt(attempt: int, retries: int) -> bool:
-    """Whether retry number ``attempt`` (0 = the first try) is the last one allowed."""
-    return attempt >= retries
 
 
 class JobStatus(StrEnum):

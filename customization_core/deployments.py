@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -200,7 +202,8 @@ def start_deployment(
             run, Status.DEPLOYING, reason=f"Creating the {described}.", deployment=deployment
         )
     except RunEndedError:
-        undone = release(run, bedrock=bedrock)
+        undone = undo_lost_race(lambda give_up: release(run, bedrock=bedrock, give_up=give_up))
+        # Still alive (DELETE_FAILED): it stays in the live index, and the sweep alarms.
         registry.note(
             run,
             f"StartDeployment created {arn} after the run had ended; "
@@ -398,6 +401,21 @@ def may_be_alive(deployment: dict[str, Any] | None) -> bool:
     )
 
 
+def undo_lost_race(end: Callable[[bool], str | None], *, tries: int = 4) -> str | None:
+    """End what a handler created after the run ended, retrying Bedrock's transient faults.
+
+    Nothing retries the handler any more (its execution was stopped), so it retries here,
+    within its own time limit (1 + 2 + 4 seconds), then gives up and says so. ``end`` takes
+    ``give_up`` (stop_job or release).
+    """
+    for attempt in range(tries - 1):
+        try:
+            return end(False)
+        except (BedrockThrottledError, BedrockUnavailableError):
+            time.sleep(2**attempt)
+    return end(True)
+
+
 def release(run: Run, *, bedrock: Any, give_up: bool = True) -> str | None:
     """On failure or cancellation: delete a deployment that may be alive; a sentence, or None.
 
@@ -434,7 +452,8 @@ def _delete_failed(deployment: dict[str, Any], why: str = "Bedrock kept failing"
         )
         billed = (
             f"Provisioned Throughput of {deployment.get('model_units', 1)} model unit(s), "
-            "billed by the hour per model unit until it is deleted"
+            "billed by the hour per model unit until it is deleted (the catalog has no hourly "
+            "price for it yet: see Provisioned Throughput on the Amazon Bedrock pricing page)"
         )
     else:
         command = (
@@ -448,16 +467,26 @@ def _delete_failed(deployment: dict[str, Any], why: str = "Bedrock kept failing"
     )
 
 
-def overdue(items: list[dict[str, Any]], now: datetime | None = None) -> list[str]:
-    """Run ids that still own a deployment which should be gone (the alarm's metric).
+def overdue(
+    items: list[dict[str, Any]],
+    now: datetime | None = None,
+    *,
+    workflow_limit: timedelta = timedelta(hours=240),
+) -> list[str]:
+    """Run ids that still own something billed which should be gone (the alarm's metric).
 
-    ``items`` are the registry's runs with a live deployment, in any status. Overdue: alive
-    well past its end time, marked DELETE_FAILED, or alive after its run ended (except a
-    SUCCEEDED run kept on purpose with ``ttlHours: null``).
+    ``items`` are the registry's runs with a live deployment (or a job a lost race could
+    not stop), in any status. Overdue: alive well past its end time, marked DELETE_FAILED,
+    alive after its run ended (except a SUCCEEDED run kept on purpose with ``ttlHours:
+    null``), or owned by a run still open past the workflow's time limit (no execution is
+    left to end it).
     """
     now = now or _now()
     late = []
     for item in items:
+        if item.get("orphan_job"):  # a job a lost race could not stop
+            late.append(str(item["run_id"]))
+            continue
         deployment = item.get("deployment") or {}
         if not may_be_alive(deployment):
             continue
@@ -466,7 +495,18 @@ def overdue(items: list[dict[str, Any]], now: datetime | None = None) -> list[st
         kept = status is Status.SUCCEEDED and deployment.get("ttl_hours") is None
         past_end = bool(expires) and parse_stamp(str(expires)) + OVERDUE_GRACE < now
         orphaned = status.terminal and not kept
-        if past_end or orphaned or deployment.get("status") == DeploymentStatus.DELETE_FAILED:
+        changed = item.get("updated_at")
+        stale = (
+            not status.terminal
+            and bool(changed)
+            and datetime.fromisoformat(str(changed)) + workflow_limit + OVERDUE_GRACE < now
+        )
+        if (
+            past_end
+            or orphaned
+            or stale
+            or deployment.get("status") == DeploymentStatus.DELETE_FAILED
+        ):
             late.append(str(item["run_id"]))
     return late
 

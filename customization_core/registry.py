@@ -64,8 +64,8 @@ class Registry:
         """Record a new run; False when this object version already has one (a re-delivery).
 
         The same execution claiming again is its own retry (the state machine retries
-        ValidateRequest after a throttled Bedrock look-up): it keeps its claim while the
-        run is still RECEIVED.
+        ValidateRequest after a throttled Bedrock look-up, or after Lambda lost its
+        answer): it keeps its claim, whatever the run's status.
         """
         now = self._clock()
         item = _dynamo(
@@ -81,10 +81,7 @@ class Registry:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(run_id)")
         except self._table.meta.client.exceptions.ConditionalCheckFailedException:
             held = self.get(run.run_id) or {}
-            return bool(
-                held.get("execution_arn") == run.execution_arn
-                and held.get("status") == Status.RECEIVED.value
-            )
+            return bool(held.get("execution_arn") == run.execution_arn)
         return True
 
     def update(
@@ -150,7 +147,13 @@ class Registry:
                 ExpressionAttributeValues=values,
             )
         except self._table.meta.client.exceptions.ConditionalCheckFailedException:
-            held = self.status_of(run.run_id)
+            item = self.get(run.run_id) or {}
+            held = Status(str(item["status"])) if item else None
+            if held is status and item.get("execution_arn") == run.execution_arn:
+                # This execution's own end, written before its answer was lost (a retry):
+                # done already, nothing to append.
+                run.status = status
+                return
             if held is not None and held.terminal:
                 raise RunEndedError(run.run_id, held, status) from None
             raise TransitionRefusedError(run.run_id, held, status) from None
@@ -190,6 +193,15 @@ class Registry:
             ConditionExpression="attribute_exists(run_id)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
+        )
+
+    def mark_notified(self, run: Run) -> None:
+        """Record that the run's final notification went out (``notified_at``)."""
+        self._table.update_item(
+            Key={"run_id": run.run_id},
+            UpdateExpression="SET notified_at = :now",
+            ConditionExpression="attribute_exists(run_id)",
+            ExpressionAttributeValues={":now": self._clock()},
         )
 
     def status_of(self, run_id: str) -> Status | None:

@@ -37,6 +37,9 @@ class PipelineConfig(BaseModel):
     # How often the workflow polls (seconds), and the longest a deployment may live (hours).
     poll_interval_seconds: int = 300
     max_deployment_ttl_hours: float = 72
+    # The workflow's time limit (hours): a run still open this long after its last change
+    # has no execution left to end it (the sweep flags its deployment).
+    workflow_limit_hours: float = 240
     # A base model Bedrock offers for customization that the catalog does not know:
     # "reject" (its limits are unknown) or "warn" (accepted; per-record limits skipped).
     unknown_models: Literal["reject", "warn"] = "reject"

@@ -12,12 +12,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from customization_core.catalog import Catalog, load_catalog
 from customization_core.contract import DeploymentStatus, Errors
-from customization_core.deployments import deploy_problem, may_be_alive, plan, release
+from customization_core.deployments import (
+    deploy_problem,
+    may_be_alive,
+    plan,
+    release,
+    undo_lost_race,
+)
 from customization_core.faults import BedrockThrottledError as BedrockThrottledError
 from customization_core.faults import BedrockUnavailableError as BedrockUnavailableError
 from customization_core.faults import bedrock_faults, error_code, reraise_bedrock
@@ -413,12 +420,16 @@ def start_job(
         registry.update(run, Status.TRAINING, job_arn=run.job_arn, job_name=run.job_name)
     except RunEndedError:
         # Cancelled while the create was in flight: CANCELLED wins, the new job is stopped.
-        stopped = stop_job(run, bedrock=bedrock, give_up=True)
+        stopped = undo_lost_race(lambda give_up: stop_job(run, bedrock=bedrock, give_up=give_up))
+        left = bool(stopped and "could NOT" in stopped)
         registry.note(
             run,
             f"StartJob created {run.job_arn} after the run had ended; "
             + (stopped or "it had already ended."),
             job_arn=run.job_arn,
+            # A job still training: kept in the live index, where the sweep alarms on it.
+            orphan_job=run.job_name if left else None,
+            live_deployment=True if left else None,
         )
         raise
     return run.state()
@@ -594,6 +605,10 @@ def record_failure(
         return run.state()  # already recorded with its reason
     held = registry.get(run.run_id) or {}
     if held.get("status") and Status(str(held["status"])).terminal:
+        if not held.get("notified_at") and held.get("execution_arn") == run.execution_arn:
+            # This execution ended the run, then lost the handler's answer (a crash after
+            # the write): the end stands, and Notify tells it.
+            return run_of_item(held).state()
         raise RunEndedError(run.run_id, Status(str(held["status"])), Status.FAILED)
     _learn_from_registry(run, held)
     stopped = stop_job(run, bedrock=bedrock, give_up=give_up)
@@ -648,6 +663,11 @@ def _learn_from_registry(run: Run, held: dict[str, Any]) -> None:
         run.deployment = _plain(recorded)
 
 
+def run_of_item(item: dict[str, Any]) -> Run:
+    """The run document of a registry item (its Run fields, as JSON types)."""
+    return Run.model_validate({k: v for k, v in _plain(item).items() if k in Run.model_fields})
+
+
 def _plain(value: Any) -> Any:
     """A registry value as JSON types (DynamoDB's Decimals become ints or floats)."""
     return json.loads(json.dumps(value, default=lambda d: int(d) if d == int(d) else float(d)))
@@ -671,13 +691,10 @@ def run_from_execution_input(
     )
     names = run_names(ObjectVersion(source.bucket, source.key, source.version_id))
     run = Run(run_id=names.run_id, source=source, execution_arn=execution_arn)
-    if registry.claim(run):
-        return run
-    held = registry.get(run.run_id) or {}
-    status = Status(str(held.get("status", Status.RECEIVED.value)))
-    if status.terminal or held.get("execution_arn") != execution_arn:
-        raise RunEndedError(run.run_id, status, Status.FAILED)
-    return Run.model_validate({k: v for k, v in _plain(held).items() if k in Run.model_fields})
+    if not registry.claim(run):  # another execution's run (a duplicate delivery)
+        raise RunEndedError(run.run_id, registry.status_of(run.run_id), Status.FAILED)
+    # Claimed now, or by this execution before it crashed: whatever the registry knows.
+    return run_of_item(registry.get(run.run_id) or run.state())
 
 
 def _cause(cause: Any) -> str:
@@ -693,8 +710,14 @@ def _cause(cause: Any) -> str:
     return cause[:1000]
 
 
-def notify(run: Run, *, sns: Any, config: PipelineConfig) -> dict[str, Any]:
-    """Tell people how the run ended."""
+def notify(run: Run, *, sns: Any, config: PipelineConfig, registry: Registry) -> dict[str, Any]:
+    """Tell people how the run ended, once: a retry after the publish went out does nothing.
+
+    (A crash between the publish and its record sends it twice: at least once, not at
+    most once.)
+    """
+    if (registry.get(run.run_id) or {}).get("notified_at"):
+        return run.state()
     lines = [
         f"Run: {run.run_id}",
         f"Status: {run.status.value}",
@@ -738,6 +761,7 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig) -> dict[str, Any]:
         Subject=notice_subject(f"{run.status.value}: {run.run_id}"),
         Message="\n".join(lines),
     )
+    registry.mark_notified(run)
     return run.state()
 
 
@@ -750,16 +774,16 @@ def cancel(
     failed_execution: bool = False,
     give_up: bool = True,
 ) -> dict[str, Any]:
-    """Stop the run's Bedrock job and delete its deployment, if it has them; record the end.
+    """Record the run's end first, then stop its Bedrock job and delete its deployment.
 
-    A stopped execution ends CANCELLED; one that ran past the workflow's time limit
-    ends FAILED. Datasets, reports and outputs are kept. A transient fault raises
-    while ``give_up`` is False (the cancel workflow retries); on the last attempt what
-    could not be ended is named in the reason. Raises RunEndedError when a handler
-    still running ended the run first.
+    The end is written first (conditionally), so a handler still running loses every
+    later write and undoes what it creates; the job and deployment are then read afresh
+    and ended by their fixed names. A stopped execution ends CANCELLED; one past the
+    workflow's time limit, or one that failed before recording the run's end, FAILED.
+    Datasets, reports and outputs are kept. Raises RunEndedError when a handler ended the
+    run first. A transient fault raises while ``give_up`` is False (EndRun retries, and
+    ``finish_cancel`` goes on where this stopped).
     """
-    stopped = stop_job(run, bedrock=bedrock, give_up=give_up)
-    released = release(run, bedrock=bedrock, give_up=give_up)
     if timed_out:
         status, reason = (
             Status.FAILED,
@@ -774,12 +798,30 @@ def cancel(
         )
     else:
         status, reason = Status.CANCELLED, "Cancelled by request."
+    registry.update(run, status, reason=reason, cleanup_pending=True)
+    return finish_cancel(run, bedrock=bedrock, registry=registry, give_up=give_up)
+
+
+def finish_cancel(
+    run: Run, *, bedrock: Any, registry: Registry, give_up: bool = True
+) -> dict[str, Any]:
+    """Stop the job and delete the deployment of a run whose end is recorded; say so."""
+    fresh = run_of_item(registry.get(run.run_id) or run.state())
+    stopped = stop_job(fresh, bedrock=bedrock, give_up=give_up)
+    released = release(fresh, bedrock=bedrock, give_up=give_up)
+    reason = fresh.reason or ""
     for done in (stopped, released):
         reason += f" {done}" if done else ""
-    registry.update(
-        run, status, reason=reason, deployment=run.deployment, live_deployment=_live(run)
+    registry.note(
+        fresh,
+        f"Ended: {reason}",
+        reason=reason,
+        deployment=fresh.deployment,
+        cleanup_pending=False,
+        live_deployment=_live(fresh) if fresh.deployment else None,
     )
-    return run.state()
+    fresh.reason = reason
+    return fresh.state()
 
 
 def cancel_aborted(
@@ -789,33 +831,42 @@ def cancel_aborted(
     registry: Registry,
     sns: Any,
     config: PipelineConfig,
+    execution_arn: str | None = None,
     timed_out: bool = False,
     failed_execution: bool = False,
     give_up: bool = True,
 ) -> dict[str, Any] | None:
-    """An execution was stopped or timed out: stop its job, delete its deployment, record, notify.
+    """An execution stopped, timed out or failed: end its run, stop its job, delete its deployment.
 
-    ``execution_input`` is the execution's input (the rule's {bucket, key,
-    versionId}); the run id follows from it. Returns None when there is
-    nothing to do (no run was claimed, or it had already ended). Idempotent: a
-    retry after the run was recorded ended does nothing more.
+    ``execution_input`` is the execution's input (the rule's {bucket, key, versionId});
+    the run id follows from it. Idempotent, and goes on where a failed attempt stopped:
+    a run whose clean-up is pending is cleaned up, a run ended but never notified is
+    notified. Returns None when there is nothing to do: no run was claimed, it belongs to
+    another execution (``execution_arn``: a duplicate delivery was stopped), or it ended
+    and was told.
     """
     source = ObjectVersion(
         execution_input["bucket"], execution_input["key"], execution_input["versionId"]
     )
     item = registry.get(run_names(source).run_id)
-    if item is None or Status(item["status"]).terminal:
+    if item is None or (execution_arn and item.get("execution_arn") != execution_arn):
         return None
-    run = Run.model_validate({k: v for k, v in _plain(item).items() if k in Run.model_fields})
-    try:
-        cancel(
-            run,
-            bedrock=bedrock,
-            registry=registry,
-            timed_out=timed_out,
-            failed_execution=failed_execution,
-            give_up=give_up,
-        )
-    except RunEndedError:
-        return None  # a handler still running ended it first, and told people
-    return notify(run, sns=sns, config=config)
+    run = run_of_item(item)
+    if not run.status.terminal:
+        # A handler still running may end it first (RunEndedError): told below, unless it was.
+        with suppress(RunEndedError):
+            cancel(
+                run,
+                bedrock=bedrock,
+                registry=registry,
+                timed_out=timed_out,
+                failed_execution=failed_execution,
+                give_up=give_up,
+            )
+        item = registry.get(run.run_id) or item
+    elif item.get("cleanup_pending"):
+        finish_cancel(run, bedrock=bedrock, registry=registry, give_up=give_up)
+        item = registry.get(run.run_id) or item
+    if item.get("notified_at"):
+        return None
+    return notify(run_of_item(item), sns=sns, config=config, registry=registry)

@@ -55,7 +55,8 @@ class LocalCloud:
     clients: dict[str, Any] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> name or id
     arns: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
-    # What the watcher has already turned into events: (key, version id), execution ARNs.
+    # What has already been turned into events: (key, version id), and the executions whose
+    # end (ABORTED, FAILED, TIMED_OUT) was sent.
     delivered: set[tuple[str, str]] = field(default_factory=set)
     aborted: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -325,13 +326,10 @@ class LocalCloud:
                             )
                         )
                 for machine in machines:
-                    stopped = sfn.list_executions(stateMachineArn=machine, statusFilter="ABORTED")
-                    for execution in stopped["executions"]:
-                        with self.lock:
-                            if execution["executionArn"] in self.aborted:
-                                continue
-                            self.aborted.add(execution["executionArn"])
-                        self._deliver_aborted(execution["executionArn"])
+                    for status in ("ABORTED", "FAILED", "TIMED_OUT"):
+                        ended = sfn.list_executions(stateMachineArn=machine, statusFilter=status)
+                        for execution in ended["executions"]:
+                            self._deliver_status(execution["executionArn"], status)
             except Exception as error:  # the watcher must outlive one bad poll
                 print(f"emulator: event delivery failed: {error!r}", flush=True)
 
@@ -359,17 +357,24 @@ class LocalCloud:
         return started
 
     def stop(self, execution_arn: str) -> None:
-        """Stop an execution and send its ABORTED status change, as Step Functions does."""
+        """Stop an execution and send its ABORTED status change, as Step Functions does.
+
+        Returns once what the status change started (EndRun) has ended too.
+        """
         with self.lock:
             self.client("stepfunctions").stop_execution(
                 executionArn=execution_arn, cause="Stopped by request"
             )
-            self.aborted.add(execution_arn)
-        self._deliver_aborted(execution_arn)
+        self._deliver_status(execution_arn, "ABORTED")
 
-    def _deliver_aborted(self, execution_arn: str) -> None:
+    def _deliver_status(self, execution_arn: str, status: str) -> None:
+        """Send an execution's status change once, and wait for the executions it starts."""
+        with self.lock:
+            if execution_arn in self.aborted:
+                return
+            self.aborted.add(execution_arn)
         described = self.client("stepfunctions").describe_execution(executionArn=execution_arn)
-        self.deliver(
+        started = self.deliver(
             _event(
                 "aws.states",
                 "Step Functions Execution Status Change",
@@ -377,14 +382,26 @@ class LocalCloud:
                 {
                     "executionArn": execution_arn,
                     "stateMachineArn": described["stateMachineArn"],
-                    "status": "ABORTED",
+                    "status": status,
                     "input": described["input"],
                 },
             )
         )
+        for execution in started:
+            self._wait_for(execution, 120)
 
     def wait(self, execution_arn: str, timeout: float = 60) -> dict[str, Any]:
-        """The execution once it has ended (or raises TimeoutError)."""
+        """The execution once it has ended (or raises TimeoutError).
+
+        An execution that failed or timed out sends its status change, as Step Functions
+        does: what it starts (EndRun) has ended too when this returns.
+        """
+        described = self._wait_for(execution_arn, timeout)
+        if described["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
+            self._deliver_status(execution_arn, described["status"])
+        return described
+
+    def _wait_for(self, execution_arn: str, timeout: float) -> dict[str, Any]:
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -161,7 +161,12 @@ def _get_custom_model(self: BedrockResponse) -> str:
     scenario = log.scenario(_folder_of(backend, body["modelArn"]))
     polls = log.model_polls.get(body["modelArn"], 0) + 1
     log.model_polls[body["modelArn"]] = polls
-    body["modelStatus"] = "Active" if polls > scenario.model_creating_polls else "Creating"
+    if polls > scenario.model_creating_polls:
+        body["modelStatus"] = scenario.model_outcome
+        if scenario.model_outcome == "Failed":
+            body["failureMessage"] = "The custom model could not be created (emulated)."
+    else:
+        body["modelStatus"] = "Creating"
     return json.dumps(body)
 
 

@@ -10,9 +10,10 @@ S3, DynamoDB, SNS, SQS, KMS and Bedrock in-process. These need help:
    becomes a function error whose type the state machine's Retry and Catch
    rules match, as in AWS. ``faults.FAULTS.crash`` makes it raise RuntimeError
    before the handler runs, or after (its side effects done, its answer lost).
-2. Time. Wait states and retry intervals would sleep for real (a 5-minute
-   poll, a 15-minute queue retry). ``TIME_SCALE`` shrinks them for local
-   runs without touching the definition.
+2. Time. Wait states, retry intervals and the SDK's backoff between attempts
+   would sleep for real (a 5-minute poll, a 15-minute queue retry, seconds per
+   throttled call). ``TIME_SCALE`` shrinks them for local runs without touching
+   the definition.
 3. Bedrock. moto creates jobs but leaves them InProgress forever. The
    patched backend moves each job through the lifecycle its run's scenario
    asks for (Completed after N polls with the metrics files Bedrock writes,
@@ -63,6 +64,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import botocore.endpoint
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.bedrock.models import BedrockBackend
 from moto.core.exceptions import AWSError, JsonRESTError
@@ -98,6 +100,7 @@ class Scenario:
     validation_loss: float = 0.51
     # After training (emulator/deployments.py, emulator/runtime.py):
     model_creating_polls: int = 0  # GetCustomModel says Creating this many times first
+    model_outcome: str = "Active"  # then this: "Active", or "Failed" (a model that cannot be used)
     deployment_polls: int = 2  # a deployment is Creating until this many Gets
     deployment_outcome: str = "ready"  # or "Failed"
     custom_quality: str = "learned"  # "learned": answers from its data; "base": like its base
@@ -445,6 +448,9 @@ def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
     assign(LambdaSimpleBackend, "invoke", _invoke)
     assign(WaitFunction, "_wait_interval", _scaled_wait)
     assign(retrier_decl, "time", _ScaledClock())
+    # The SDK's own retry backoff (botocore sleeps between attempts in endpoint.py) is a
+    # wait like the others: scaled, so a fault outlasting the SDK costs milliseconds.
+    assign(botocore.endpoint, "time", _ScaledClock())
     assign(StepFunctionResponse, "send_task_success", _send_task_success)
     assign(StepFunctionResponse, "send_task_failure", _send_task_failure)
     assign(StepFunctionResponse, "get_execution_history", _get_execution_history)

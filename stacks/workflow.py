@@ -106,6 +106,8 @@ class Workflow(Construct):
             "training_prices_usd": settings.training_prices_usd,
             "poll_interval_seconds": settings.poll_interval_seconds,
             "max_deployment_ttl_hours": settings.max_deployment_ttl_hours,
+            "workflow_limit_hours": settings.workflow_timeout_hours
+            + settings.max_deployment_ttl_hours,
             "unknown_models": settings.unknown_models,
         }
         table = registry.table
@@ -224,6 +226,8 @@ class Workflow(Construct):
                         ["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
                         [*job_arns, *model_arns],
                     ),
+                    # A job created after the run was cancelled is stopped at once.
+                    _allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns),
                     _allow(
                         "PassRoleToBedrock",
                         ["iam:PassRole"],
@@ -278,6 +282,8 @@ class Workflow(Construct):
                         ],
                         [custom_models, *deployment_arns],
                     ),
+                    # A deployment created after the run was cancelled is deleted at once.
+                    delete_deployment,
                     use_model_key,
                     update_run,
                 ],
@@ -354,7 +360,11 @@ class Workflow(Construct):
                     _allow("RecordRun", ["dynamodb:PutItem", "dynamodb:UpdateItem"], run_items),
                 ],
             ),
-            FunctionSpec("notify", "Tell people how a run ended", publish),
+            FunctionSpec(
+                "notify",
+                "Tell people how a run ended, once",
+                [*publish, read_run, update_run],
+            ),
             FunctionSpec(
                 "cancel",
                 "Stop an ended execution's Bedrock job, delete its deployment, record and notify",
@@ -561,16 +571,17 @@ class Workflow(Construct):
         failed = sfn.Fail(
             self, "RunNotEnded", error="RunNotEnded", cause="See the UnendedRuns queue."
         )
-        end = self._invoke(
-            "cancel",
-            "EndStoppedRun",
-            payload=sfn.TaskInput.from_object(
-                {
-                    "event": sfn.JsonPath.entire_payload,
-                    "attempt": sfn.JsonPath.number_at("$$.State.RetryCount"),
-                }
-            ),
-        )
+
+        def ending(state: str, *, last: bool) -> tasks.LambdaInvoke:
+            return self._invoke(
+                "cancel",
+                state,
+                payload=sfn.TaskInput.from_object(
+                    {"event": sfn.JsonPath.entire_payload, "last": last}
+                ),
+            )
+
+        end = ending("EndStoppedRun", last=False)
         end.add_retry(
             errors=RUN_ERRORS,
             interval=cdk.Duration.seconds(CANCEL_INTERVAL),
@@ -578,12 +589,16 @@ class Workflow(Construct):
             max_attempts=CANCEL_RETRIES,
             max_delay=cdk.Duration.minutes(CANCEL_MAX_DELAY_MINUTES),
         )
-        end.add_catch(
+        ended = sfn.Succeed(self, "RunEndRecorded")
+        last_attempt = ending("EndStoppedRunLastAttempt", last=True)
+        last_attempt.add_catch(
             self._keep_unended("KeepUnendedExecution", failed),
             errors=RUN_ERRORS,
-            result_path="$.error",
+            result_path="$.last_resort_error",
         )
-        definition = end.next(sfn.Succeed(self, "RunEndRecorded"))
+        last_attempt.next(ended)
+        end.add_catch(last_attempt, errors=RUN_ERRORS, result_path=sfn.JsonPath.DISCARD)
+        definition = end.next(ended)
         return self._machine(
             "EndRun",
             definition,
@@ -611,34 +626,43 @@ class Workflow(Construct):
             backoff_rate=2,
             max_attempts=LAST_RESORT_RETRIES,
         )
-        notify.add_catch(last_resort, errors=RUN_ERRORS, result_path="$.error")
+        notify.add_catch(last_resort, errors=RUN_ERRORS, result_path="$.last_resort_error")
         notify.next(
             sfn.Choice(self, "Outcome?")
             .when(sfn.Condition.string_equals("$.status", Status.FAILED.value), run_failed)
             .otherwise(done)
         )
+
         # RecordFailure takes whatever a Catch hands it (the raw execution input when
-        # ValidateRequest crashed), and knows which attempt is its last (it then gives up
-        # on what Bedrock will not end, and names it, rather than failing again).
-        record_failure = self._invoke(
-            "record_failure",
-            "RecordFailure",
-            payload=sfn.TaskInput.from_object(
-                {
-                    "run": sfn.JsonPath.entire_payload,
-                    "attempt": sfn.JsonPath.number_at("$$.State.RetryCount"),
-                    "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
-                }
-            ),
-        )
+        # ValidateRequest crashed). Its retries end in RecordFailureLastAttempt, told it is
+        # the last: it then names what Bedrock will not end rather than failing again.
+        def recording(state: str, *, last: bool) -> tasks.LambdaInvoke:
+            invoked = self._invoke(
+                "record_failure",
+                state,
+                payload=sfn.TaskInput.from_object(
+                    {
+                        "run": sfn.JsonPath.entire_payload,
+                        "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
+                        "last": last,
+                    }
+                ),
+            )
+            invoked.add_catch(ended_elsewhere, errors=[RunEndedError.__name__])
+            return invoked
+
+        record_failure = recording("RecordFailure", last=False)
         record_failure.add_retry(
             errors=RUN_ERRORS,
             interval=cdk.Duration.seconds(LAST_RESORT_INTERVAL),
             backoff_rate=2,
             max_attempts=LAST_RESORT_RETRIES,
         )
-        record_failure.add_catch(ended_elsewhere, errors=[RunEndedError.__name__])
-        record_failure.add_catch(last_resort, errors=RUN_ERRORS, result_path="$.error")
+        last_attempt = recording("RecordFailureLastAttempt", last=True)
+        last_attempt.add_catch(last_resort, errors=RUN_ERRORS, result_path="$.last_resort_error")
+        last_attempt.next(notify)
+        # The input passes on unchanged (the error that sent the run here included).
+        record_failure.add_catch(last_attempt, errors=RUN_ERRORS, result_path=sfn.JsonPath.DISCARD)
         record_failure.next(notify)
 
         def task(name: str, state: str, **options: Any) -> tasks.LambdaInvoke:

@@ -1,4 +1,4 @@
-"""Notify: tell people how the run ended."""
+"""Notify: tell people how the run ended, once (the registry records that it did)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import steps
-from lambdas.common import client, config, count_run_ended, logger, run_of, tracer
+from lambdas.common import client, config, count_run_ended, logger, registry, run_of, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    state = steps.notify(run_of(event), sns=client("sns"), config=config())
+    state = steps.notify(run_of(event), sns=client("sns"), config=config(), registry=registry())
     count_run_ended(state)
     return state

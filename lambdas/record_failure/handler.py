@@ -2,8 +2,8 @@
 
 It takes whatever a Catch hands it: the run document with the error beside it
 (ResultPath $.error), or, when ValidateRequest crashed before it returned one, the
-raw execution input. ``attempt`` is its retry count ($$.State.RetryCount); on the
-last it names what Bedrock would not end instead of raising again.
+raw execution input. ``last`` is true in RecordFailureLastAttempt, the state its
+retries end in: it then names what Bedrock would not end instead of raising again.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import steps
-from customization_core.contract import LAST_RESORT_RETRIES, last_attempt
 from customization_core.run import Run
 from lambdas.common import client, logger, registry, tracer
 
@@ -34,5 +33,5 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         error,
         registry=registry(),
         bedrock=client("bedrock"),
-        give_up=last_attempt(int(event.get("attempt", 0)), LAST_RESORT_RETRIES),
+        give_up=bool(event.get("last", False)),
     )

@@ -8,19 +8,21 @@ alive past its end time, alive after its run ended, or marked DELETE_FAILED.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import deployments
-from lambdas.common import count_overdue, logger, registry, tracer
+from lambdas.common import config, count_overdue, logger, registry, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     live = registry().with_live_deployment()
-    late = deployments.overdue(live)
+    limit = timedelta(hours=config().workflow_limit_hours)
+    late = deployments.overdue(live, workflow_limit=limit)
     count_overdue(len(late))
     if late:
         logger.warning("Deployments that should be gone", extra={"run_ids": late})

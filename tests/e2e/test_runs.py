@@ -226,7 +226,7 @@ def test_cancelling_stops_the_bedrock_job(cloud: LocalCloud) -> None:
     assert cloud.client("s3").list_object_versions(
         Bucket=cloud.output("DatasetsBucketName"), Prefix="jobs/long/"
     )["Versions"]
-    assert item["reason"] == "Cancelled by request."
+    assert item["reason"] == "Cancelled by request. Its Bedrock job was stopped."
 
 
 def test_throttled_model_lookups_are_retried_by_the_state_machine(cloud: LocalCloud) -> None:

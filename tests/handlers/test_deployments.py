@@ -594,8 +594,26 @@ def test_the_sweep_finds_deployments_that_should_be_gone() -> None:
         item("deleted", "CANCELLED", status="DELETED", ttl_hours=2),
         item("planned", "FAILED", status="WAITING_FOR_MODEL", ttl_hours=2),
         {"run_id": "none", "status": "FAILED"},
+        # Open for longer than the workflow can run: no execution is left to end it.
+        {
+            **item("stuck", "DEPLOYING", status="CREATING", ttl_hours=2),
+            "updated_at": "2026-11-01T00:00:00+00:00",
+        },
+        {
+            **item("working", "DEPLOYING", status="CREATING", ttl_hours=2),
+            "updated_at": "2026-11-24T11:00:00+00:00",
+        },
+        # A job a lost race could not stop.
+        {"run_id": "job-left", "status": "CANCELLED", "orphan_job": "bc-x-1"},
     ]
-    assert deployments.overdue(items, NOW) == ["late", "orphan", "refused", "in-flight"]
+    assert deployments.overdue(items, NOW) == [
+        "late",
+        "orphan",
+        "refused",
+        "in-flight",
+        "stuck",
+        "job-left",
+    ]
 
 
 def test_the_polling_limit_follows_the_poll_interval() -> None:

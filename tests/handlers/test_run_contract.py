@@ -264,13 +264,19 @@ def test_a_throttled_stop_is_retried_until_the_cancel_lands(aws: Aws) -> None:
     }
     with pytest.raises(steps.BedrockThrottledError):
         steps.cancel_aborted(_execution_input(run), give_up=False, **arguments)
-    assert aws.item(run.run_id)["status"] == "TRAINING"
+    # The end is recorded first (a handler still running loses to it); the clean-up is due.
+    item = aws.item(run.run_id)
+    assert (item["status"], item["cleanup_pending"]) == ("CANCELLED", True)
+    assert aws.sns.published == []
     FAULTS.reset()
     state = steps.cancel_aborted(_execution_input(run), give_up=False, **arguments)
     assert state is not None
     assert state["status"] == "CANCELLED"
     assert run.job_name
     assert _job_status(aws, run.job_name) in ("Stopping", "Stopped")
+    item = aws.item(run.run_id)
+    assert item["cleanup_pending"] is False
+    assert item["reason"] == "Cancelled by request. Its Bedrock job was stopped."
     # A second delivery of the stop event does nothing more, and tells nobody again.
     assert steps.cancel_aborted(_execution_input(run), **arguments) is None
     assert [m["Subject"] for m in aws.sns.published].count(
@@ -305,3 +311,90 @@ def test_the_sweep_flags_a_deployment_alive_after_its_run_ended(aws: Aws) -> Non
     aws.registry.update(Run.model_validate(run.state()), Status.FAILED, reason="test")
     later = datetime.now(UTC) + timedelta(minutes=1)
     assert deployments.overdue(aws.registry.with_live_deployment(), later) == [run.run_id]
+
+
+# A handler whose answer was lost after it wrote the run's end --------------------------------
+
+
+def test_a_run_this_execution_ended_is_notified_once_when_the_answer_was_lost(aws: Aws) -> None:
+    run = _trained(aws)  # RecordResult wrote SUCCEEDED; say its answer was lost (a crash)
+    assert aws.item(run.run_id)["status"] == "SUCCEEDED"
+    before = Run.model_validate({**run.state(), "status": "TRAINING"})
+    state = steps.record_failure(
+        before, {"Error": "RuntimeError"}, registry=aws.registry, bedrock=aws.bedrock
+    )
+    assert state["status"] == "SUCCEEDED"  # the end stands; Notify tells it
+    for _ in range(2):  # Notify retried after its publish went out: told once
+        steps.notify(
+            Run.model_validate(state), sns=aws.sns, config=aws.config, registry=aws.registry
+        )
+    assert [m["Subject"] for m in aws.sns.published] == [
+        f"Bedrock customization SUCCEEDED: {run.run_id}"
+    ]
+    # A later failure path finds it ended and told: it ends quietly.
+    with pytest.raises(RunEndedError):
+        steps.record_failure(
+            before, {"Error": "RuntimeError"}, registry=aws.registry, bedrock=aws.bedrock
+        )
+
+
+def test_the_same_execution_writing_the_same_end_again_is_a_no_op(aws: Aws) -> None:
+    run = _validated(aws)
+    aws.registry.update(run, Status.FAILED, reason="first")
+    aws.registry.update(Run.model_validate(run.state()), Status.FAILED, reason="again")
+    item = aws.item(run.run_id)
+    assert (item["reason"], _history(aws, run.run_id).count("FAILED")) == ("first", 1)
+
+
+def test_a_retried_approval_request_stores_its_new_token(aws: Aws) -> None:
+    run = _validated(aws)
+    tokens = ("task-1", "task-2")
+    for token in tokens:
+        steps.request_approval(
+            Run.model_validate(run.state()),
+            token,
+            registry=aws.registry,
+            sns=aws.sns,
+            config=aws.config,
+        )
+    assert aws.item(run.run_id)["approval_token"] == tokens[-1]
+
+
+def test_a_retried_validate_request_of_the_same_execution_keeps_its_claim(aws: Aws) -> None:
+    run = _validated(aws)
+    assert aws.registry.claim(Run.model_validate({**run.state(), "status": "RECEIVED"}))
+    assert not aws.registry.claim(
+        Run.model_validate({**run.state(), "execution_arn": EXECUTION + "-duplicate"})
+    )
+
+
+def test_a_cancel_whose_notification_failed_notifies_on_its_retry(aws: Aws) -> None:
+    run = _validated(aws)
+
+    class Down:
+        def publish(self, **kwargs: Any) -> None:
+            raise RuntimeError("SNS is down (test)")
+
+    arguments: dict[str, Any] = {"bedrock": aws.bedrock, "registry": aws.registry}
+    with pytest.raises(RuntimeError):
+        steps.cancel_aborted(_execution_input(run), sns=Down(), config=aws.config, **arguments)
+    assert aws.item(run.run_id)["status"] == "CANCELLED"
+    state = steps.cancel_aborted(_execution_input(run), sns=aws.sns, config=aws.config, **arguments)
+    assert state is not None
+    assert [m["Subject"] for m in aws.sns.published] == [
+        f"Bedrock customization CANCELLED: {run.run_id}"
+    ]
+
+
+def test_stopping_a_duplicate_execution_leaves_the_real_run_alone(aws: Aws) -> None:
+    run = _validated(aws)
+    state = steps.cancel_aborted(
+        _execution_input(run),
+        bedrock=aws.bedrock,
+        registry=aws.registry,
+        sns=aws.sns,
+        config=aws.config,
+        execution_arn=EXECUTION + "-duplicate",
+    )
+    assert state is None
+    assert aws.item(run.run_id)["status"] == "VALIDATING"

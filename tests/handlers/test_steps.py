@@ -405,7 +405,7 @@ def test_an_approval_that_times_out_is_a_rejection(aws: Aws) -> None:
 
 def test_the_notification_says_what_happened_and_where_to_look(aws: Aws) -> None:
     run = _validated(aws, train_jsonl=_records(20, bad_line=3))
-    steps.notify(run, sns=aws.sns, config=aws.config)
+    steps.notify(run, sns=aws.sns, config=aws.config, registry=aws.registry)
     (message,) = aws.sns.published
     assert message["TopicArn"] == aws.config.topic_arn
     assert message["Subject"].startswith("Bedrock customization REJECTED: summaries-")
@@ -429,7 +429,7 @@ def test_without_epoch_count_the_notice_report_and_registry_agree_on_the_default
     assert run.hyperparameters == {}  # what Bedrock is sent: only what the user gave
     assert run.effective_hyperparameters["epochCount"] == str(epochs)
     assert aws.item(run.run_id)["effective_hyperparameters"]["epochCount"] == str(epochs)
-    steps.notify(run, sns=aws.sns, config=aws.config)
+    steps.notify(run, sns=aws.sns, config=aws.config, registry=aws.registry)
     (message,) = aws.sns.published
     assert f"x {epochs} epoch(s) = {run.tokens * epochs:,} billed" in message["Message"]
 

@@ -103,12 +103,13 @@ def test_every_task_is_caught_and_recorded(dev: Synth) -> None:
     tasks = {name: s for name, s in states.items() if _invokes_a_handler(s)}
     assert set(tasks) == {
         "ValidateRequest", "ValidateDataset", "EstimateCost", "RequestApproval", "StartJob",
-        "CheckJob", "RecordResult", "RecordFailure", "Notify", "CheckModel", "StartDeployment",
+        "CheckJob", "RecordResult", "RecordFailure", "RecordFailureLastAttempt", "Notify",
+        "CheckModel", "StartDeployment",
         "CheckDeployment", "Evaluate", "WatchDeployment", "TearDown",
     }  # fmt: skip
     ended_elsewhere = {"ErrorEquals": ["RunEndedError"], "Next": "EndedElsewhere"}
     for name, task in tasks.items():
-        if name in ("RecordFailure", "Notify"):
+        if name in ("RecordFailure", "RecordFailureLastAttempt", "Notify"):
             continue  # the failure path itself: its last resort is below
         assert task["Catch"] == [
             # A handler that finds its run ended by the cancel path stops quietly.
@@ -117,19 +118,30 @@ def test_every_task_is_caught_and_recorded(dev: Synth) -> None:
         ], name
     assert states["EndedElsewhere"]["Type"] == "Succeed"
     assert states["RecordFailure"]["Next"] == "Notify"
-    # RecordFailure and Notify: retried on anything, then the last resort.
-    last_resort = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "KeepUnendedRun"}
-    assert states["RecordFailure"]["Catch"] == [ended_elsewhere, last_resort]
+    # RecordFailure and Notify: retried on anything; RecordFailure then has a last attempt,
+    # told so; then the last resort, the original error kept.
+    last_resort = {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.last_resort_error",
+        "Next": "KeepUnendedRun",
+    }
+    assert states["RecordFailure"]["Catch"] == [
+        ended_elsewhere,
+        {"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "RecordFailureLastAttempt"},
+    ]
+    assert states["RecordFailureLastAttempt"]["Catch"] == [ended_elsewhere, last_resort]
+    assert states["RecordFailureLastAttempt"]["Next"] == "Notify"
     assert states["Notify"]["Catch"] == [last_resort]
     for name in ("RecordFailure", "Notify"):
         anything = [r for r in states[name]["Retry"] if r["ErrorEquals"] == ["States.ALL"]]
         assert [r["MaxAttempts"] for r in anything] == [4], name
-    # RecordFailure takes whatever a Catch hands it, and knows its attempt.
-    assert states["RecordFailure"]["Parameters"] == {
-        "run.$": "$",
-        "attempt.$": "$$.State.RetryCount",
-        "executionArn.$": "$$.Execution.Id",
-    }
+    # RecordFailure takes whatever a Catch hands it; only the last attempt gives up.
+    for name, last in (("RecordFailure", False), ("RecordFailureLastAttempt", True)):
+        assert states[name]["Parameters"] == {
+            "run.$": "$",
+            "executionArn.$": "$$.Execution.Id",
+            "last": last,
+        }
     keep = states["KeepUnendedRun"]
     assert keep["Resource"].endswith(":states:::sqs:sendMessage")
     assert keep["Next"] == "RunEndUnrecorded"
@@ -318,10 +330,12 @@ def test_each_handler_gets_only_its_own_bedrock_actions(dev: Synth) -> None:
     }
     assert bedrock_actions("tear_down") == deletes
     assert bedrock_actions("check_model") == {"bedrock:GetCustomModel"}
+    # A create that lost its race with a cancel is undone by the handler that made it.
     assert bedrock_actions("start_deployment") == {
         "bedrock:CreateProvisionedModelThroughput",
         "bedrock:CreateCustomModelDeployment",
         "bedrock:TagResource",
+        *deletes,
     }
     assert bedrock_actions("check_deployment") == {
         "bedrock:GetProvisionedModelThroughput",
@@ -338,6 +352,7 @@ def test_each_handler_gets_only_its_own_bedrock_actions(dev: Synth) -> None:
     assert bedrock_actions("start_job") == {
         "bedrock:CreateModelCustomizationJob",
         "bedrock:TagResource",
+        "bedrock:StopModelCustomizationJob",
     }
 
 
@@ -377,9 +392,7 @@ def test_outputs_name_what_the_cli_needs(dev: Synth) -> None:
         "StateMachineArn",
         "UndeliveredRunsQueueUrl",
         "UnendedRunsQueueUrl",
-    } <= set(
-        dev.template["Outputs"]
-    )
+    } <= set(dev.template["Outputs"])
 
 
 def test_handlers_mirror_the_lambdas_folder() -> None:
@@ -402,7 +415,8 @@ def test_stopping_an_execution_cancels_its_run_until_it_lands(dev: Synth) -> Non
     assert "DeadLetterConfig" in target
     states = _definition(dev, "EndRun")["States"]
     end = states["EndStoppedRun"]
-    assert end["Parameters"] == {"event.$": "$", "attempt.$": "$$.State.RetryCount"}
+    assert end["Parameters"] == {"event.$": "$", "last": False}
+    assert states["EndStoppedRunLastAttempt"]["Parameters"] == {"event.$": "$", "last": True}
     (anything,) = [r for r in end["Retry"] if r["ErrorEquals"] == ["States.ALL"]]
     assert (anything["MaxAttempts"], anything["BackoffRate"], anything["MaxDelaySeconds"]) == (
         10,
@@ -410,6 +424,13 @@ def test_stopping_an_execution_cancels_its_run_until_it_lands(dev: Synth) -> Non
         1800,
     )
     assert end["Catch"] == [
-        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "KeepUnendedExecution"}
+        {"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "EndStoppedRunLastAttempt"}
+    ]
+    assert states["EndStoppedRunLastAttempt"]["Catch"] == [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$.last_resort_error",
+            "Next": "KeepUnendedExecution",
+        }
     ]
     assert states["KeepUnendedExecution"]["Resource"].endswith(":states:::sqs:sendMessage")
