@@ -120,9 +120,12 @@ class LocalCloud:
                     os.environ[name] = value
 
     def client(self, service: str) -> Any:
-        if service not in self.clients:
-            self.clients[service] = boto3.client(service, region_name=REGION)
-        return self.clients[service]
+        # Made while no handler runs (patches.run_handler holds the lock while it sets its
+        # function's environment, which client creation reads).
+        with patches.HANDLER_LOCK:
+            if service not in self.clients:
+                self.clients[service] = boto3.client(service, region_name=REGION)
+            return self.clients[service]
 
     def _resources(self, type_: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for logical_id, resource in self.template["Resources"].items():
@@ -434,12 +437,12 @@ class LocalCloud:
 
     def registry_item(self, run_id: str) -> dict[str, Any] | None:
         table = self.output("RegistryTableName")
-        item = (
-            boto3.resource("dynamodb", region_name=REGION)
-            .Table(table)
-            .get_item(Key={"run_id": run_id})
-            .get("Item")
-        )
+        with patches.HANDLER_LOCK:
+            resource = self.clients.get("dynamodb-resource") or boto3.resource(
+                "dynamodb", region_name=REGION
+            )
+            self.clients["dynamodb-resource"] = resource
+        item = resource.Table(table).get_item(Key={"run_id": run_id}).get("Item")
         return dict(item) if item else None
 
     def notifications(self) -> list[dict[str, str]]:

@@ -85,6 +85,7 @@ from emulator.faults import CRASH_MESSAGE, FAULTS
 # Local seconds per definition second: a 300-second poll takes 0.3 s.
 TIME_SCALE = 0.001
 _LOCK = threading.RLock()
+HANDLER_LOCK = _LOCK  # held while a handler runs with its function's environment
 
 
 @dataclass
@@ -177,9 +178,12 @@ def run_handler(function: Any, event: Any) -> tuple[str, bool]:
     module_name, attribute = str(function.handler).rsplit(".", 1)
     crash = FAULTS.take_crash(package_of(function))
     with _LOCK:  # one environment at a time: handlers read os.environ
-        saved = dict(os.environ)
-        os.environ.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
-        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function.function_name
+        own = {k: str(v) for k, v in (function.environment_vars or {}).items()}
+        own["AWS_LAMBDA_FUNCTION_NAME"] = function.function_name
+        # Only the function's own variables are set and then put back: clearing the whole
+        # environment would let another thread (a test's client) see it empty meanwhile.
+        saved = {k: os.environ.get(k) for k in own}
+        os.environ.update(own)
         try:
             common = importlib.import_module("lambdas.common")
             for cached in (common.config, common.client, common.registry):
@@ -202,8 +206,11 @@ def run_handler(function: Any, event: Any) -> tuple[str, bool]:
                 }
             ), True
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _invoke(

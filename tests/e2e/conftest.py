@@ -44,6 +44,37 @@ def cloud(assembly: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalClou
         yield running
 
 
+@pytest.fixture(scope="module")
+def shared_cloud(assembly: Path) -> Iterator[LocalCloud]:
+    """One emulated stack for a whole module of fault scenarios (each run has its own id)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            patch.setenv(name, "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        with LocalCloud.start(assembly) as running:
+            yield running
+
+
+@pytest.fixture
+def fault_cloud(shared_cloud: LocalCloud) -> Iterator[LocalCloud]:
+    """The module's stack with no fault, scenario or message left from the scenario before."""
+    from emulator import account
+    from emulator.faults import FAULTS
+    from emulator.patches import BEDROCK
+    from tests.e2e.promise import unended
+
+    def clean() -> None:
+        FAULTS.reset()
+        account.FAULTS.reset()
+        BEDROCK.reset()
+        shared_cloud.notifications()  # drained
+        unended(shared_cloud)  # drained (PurgeQueue allows one call a minute)
+
+    clean()
+    yield shared_cloud
+    clean()
+
+
 @pytest.fixture
 def approval_cloud(
     approval_assembly: Path, monkeypatch: pytest.MonkeyPatch

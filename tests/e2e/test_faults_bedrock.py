@@ -23,12 +23,16 @@ FINE_TUNING: dict[str, Any] = {
     "baseModelId": TITAN_LITE,
     "hyperParameters": {"epochCount": 2},
 }
-# Every state after training too: deployed, evaluated, deleted at its end time.
-EVERYTHING: dict[str, Any] = {
-    **FINE_TUNING,
-    "deploy": {"mode": "provisioned", "ttlHours": 2},
-    "evaluate": {"samples": 2},
-}
+# Every state after training too: deployed, evaluated, deleted at its end time (a short
+# life: the emulator's waits are scaled, but an end time hours away still costs seconds).
+DEPLOY: dict[str, Any] = {"mode": "provisioned", "ttlHours": 0.05}
+EVERYTHING: dict[str, Any] = {**FINE_TUNING, "deploy": DEPLOY, "evaluate": {"samples": 2}}
+
+
+@pytest.fixture
+def cloud(fault_cloud: LocalCloud) -> LocalCloud:
+    """The module's one stack, cleaned between scenarios (conftest.fault_cloud)."""
+    return fault_cloud
 
 
 def _run(cloud: LocalCloud, name: str, manifest: dict[str, Any]) -> tuple[Any, Any]:
@@ -37,19 +41,23 @@ def _run(cloud: LocalCloud, name: str, manifest: dict[str, Any]) -> tuple[Any, A
     return execution, dataset_versions(cloud, name)
 
 
+THROTTLED = "ThrottlingException"
+FAILING = "InternalServerException"
+
+
 @pytest.mark.parametrize(
-    ("operation", "state"),
+    ("operation", "state", "code"),
     [
-        ("GetFoundationModel", "ValidateRequest"),
-        ("CreateModelCustomizationJob", "StartJob"),
-        ("GetModelCustomizationJob", "CheckJob"),
-        ("GetCustomModel", "RecordResult"),
-        ("CreateProvisionedModelThroughput", "StartDeployment"),
-        ("GetProvisionedModelThroughput", "CheckDeployment"),
-        ("InvokeModel", "Evaluate"),
+        ("GetFoundationModel", "ValidateRequest", THROTTLED),
+        ("CreateModelCustomizationJob", "StartJob", THROTTLED),
+        ("CreateModelCustomizationJob", "StartJob", FAILING),
+        ("GetModelCustomizationJob", "CheckJob", THROTTLED),
+        ("GetCustomModel", "RecordResult", FAILING),
+        ("CreateProvisionedModelThroughput", "StartDeployment", THROTTLED),
+        ("GetProvisionedModelThroughput", "CheckDeployment", FAILING),
+        ("InvokeModel", "Evaluate", THROTTLED),
     ],
 )
-@pytest.mark.parametrize("code", ["ThrottlingException", "InternalServerException"])
 def test_a_bedrock_fault_that_outlasts_every_retry_fails_the_run_and_ends_what_it_made(
     cloud: LocalCloud, operation: str, state: str, code: str
 ) -> None:
@@ -72,7 +80,7 @@ def test_a_delete_bedrock_keeps_refusing_names_the_deployment_its_price_and_the_
     cloud: LocalCloud,
 ) -> None:
     FAULTS.add("DeleteProvisionedModelThroughput", "ServiceUnavailableException", ALWAYS)
-    execution, before = _run(cloud, "undeletable", {**FINE_TUNING, "deploy": EVERYTHING["deploy"]})
+    execution, before = _run(cloud, "undeletable", {**FINE_TUNING, "deploy": DEPLOY})
     outcome = finish(cloud, execution)
     assert_promise(cloud, outcome, status=Status.FAILED, dataset_before=before, name="undeletable")
     deployment = outcome.item["deployment"]
@@ -94,7 +102,7 @@ def test_a_few_5xx_are_retried_and_the_run_succeeds_with_one_job(
     cloud: LocalCloud, operation: str
 ) -> None:
     FAULTS.add(operation, "InternalServerException", 6)  # past the SDK's 4 attempts once
-    execution, before = _run(cloud, "flaky", {**FINE_TUNING, "deploy": EVERYTHING["deploy"]})
+    execution, before = _run(cloud, "flaky", {**FINE_TUNING, "deploy": DEPLOY})
     outcome = finish(cloud, execution)
     assert_promise(cloud, outcome, status=Status.SUCCEEDED, dataset_before=before, name="flaky")
     assert FAULTS.calls(operation) >= 7
@@ -105,7 +113,7 @@ def test_a_completed_job_whose_model_failed_ends_the_run_failed(
     cloud: LocalCloud, deploy: bool
 ) -> None:
     BEDROCK.scenarios["jobs/no-model/"] = Scenario(model_outcome="Failed")
-    manifest = {**FINE_TUNING, "deploy": EVERYTHING["deploy"]} if deploy else FINE_TUNING
+    manifest = {**FINE_TUNING, "deploy": DEPLOY} if deploy else FINE_TUNING
     execution, before = _run(cloud, "no-model", manifest)
     outcome = finish(cloud, execution)
     assert_promise(cloud, outcome, status=Status.FAILED, dataset_before=before, name="no-model")
