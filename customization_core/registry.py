@@ -55,6 +55,36 @@ def _dynamo(value: Any) -> Any:
     return value
 
 
+def _expression(
+    sets: list[str],
+    names: dict[str, str],
+    values: dict[str, Any],
+    fields: dict[str, Any],
+    live_deployment: bool | None,
+) -> str:
+    """The UpdateExpression: ``sets``, each field that has a value, and the live-index key.
+
+    ``live_deployment`` True adds the run to the live-deployments index, False removes it,
+    None leaves it as it is. ``names`` and ``values`` are filled in.
+    """
+    sets = list(sets)
+    for i, (name, value) in enumerate(sorted(fields.items())):
+        if value is None:
+            continue
+        names[f"#f{i}"] = name
+        values[f":f{i}"] = _dynamo(value)
+        sets.append(f"#f{i} = :f{i}")
+    removes = []
+    if live_deployment is not None:
+        names["#live"] = LIVE_ATTRIBUTE
+        if live_deployment:
+            values[":live"] = LIVE
+            sets.append("#live = :live")
+        else:
+            removes.append("#live")
+    return "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+
+
 class Registry:
     def __init__(self, table: Any, *, clock: Callable[[], str] = _now) -> None:
         self._table = table
@@ -117,25 +147,10 @@ class Registry:
         if reason is not None:
             sets.append("reason = :reason")
             values[":reason"] = reason
-        for i, (name, value) in enumerate(sorted(fields.items())):
-            if value is None:
-                continue
-            names[f"#f{i}"] = name
-            values[f":f{i}"] = _dynamo(value)
-            sets.append(f"#f{i} = :f{i}")
-        removes = []
-        names["#live"] = LIVE_ATTRIBUTE
-        if live_deployment is True:
-            values[":live"] = LIVE
-            sets.append("#live = :live")
-        elif live_deployment is False:
-            removes.append("#live")
-        else:
-            del names["#live"]
+        expression = _expression(sets, names, values, fields, live_deployment)
         sources = sources_of(status)
         for i, source in enumerate(sources):
             values[f":from{i}"] = source.value
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
             self._table.update_item(
                 Key={"run_id": run.run_id},
@@ -173,20 +188,7 @@ class Registry:
         names = {"#cleanup": "cleanup"}
         values: dict[str, Any] = {":entry": [{"at": now, "what": what}], ":empty": []}
         sets = ["#cleanup = list_append(if_not_exists(#cleanup, :empty), :entry)"]
-        for i, (name, value) in enumerate(sorted(fields.items())):
-            if value is None:
-                continue
-            names[f"#f{i}"] = name
-            values[f":f{i}"] = _dynamo(value)
-            sets.append(f"#f{i} = :f{i}")
-        expression = "SET " + ", ".join(sets)
-        if live_deployment is not None:
-            names["#live"] = LIVE_ATTRIBUTE
-            if live_deployment:
-                values[":live"] = LIVE
-                expression += ", #live = :live"
-            else:
-                expression += " REMOVE #live"
+        expression = _expression(sets, names, values, fields, live_deployment)
         self._table.update_item(
             Key={"run_id": run.run_id},
             UpdateExpression=expression,

@@ -56,6 +56,17 @@ class Source(BaseModel):
     etag: str | None = None
     event_time: str | None = None
 
+    @classmethod
+    def of_execution_input(cls, event: dict[str, Any]) -> Source:
+        """The trigger rule's input: {"bucket", "key", "versionId", "etag", "time"}."""
+        return cls(
+            bucket=event["bucket"],
+            key=event["key"],
+            version_id=event["versionId"],
+            etag=event.get("etag"),
+            event_time=event.get("time"),
+        )
+
 
 class Run(BaseModel):
     """The state document the workflow passes between its tasks."""

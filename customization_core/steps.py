@@ -682,13 +682,7 @@ def run_from_execution_input(
     is claimed here when ValidateRequest crashed before claiming it. Raises RunEndedError
     when another execution owns the run or it already ended.
     """
-    source = Source(
-        bucket=execution_input["bucket"],
-        key=execution_input["key"],
-        version_id=execution_input["versionId"],
-        etag=execution_input.get("etag"),
-        event_time=execution_input.get("time"),
-    )
+    source = Source.of_execution_input(execution_input)
     names = run_names(ObjectVersion(source.bucket, source.key, source.version_id))
     run = Run(run_id=names.run_id, source=source, execution_arn=execution_arn)
     if not registry.claim(run):  # another execution's run (a duplicate delivery)

@@ -561,6 +561,40 @@ class Workflow(Construct):
         send.add_catch(failed, errors=RUN_ERRORS)
         return send.next(failed)
 
+    def _until_last_attempt(
+        self,
+        name: str,
+        state: str,
+        payload: dict[str, Any],
+        *,
+        retry: sfn.RetryProps,
+        last_resort: sfn.IChainable,
+        ended_elsewhere: sfn.IChainable | None = None,
+    ) -> tuple[tasks.LambdaInvoke, tasks.LambdaInvoke]:
+        """A handler retried on any error, then once more in ``<state>LastAttempt``, then the last resort.
+
+        The payload says which attempt it is ("last"): the last names what Bedrock will not
+        end rather than failing again. The first's input passes to the last unchanged (the
+        error that sent the run here included); the last resort keeps its own error apart.
+        """
+
+        def attempt(state_name: str, *, last: bool) -> tasks.LambdaInvoke:
+            invoked = self._invoke(
+                name,
+                state_name,
+                payload=sfn.TaskInput.from_object({**payload, "last": last}),
+            )
+            if ended_elsewhere is not None:
+                invoked.add_catch(ended_elsewhere, errors=[RunEndedError.__name__])
+            return invoked
+
+        first = attempt(state, last=False)
+        first.add_retry(**vars_of(retry))
+        last = attempt(f"{state}LastAttempt", last=True)
+        last.add_catch(last_resort, errors=RUN_ERRORS, result_path="$.last_resort_error")
+        first.add_catch(last, errors=RUN_ERRORS, result_path=sfn.JsonPath.DISCARD)
+        return first, last
+
     def _end_run_machine(self, settings: Settings, storage: Storage) -> sfn.StateMachine:
         """EndRun: an execution that stopped, timed out or failed ends its run, until it lands.
 
@@ -572,32 +606,21 @@ class Workflow(Construct):
             self, "RunNotEnded", error="RunNotEnded", cause="See the UnendedRuns queue."
         )
 
-        def ending(state: str, *, last: bool) -> tasks.LambdaInvoke:
-            return self._invoke(
-                "cancel",
-                state,
-                payload=sfn.TaskInput.from_object(
-                    {"event": sfn.JsonPath.entire_payload, "last": last}
-                ),
-            )
-
-        end = ending("EndStoppedRun", last=False)
-        end.add_retry(
-            errors=RUN_ERRORS,
-            interval=cdk.Duration.seconds(CANCEL_INTERVAL),
-            backoff_rate=2,
-            max_attempts=CANCEL_RETRIES,
-            max_delay=cdk.Duration.minutes(CANCEL_MAX_DELAY_MINUTES),
-        )
         ended = sfn.Succeed(self, "RunEndRecorded")
-        last_attempt = ending("EndStoppedRunLastAttempt", last=True)
-        last_attempt.add_catch(
-            self._keep_unended("KeepUnendedExecution", failed),
-            errors=RUN_ERRORS,
-            result_path="$.last_resort_error",
+        end, last_attempt = self._until_last_attempt(
+            "cancel",
+            "EndStoppedRun",
+            {"event": sfn.JsonPath.entire_payload},
+            retry=sfn.RetryProps(
+                errors=RUN_ERRORS,
+                interval=cdk.Duration.seconds(CANCEL_INTERVAL),
+                backoff_rate=2,
+                max_attempts=CANCEL_RETRIES,
+                max_delay=cdk.Duration.minutes(CANCEL_MAX_DELAY_MINUTES),
+            ),
+            last_resort=self._keep_unended("KeepUnendedExecution", failed),
         )
         last_attempt.next(ended)
-        end.add_catch(last_attempt, errors=RUN_ERRORS, result_path=sfn.JsonPath.DISCARD)
         definition = end.next(ended)
         return self._machine(
             "EndRun",
@@ -634,35 +657,24 @@ class Workflow(Construct):
         )
 
         # RecordFailure takes whatever a Catch hands it (the raw execution input when
-        # ValidateRequest crashed). Its retries end in RecordFailureLastAttempt, told it is
-        # the last: it then names what Bedrock will not end rather than failing again.
-        def recording(state: str, *, last: bool) -> tasks.LambdaInvoke:
-            invoked = self._invoke(
-                "record_failure",
-                state,
-                payload=sfn.TaskInput.from_object(
-                    {
-                        "run": sfn.JsonPath.entire_payload,
-                        "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
-                        "last": last,
-                    }
-                ),
-            )
-            invoked.add_catch(ended_elsewhere, errors=[RunEndedError.__name__])
-            return invoked
-
-        record_failure = recording("RecordFailure", last=False)
-        record_failure.add_retry(
-            errors=RUN_ERRORS,
-            interval=cdk.Duration.seconds(LAST_RESORT_INTERVAL),
-            backoff_rate=2,
-            max_attempts=LAST_RESORT_RETRIES,
+        # ValidateRequest crashed). A run another path ended is left quietly.
+        record_failure, last_attempt = self._until_last_attempt(
+            "record_failure",
+            "RecordFailure",
+            {
+                "run": sfn.JsonPath.entire_payload,
+                "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
+            },
+            retry=sfn.RetryProps(
+                errors=RUN_ERRORS,
+                interval=cdk.Duration.seconds(LAST_RESORT_INTERVAL),
+                backoff_rate=2,
+                max_attempts=LAST_RESORT_RETRIES,
+            ),
+            last_resort=last_resort,
+            ended_elsewhere=ended_elsewhere,
         )
-        last_attempt = recording("RecordFailureLastAttempt", last=True)
-        last_attempt.add_catch(last_resort, errors=RUN_ERRORS, result_path="$.last_resort_error")
         last_attempt.next(notify)
-        # The input passes on unchanged (the error that sent the run here included).
-        record_failure.add_catch(last_attempt, errors=RUN_ERRORS, result_path=sfn.JsonPath.DISCARD)
         record_failure.next(notify)
 
         def task(name: str, state: str, **options: Any) -> tasks.LambdaInvoke:

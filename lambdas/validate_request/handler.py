@@ -19,13 +19,7 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     {"bucket", "key", "versionId", "etag", "time", "executionArn"}
     """
-    source = Source(
-        bucket=event["bucket"],
-        key=event["key"],
-        version_id=event["versionId"],
-        etag=event.get("etag"),
-        event_time=event.get("time"),
-    )
+    source = Source.of_execution_input(event)
     return steps.validate_request(
         source,
         event["executionArn"],

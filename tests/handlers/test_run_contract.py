@@ -250,26 +250,32 @@ def _execution_input(run: Run) -> dict[str, Any]:
     return {"bucket": run.source.bucket, "key": run.source.key, "versionId": run.source.version_id}
 
 
+def _cancel(aws: Aws, run: Run, **options: Any) -> dict[str, Any] | None:
+    """The cancel handler for ``run``'s stopped execution (EndRun's call)."""
+    return steps.cancel_aborted(
+        _execution_input(run),
+        bedrock=aws.bedrock,
+        registry=aws.registry,
+        sns=aws.sns,
+        config=aws.config,
+        **options,
+    )
+
+
 def test_a_throttled_stop_is_retried_until_the_cancel_lands(aws: Aws) -> None:
     run = _validated(aws)
     run = Run.model_validate(
         steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
     )
     FAULTS.add("StopModelCustomizationJob", "ThrottlingException", 10)
-    arguments: dict[str, Any] = {
-        "bedrock": aws.bedrock,
-        "registry": aws.registry,
-        "sns": aws.sns,
-        "config": aws.config,
-    }
     with pytest.raises(steps.BedrockThrottledError):
-        steps.cancel_aborted(_execution_input(run), give_up=False, **arguments)
+        _cancel(aws, run, give_up=False)
     # The end is recorded first (a handler still running loses to it); the clean-up is due.
     item = aws.item(run.run_id)
     assert (item["status"], item["cleanup_pending"]) == ("CANCELLED", True)
     assert aws.sns.published == []
     FAULTS.reset()
-    state = steps.cancel_aborted(_execution_input(run), give_up=False, **arguments)
+    state = _cancel(aws, run, give_up=False)
     assert state is not None
     assert state["status"] == "CANCELLED"
     assert run.job_name
@@ -278,7 +284,7 @@ def test_a_throttled_stop_is_retried_until_the_cancel_lands(aws: Aws) -> None:
     assert item["cleanup_pending"] is False
     assert item["reason"] == "Cancelled by request. Its Bedrock job was stopped."
     # A second delivery of the stop event does nothing more, and tells nobody again.
-    assert steps.cancel_aborted(_execution_input(run), **arguments) is None
+    assert _cancel(aws, run) is None
     assert [m["Subject"] for m in aws.sns.published].count(
         f"Bedrock customization CANCELLED: {run.run_id}"
     ) == 1
@@ -288,14 +294,7 @@ def test_on_its_last_attempt_cancel_names_the_job_it_could_not_stop(aws: Aws) ->
     run = _validated(aws)
     steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
     FAULTS.add("StopModelCustomizationJob", "ServiceUnavailableException", ALWAYS)
-    state = steps.cancel_aborted(
-        _execution_input(run),
-        bedrock=aws.bedrock,
-        registry=aws.registry,
-        sns=aws.sns,
-        config=aws.config,
-        give_up=True,
-    )
+    state = _cancel(aws, run, give_up=True)
     assert state is not None
     assert state["status"] == "CANCELLED"
     reason = aws.item(run.run_id)["reason"]
@@ -388,13 +387,6 @@ def test_a_cancel_whose_notification_failed_notifies_on_its_retry(aws: Aws) -> N
 
 def test_stopping_a_duplicate_execution_leaves_the_real_run_alone(aws: Aws) -> None:
     run = _validated(aws)
-    state = steps.cancel_aborted(
-        _execution_input(run),
-        bedrock=aws.bedrock,
-        registry=aws.registry,
-        sns=aws.sns,
-        config=aws.config,
-        execution_arn=EXECUTION + "-duplicate",
-    )
+    state = _cancel(aws, run, execution_arn=EXECUTION + "-duplicate")
     assert state is None
     assert aws.item(run.run_id)["status"] == "VALIDATING"
