@@ -113,11 +113,13 @@ class LocalCloud:
                     if watch:
                         watcher.join(timeout=5)
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            patches.clear_handler_environment()
+            with patches.HANDLER_LOCK:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
 
     def client(self, service: str) -> Any:
         # Made while no handler runs (patches.run_handler holds the lock while it sets its

@@ -86,6 +86,7 @@ from emulator.faults import CRASH_MESSAGE, FAULTS
 TIME_SCALE = 0.001
 _LOCK = threading.RLock()
 HANDLER_LOCK = _LOCK  # held while a handler runs with its function's environment
+_ADDED: set[str] = set()  # handler variables the process did not have before
 
 
 @dataclass
@@ -180,9 +181,16 @@ def run_handler(function: Any, event: Any) -> tuple[str, bool]:
     with _LOCK:  # one environment at a time: handlers read os.environ
         own = {k: str(v) for k, v in (function.environment_vars or {}).items()}
         own["AWS_LAMBDA_FUNCTION_NAME"] = function.function_name
-        # Only the function's own variables are set and then put back: clearing the whole
-        # environment would let another thread (a test's client) see it empty meanwhile.
-        saved = {k: os.environ.get(k) for k in own}
+        # Only the function's own variables are set, and none is removed while the cloud
+        # runs: another thread (a test's CLI making a client) may be iterating os.environ,
+        # and a key deleted under it raises KeyError there. Variables the process lacked
+        # stay until the cloud ends (clear_handler_environment); every function of this
+        # app has the same names, so a stale one is only removed when a function lacks it.
+        for stale in _ADDED - own.keys():
+            os.environ.pop(stale, None)
+            _ADDED.discard(stale)
+        saved = {k: os.environ[k] for k in own if k in os.environ and k not in _ADDED}
+        _ADDED.update(k for k in own if k not in os.environ)
         os.environ.update(own)
         try:
             common = importlib.import_module("lambdas.common")
@@ -206,11 +214,15 @@ def run_handler(function: Any, event: Any) -> tuple[str, bool]:
                 }
             ), True
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            os.environ.update(saved)  # assignment only: see above
+
+
+def clear_handler_environment() -> None:
+    """Remove the variables handlers set that the process did not have (the cloud ended)."""
+    with _LOCK:
+        for name in _ADDED:
+            os.environ.pop(name, None)
+        _ADDED.clear()
 
 
 def _invoke(

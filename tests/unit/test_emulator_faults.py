@@ -263,6 +263,7 @@ def handled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     monkeypatch.setattr(module, "main", main)
     yield seen
     FAULTS.reset()
+    patches.clear_handler_environment()
 
 
 def test_a_crash_before_the_handler_runs_leaves_no_side_effect(
@@ -543,3 +544,38 @@ def test_a_job_without_the_tag_follows_its_training_data_folder() -> None:
     assert (job["status"], job["failureMessage"]) == ("Failed", "Bad data (emulated).")
     tagged = _job("s3://datasets/jobs/untagged/train.jsonl", {DATASET_KEY: "jobs/other/job.json"})
     assert tagged["status"] == "InProgress"  # the tag wins: jobs/other/ has the default scenario
+
+
+def test_a_thread_reading_the_environment_never_sees_a_handler_remove_a_variable(
+    handled: list[dict[str, Any]],
+) -> None:
+    # A test's CLI makes boto3 clients (which iterate os.environ) while handlers run in
+    # the emulator's threads; a variable removed mid-iteration raised KeyError there.
+    import os
+    import threading
+
+    function = _function()
+    function.environment_vars = {"EMULATOR_TEST_ONLY": "1"}
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                dict(os.environ.items())
+            except BaseException as error:  # any error here is the failure
+                failures.append(error)
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(3000):
+            assert patches.run_handler(function, {"n": n})[1] is False
+    finally:
+        done.set()
+        reader.join()
+    assert failures == []
+    assert os.environ["EMULATOR_TEST_ONLY"] == "1"  # kept until the cloud ends
+    patches.clear_handler_environment()
+    assert "EMULATOR_TEST_ONLY" not in os.environ
