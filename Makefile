@@ -28,12 +28,17 @@ LAMBDA_WHEELS := $(BUILD)/lambda-wheels
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed $(LAMBDA_WHEELS)/.downloaded ## Create .venv, .venv-checkov, node_modules and the Lambda wheel cache (fast when done)
 
+# uv installs the pinned requirements in seconds where pip takes minutes; pip stays in
+# the environment for the Lambda wheels (pip download) and the asset bundling.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv pip install --quiet
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(BIN)/pip install --quiet --upgrade pip uv==$(UV_VERSION)
+	$(UV) --python $(BIN)/python -r requirements-dev.txt -c constraints.txt
 	# The bedrock-customize console script (this repository, editable).
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(UV) --python $(BIN)/python --no-deps -e .
 	touch $@
 
 # Wheels for Lambda's platform (arm64, its Python), installed into the asset at synth.
@@ -44,10 +49,9 @@ $(LAMBDA_WHEELS)/.downloaded: requirements-lambda.txt | $(VENV)/.installed
 	  -r requirements-lambda.txt
 	touch $@
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	test -d $(CHECKOV_VENV) || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(VENV)/.installed
+	test -d $(CHECKOV_VENV) || $(PYTHON) -m venv --without-pip $(CHECKOV_VENV)
+	$(UV) --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
