@@ -24,6 +24,7 @@ import orjson
 from pydantic import ValidationError
 
 from bedrock_customize.stack import describe
+from customization_core.bounded import MAX_LISTED, clip, quote, too_deep
 from customization_core.catalog import Catalog
 from customization_core.deployments import deploy_problem
 from customization_core.faults import BedrockThrottledError, BedrockUnavailableError, error_code
@@ -34,11 +35,12 @@ from customization_core.manifest import (
     MAX_MANIFEST_BYTES,
     Manifest,
     data_keys,
+    key_problem,
     parse_manifest,
     requested_hyperparameters,
 )
 from customization_core.media import LocalMediaResolver
-from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, s3_key_problem
+from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME
 from customization_core.request import CheckedRequest, check_request
 from customization_core.validator import validate_dataset
 
@@ -226,7 +228,7 @@ def check_job(
     """Judge ``job`` as the pipeline would; raises only LiveDeniedError (an explicit check refused)."""
     folder = f"{JOBS_PREFIX}{job.name}/"
     outcome = Outcome(folder=folder)
-    bad_folder = s3_key_problem(folder)
+    bad_folder = key_problem(folder)
     if bad_folder:
         outcome.add(
             "names",
@@ -240,7 +242,7 @@ def check_job(
         return outcome
     if not bad_folder:  # a bad folder makes every key bad: said once, above
         for key in data_keys(folder, manifest):
-            bad_key = s3_key_problem(key)
+            bad_key = key_problem(key)
             if bad_key:
                 outcome.add(
                     "names",
@@ -324,9 +326,11 @@ def _manifest(job: Job, folder: str, outcome: Outcome) -> tuple[Manifest | None,
             "The later steps were not run: job.json names no base model and type they can judge.",
         )
     elif dropped:
+        names = [clip(name) for name in sorted(dropped)[:MAX_LISTED]]
+        if len(dropped) > MAX_LISTED:
+            names.append(f"and {len(dropped) - MAX_LISTED:,} more")
         outcome.note(
-            "manifest",
-            f"The later steps judged job.json without its invalid {', '.join(sorted(dropped))}.",
+            "manifest", f"The later steps judged job.json without its invalid {', '.join(names)}."
         )
     return salvaged, dropped
 
@@ -342,6 +346,12 @@ def _salvage(data: bytes) -> tuple[Manifest | None, frozenset[str]]:
     if not isinstance(raw, dict):
         return None, frozenset()
     dropped: set[str] = set()
+    # A field nested too deep is left out unread (parse_manifest said why), as one that fails.
+    while (deep := too_deep(raw)) is not None:
+        if deep in ("baseModelId", "customizationType"):
+            return None, frozenset()
+        raw = {k: v for k, v in raw.items() if k != deep}
+        dropped.add(str(deep))
     while True:
         try:
             return Manifest.model_validate(raw), frozenset(dropped)
@@ -365,7 +375,7 @@ def _allowed(manifest: Manifest, rules: Rules | None, outcome: Outcome) -> None:
             "error",
             f"{MANIFEST_NAME}: baseModelId",
             "model-not-allowed",
-            f"Base model {manifest.base_model_id!r} is not allowed in stage {rules.stage}; "
+            f"Base model {quote(manifest.base_model_id)} is not allowed in stage {rules.stage}; "
             f"allowed: {', '.join(rules.allowed_models)}. Pick one of those, or add it to "
             f"allowedBaseModels of stage {rules.stage} in cdk.json.",
         )
@@ -428,7 +438,9 @@ def _ask_bedrock(
             outcome.note("live", f"live check skipped: {sentence}; {fallback}.")
         return None
     outcome.live_region = live.region
-    outcome.note("live", f"Bedrock in {live.region} was asked about {manifest.base_model_id}.")
+    outcome.note(
+        "live", f"Bedrock in {live.region} was asked about {clip(manifest.base_model_id)}."
+    )
     for finding in answer.findings:
         outcome.add(
             "live",
@@ -451,10 +463,18 @@ def _denied(live: Live, sentence: str, fallback: str, outcome: Outcome) -> None:
     outcome.note("live", f"live check skipped: {sentence}; {fallback}.")
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False too when the system cannot look (a name over 255 bytes)."""
+    try:
+        return path.is_file()
+    except OSError:  # ENAMETOOLONG: the manifest names a key no local file can have
+        return False
+
+
 def _prepared_hint(training: Path | None) -> str:
     """A folder whose records `prepare` writes (examples/image-captions): say how."""
     spec = training.parent / "prepare.json" if training else None
-    if spec is None or not spec.is_file():
+    if spec is None or not _is_file(spec):
         return ""
     return (
         f" This folder's records are written by `bedrock-customize prepare` with the "
@@ -477,7 +497,7 @@ def _data(
     """ValidateDataset: the pinned files through the validator, with the request's hyperparameters."""
     training_key, validation_key = data_keys(folder, manifest)
     training = job.locate(manifest.training_data)
-    if training is None or not training.is_file():
+    if training is None or not _is_file(training):
         outcome.add(
             "data",
             "error",
@@ -489,7 +509,7 @@ def _data(
         )
         training = None
     validation = job.locate(manifest.validation_data or DEFAULT_VALIDATION_KEY)
-    if validation is not None and not validation.is_file():
+    if validation is not None and not _is_file(validation):
         validation = None
     if validation is None and manifest.validation_data is not None:
         outcome.add(

@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
+from customization_core.bounded import clip, quote
 from customization_core.catalog import DataFormat, Media, MediaLimit
 from customization_core.media import BUCKET_NAME, EXTENSIONS, KEY_CHARACTERS, parse_s3_uri
 from customization_core.tokens import (
@@ -73,6 +74,13 @@ def _type_name(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _role(role: object) -> str:
+    """A message's role as a sentence names its turn: the role itself, or what was written, quoted."""
+    if isinstance(role, str) and role in ("user", "assistant", "system"):
+        return role
+    return quote(role)
+
+
 def _string_field(
     record: dict[str, Any],
     name: str,
@@ -119,8 +127,8 @@ def _unknown_fields(
             emit(
                 "warning",
                 "unknown-field",
-                name,
-                f'"{name}" is not a field of this format and is ignored; records look like {example}.',
+                clip(name),
+                f"{quote(name)} is not a field of this format and is ignored; records look like {example}.",
             )
 
 
@@ -307,7 +315,7 @@ def _media_uri(
             "error",
             "invalid-bucket-owner",
             f"{where}.bucketOwner",
-            f'"{where}.bucketOwner" is {owner!r}; it must be the 12-digit AWS account id that owns the bucket, or be left out.',
+            f'"{where}.bucketOwner" is {quote(owner)}; it must be the 12-digit AWS account id that owns the bucket, or be left out.',
         )
     uri = location.get("uri", _MISSING)
     if type(uri) is not str:
@@ -323,7 +331,7 @@ def _media_uri(
     parsed = parse_s3_uri(uri)
     if parsed is None or not BUCKET_NAME.fullmatch(parsed[0]):
         why = (
-            f'"{parsed[0]}" is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)'
+            f"{quote(parsed[0])} is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)"
             if parsed
             else f'write it as "s3://bucket/path/file.{declared or "png"}"'
         )
@@ -331,7 +339,7 @@ def _media_uri(
             "error",
             "invalid-s3-uri",
             field_name,
-            f"{uri!r} is not an S3 object URI; {why}.",
+            f"{quote(uri)} is not an S3 object URI; {why}.",
         )
         return None
     bucket, key = parsed
@@ -344,7 +352,7 @@ def _media_uri(
             "error",
             "invalid-s3-key",
             field_name,
-            f"The key of {uri!r} contains {shown}; AWS allows only letters, digits, _, -, / and . in these file names. Rename the object and the URI.",
+            f"The key of {quote(uri)} contains {shown}; AWS allows only letters, digits, _, -, / and . in these file names. Rename the object and the URI.",
         )
     if rules.dataset_bucket is not None and bucket != rules.dataset_bucket:
         usable = False
@@ -352,7 +360,7 @@ def _media_uri(
             "error",
             "media-wrong-bucket",
             field_name,
-            f'{uri!r} is in bucket "{bucket}"; media must be in the dataset\'s own bucket "{rules.dataset_bucket}". Copy it there and update the URI.',
+            f'{quote(uri)} is in bucket "{bucket}"; media must be in the dataset\'s own bucket "{rules.dataset_bucket}". Copy it there and update the URI.',
         )
     if declared is not None:
         name = key.rsplit("/", 1)[-1]
@@ -363,14 +371,14 @@ def _media_uri(
                 "warning",
                 "missing-extension",
                 field_name,
-                f'{uri!r} has no file extension; name it *.{allowed[0]} to match its format "{declared}".',
+                f'{quote(uri)} has no file extension; name it *.{allowed[0]} to match its format "{declared}".',
             )
         elif extension not in allowed:
             emit(
                 "error",
                 "extension-mismatch",
                 field_name,
-                f'{uri!r} ends in .{extension} but its format is "{declared}"; fix the format or rename the file to .{allowed[0]}.',
+                f'{quote(uri)} ends in {quote("." + extension)} but its format is "{declared}"; fix the format or rename the file to .{allowed[0]}.',
             )
     return uri if usable else None
 
@@ -398,7 +406,7 @@ def _media_format(
         "error",
         "invalid-media-format",
         f"{base}.format",
-        f'"{base}.format" is {fmt!r}; {hint}.',
+        f'"{base}.format" is {quote(fmt)}; {hint}.',
     )
     return None
 
@@ -479,7 +487,7 @@ def conversation(
                 "error",
                 "reasoning-in-wrong-role",
                 base,
-                f'"{base}" is in a {role} turn; reasoning content belongs in assistant turns only.',
+                f'"{base}" is in a {_role(role)} turn; reasoning content belongs in assistant turns only.',
             )
             return 0
         shape = '{"reasoningContent": {"reasoningText": {"text": "..."}}}'
@@ -522,8 +530,8 @@ def conversation(
                 emit(
                     "warning",
                     "unknown-field",
-                    f"{where}.{extra}",
-                    f'"{extra}" is not a field of a {kind or "text"} block and is ignored; put each kind of content in its own block.',
+                    f"{where}.{clip(extra)}",
+                    f"{quote(extra)} is not a field of a {kind or 'text'} block and is ignored; put each kind of content in its own block.",
                 )
         if kind in MEDIA_BLOCKS:
             return media_block(kind, block[kind], where, role, emit)
@@ -597,7 +605,7 @@ def conversation(
                 "warning",
                 "unexpected-value",
                 "schemaVersion",
-                f'"schemaVersion" is {version!r}; the documented value is "{CONVERSATION_SCHEMA}".',
+                f'"schemaVersion" is {quote(version)}; the documented value is "{CONVERSATION_SCHEMA}".',
             )
         if media is not None:
             counts[:] = [0, 0, None, None]
@@ -695,7 +703,7 @@ def _messages(
                 "error",
                 "invalid-role",
                 f"{where}.role",
-                f'"{where}.role" is {role!r}; it must be "user" or "assistant".',
+                f'"{where}.role" is {quote(role)}; it must be "user" or "assistant".',
             )
             roles.append(None)
         tokens += content(message, where) + MESSAGE_OVERHEAD_TOKENS

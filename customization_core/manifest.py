@@ -35,6 +35,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from customization_core.bounded import QUOTE_MAX, depth_problem, is_depth_error, quote, too_deep
 from customization_core.catalog import CustomizationType
 from customization_core.naming import (
     MODEL_NAME_PATTERN,
@@ -151,7 +152,7 @@ class Manifest(_Strict):
         normal = posixpath.normpath(value)
         if not value or value.startswith("/") or normal.startswith("..") or normal == ".":
             raise ValueError(not_allowed(value, ALLOWED["trainingData"]))
-        problem = s3_key_problem(value)
+        problem = key_problem(value)
         if problem:
             raise ValueError(problem)
         return normal
@@ -187,7 +188,11 @@ class ParsedManifest:
 
 
 def parse_manifest(data: bytes) -> ParsedManifest:
-    """Parse ``job.json`` bytes; never raises for bad input."""
+    """Parse ``job.json`` bytes; never raises for bad input.
+
+    A document nested more than ``MAX_DEPTH`` deep is refused before anything
+    walks it (``bounded.too_deep``); the problems quote values through ``quote``.
+    """
     digest = hashlib.sha256(data).hexdigest()
     if len(data) > MAX_MANIFEST_BYTES:
         return ParsedManifest(
@@ -198,6 +203,8 @@ def parse_manifest(data: bytes) -> ParsedManifest:
     try:
         raw = orjson.loads(data)
     except orjson.JSONDecodeError as problem:
+        if is_depth_error(problem):
+            return ParsedManifest(None, (_too_deep(None),), digest)
         return ParsedManifest(
             None,
             (f"job.json is not valid JSON ({problem}); see README, The job manifest.",),
@@ -207,6 +214,9 @@ def parse_manifest(data: bytes) -> ParsedManifest:
         return ParsedManifest(
             None, ("job.json must be one JSON object; see README, The job manifest.",), digest
         )
+    deep = too_deep(raw)
+    if deep is not None:
+        return ParsedManifest(None, (_too_deep(deep),), digest)
     try:
         return ParsedManifest(Manifest.model_validate(raw), (), digest)
     except ValidationError as error:
@@ -217,12 +227,34 @@ def parse_manifest(data: bytes) -> ParsedManifest:
         )
 
 
+def _too_deep(under: str | int | None) -> str:
+    return (
+        depth_problem("job.json", under)
+        + "; its deepest field, evaluate.prompts, is 3 levels deep: remove the extra nesting (see README, The job manifest)."
+    )
+
+
 def _owner(path: list[str]) -> type[BaseModel]:
     if "deploy" in path:
         return Deploy
     if "evaluate" in path:
         return Evaluate
     return Manifest
+
+
+def key_problem(key: str) -> str | None:
+    """``naming.s3_key_problem``'s sentence, with the key and its names quoted short.
+
+    That sentence quotes them whole (``repr``): a 1,000-character key made one of
+    over 2,000 characters. Each longer than QUOTE_MAX is put through ``quote``.
+    """
+    problem = s3_key_problem(key)
+    if problem is None:
+        return None
+    for text in sorted({key, *key.split("/")}, key=len, reverse=True):
+        if len(text) > QUOTE_MAX:
+            problem = problem.replace(repr(text), quote(text))
+    return problem
 
 
 def requested_hyperparameters(

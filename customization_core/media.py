@@ -27,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeVar
 
+from customization_core.bounded import clip, quote
 from customization_core.catalog import Media, MediaLimit
 from customization_core.findings import Finding, Source, error, warning
 
@@ -411,7 +412,7 @@ class S3MediaResolver:
             if code in self._MISSING:
                 return None
             if code in S3_TRANSIENT:
-                raise MediaUnavailableError(f"{uri}: {problem}") from problem
+                raise MediaUnavailableError(f"{quote(uri)}: {clip(str(problem))}") from problem
             raise
 
 
@@ -454,7 +455,7 @@ def _probe(resolver: MediaResolver, uri: str) -> _Probe | str | None:
     except MediaUnavailableError:
         raise  # S3's fault, not the data's: the state machine retries ValidateDataset
     except Exception as problem:  # any other resolver failure is a finding, never a crash
-        return f"{type(problem).__name__}: {problem}"
+        return clip(f"{type(problem).__name__}: {problem}")
     if found is None:
         return None
     size, head = found
@@ -490,7 +491,7 @@ def _judge(ref: MediaReference, probe: _Probe | str | None, limit: MediaLimit) -
     def bad(code: str, message: str) -> Finding:
         return error(ref.source, code, message, line=ref.line, field=ref.field)
 
-    uri, noun = ref.uri, ref.kind
+    uri, noun = quote(ref.uri), ref.kind  # as every message shows it
     if isinstance(probe, str):
         return [
             bad(

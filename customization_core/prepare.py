@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Final, Literal, get_args
 
+from customization_core.bounded import MAX_LISTED, clip, depth_problem, quote, too_deep
 from customization_core.catalog import (
     Catalog,
     Customization,
@@ -156,21 +157,37 @@ def read_rows(text: str, input_format: InputFormat) -> list[Row]:
             raise PrepareError(
                 f"The file is not valid JSON ({problem}); give --input-format jsonl for one object per line."
             ) from None
+        except RecursionError:  # the json module's parser recurses: about 1,000 levels stop it
+            raise PrepareError(_too_deep("The file", None)) from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise PrepareError("A JSON dataset must be one array of objects.")
-        return [_row(r, f"Record {n}") for n, r in enumerate(data, 1)]
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as problem:
-            raise PrepareError(f"Line {number} is not valid JSON ({problem.msg}).") from None
-        if not isinstance(row, dict):
-            raise PrepareError(f"Line {number} is not a JSON object.")
-        rows.append(_row(row, f"Line {number}"))
+        rows = [_row(r, f"Record {n}") for n, r in enumerate(data, 1)]
+    else:
+        rows = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as problem:
+                raise PrepareError(f"Line {number} is not valid JSON ({problem.msg}).") from None
+            except RecursionError:
+                raise PrepareError(_too_deep(f"Line {number}", None)) from None
+            if not isinstance(row, dict):
+                raise PrepareError(f"Line {number} is not a JSON object.")
+            rows.append(_row(row, f"Line {number}"))
+    for row in rows:
+        deep = too_deep(row)
+        if deep is not None:
+            raise PrepareError(_too_deep(row.place, deep))
     return rows
+
+
+def _too_deep(what: str, under: str | int | None) -> str:
+    return (
+        depth_problem(what, under)
+        + "; a row is an object of texts (a chat: a list of role/content messages). Flatten it."
+    )
 
 
 def _place(row: Mapping[str, Any], number: int) -> str:
@@ -178,8 +195,11 @@ def _place(row: Mapping[str, Any], number: int) -> str:
 
 
 def _missing(row: Mapping[str, Any], number: int, names: Sequence[str]) -> PrepareError:
+    fields = [clip(str(name)) for name in list(row)[:MAX_LISTED]]
+    if len(row) > MAX_LISTED:
+        fields.append(f"and {len(row) - MAX_LISTED:,} more")
     return PrepareError(
-        f"{_place(row, number)} has no field {', '.join(repr(m) for m in names)}; it has: {', '.join(map(str, row))}."
+        f"{_place(row, number)} has no field {', '.join(quote(m) for m in names)}; it has: {', '.join(fields)}."
     )
 
 
@@ -197,7 +217,7 @@ def resolve_target(
     """The format to write: the named model's (checked against ``data_format``), or ``data_format``."""
     if data_format is not None and data_format not in DATA_FORMATS:
         raise OptionError(
-            f"--format {data_format} is not a training format; give one of {', '.join(DATA_FORMATS)}."
+            f"--format {quote(data_format)} is not a training format; give one of {', '.join(DATA_FORMATS)}."
         )
     given = data_format  # a DataFormat now: checked just above
     if model_id is None:
@@ -253,7 +273,7 @@ def _find_model(catalog: Catalog, model_id: str) -> Model:
     close = catalog.suggest(model_id)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     raise OptionError(
-        f"{model_id!r} is not in the model catalog; {hint}`bedrock-customize catalog` lists the model ids."
+        f"{quote(model_id)} is not in the model catalog; {hint}`bedrock-customize catalog` lists the model ids."
     )
 
 
@@ -277,7 +297,7 @@ def _only_kind(model: Model, data_format: DataFormat | None) -> CustomizationTyp
 def check_template(template: str) -> None:
     """Refuse a prompt template ``str.format`` cannot fill from named fields."""
     problem = (
-        f"--prompt-template {template!r} cannot be filled: write each field as {{name}} "
+        f"--prompt-template {quote(template)} cannot be filled: write each field as {{name}} "
         "(a column name), and a literal brace as {{ or }}"
     )
     try:
@@ -286,7 +306,7 @@ def check_template(template: str) -> None:
         if not positional:
             template.format(**dict.fromkeys(names, "x"))
     except (ValueError, IndexError, KeyError, AttributeError) as error:
-        raise OptionError(f"{problem} ({error}).") from None
+        raise OptionError(f"{problem} ({clip(str(error))}).") from None
     if positional:
         raise OptionError(f"{problem} (names are letters, digits and _, not positions).")
 
@@ -360,7 +380,7 @@ def media_formats(target: Target, media: MediaColumn) -> tuple[str, ...]:
         )
     if media.bucket_owner is not None and not _ACCOUNT.fullmatch(media.bucket_owner):
         raise OptionError(
-            f"--bucket-owner {media.bucket_owner!r} is not an AWS account id; give its 12 digits."
+            f"--bucket-owner {quote(media.bucket_owner)} is not an AWS account id; give its 12 digits."
         )
     formats: tuple[str, ...] = limit.formats
     return formats
@@ -413,7 +433,7 @@ def _prompts(
         if missing and "messages" in row:
             raise PrepareError(
                 f"{_place(row, number)} holds a multi-turn chat ('messages'), not the fields "
-                f"{', '.join(map(repr, missing))}; chats need a chat format (conversation or "
+                f"{', '.join(map(quote, missing))}; chats need a chat format (conversation or "
                 "claude-messages) and --messages-field messages."
             )
         if missing:
@@ -458,7 +478,7 @@ def chat_records(
         if name not in row:
             raise _missing(row, number, [name])
         place = _place(row, number)
-        system, turns = parse_messages(row[name], f"{place}'s {name!r}")
+        system, turns = parse_messages(row[name], f"{place}'s {quote(name)}")
         yield _chat(target, turns, system or recipe.system, None, place)
 
 
@@ -469,6 +489,11 @@ def parse_messages(value: Any, where: str) -> tuple[str | None, list[tuple[str, 
             value = json.loads(value)
         except json.JSONDecodeError:
             value = None
+        except RecursionError:  # the json module's parser recurses: about 1,000 levels stop it
+            raise PrepareError(_too_deep(where, None)) from None
+        deep = too_deep(value)
+        if deep is not None:
+            raise PrepareError(_too_deep(where, deep))
     if not isinstance(value, list) or not value:
         raise PrepareError(
             f'{where} must be a list of {{"role": "user"|"assistant", "content": "text"}} messages.'
@@ -486,7 +511,7 @@ def _message(message: Any, where: str) -> tuple[str, str]:
     role, content = message.get("role"), message.get("content")
     if role not in ("system", "user", "assistant"):
         raise PrepareError(
-            f'{where} has role {role!r}; use "user", "assistant" or a first "system".'
+            f'{where} has role {quote(role)}; use "user", "assistant" or a first "system".'
         )
     if not isinstance(content, str) or not content.strip():
         raise PrepareError(f'{where} needs "content" text; give it the words of the turn.')
@@ -572,14 +597,14 @@ def _media_block(
         key = key[2:]
     if ".." in PurePosixPath(key).parts or "://" in key:
         raise PrepareError(
-            f"{place}'s {media.column!r} is {key!r}; give a key relative to the job folder, e.g. img/a.png."
+            f"{place}'s {quote(media.column)} is {quote(key)}; give a key relative to the job folder, e.g. img/a.png."
         )
     suffix = PurePosixPath(key).suffix.lower().lstrip(".")
     kind_format = _MEDIA_ALIASES.get(suffix, suffix)
     allowed = media_formats(target, media)
     if kind_format not in allowed:
         raise PrepareError(
-            f"{place}'s {media.kind} {key!r} is {kind_format or 'of no known format'}; "
+            f"{place}'s {media.kind} {quote(key)} is {clip(kind_format) or 'of no known format'}; "
             f"{target.label} takes {', '.join(allowed)} {media.kind}s. Convert it or leave the row out."
         )
     location: Record = {"uri": media.uri_prefix.rstrip("/") + "/" + key}

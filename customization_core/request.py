@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from customization_core.bounded import MAX_LISTED, clip, quote
 from customization_core.catalog import (
     Catalog,
     Customization,
@@ -22,8 +23,10 @@ from customization_core.regions import region_advice
 _INT = re.compile(r"^[+-]?[0-9]+$")
 # A number as the API's string map carries it: plain ASCII decimal, optional exponent.
 # Python's float() also takes full-width digits (U+FF10...), "1_0e-6" and " 1 "; the API's
-# own parser need not, so such values are refused before any money is spent.
-_DECIMAL = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+# own parser need not, so such values are refused before any money is spent. The dot and
+# its digits are one optional group: "[0-9]+\.?[0-9]*" split a run of digits every way
+# before failing, some 40 seconds for a 30,000-digit value.
+_DECIMAL = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 HyperparameterValue = str | int | float
 
@@ -93,12 +96,14 @@ def check_request(
             if isinstance(customization_type, CustomizationType)
             else CustomizationType.parse(customization_type)
         )
-    except ValueError as problem:
+    except ValueError:
+        # Said here rather than CustomizationType.parse's message, which quotes the value whole.
+        allowed = ", ".join(f"{k.cli_name} ({k.value})" for k in CustomizationType)
         findings.append(
             error(
                 Source.REQUEST,
                 "unknown-customization-type",
-                str(problem),
+                f"Unknown customization type {quote(customization_type)}; allowed: {allowed}.",
                 field="customizationType",
             )
         )
@@ -124,7 +129,7 @@ def check_request(
             warning(
                 Source.REQUEST,
                 "model-limits-unknown",
-                f"{model_id} is not in this tool's catalog ({catalog.catalog_date}): its record, "
+                f"{quote(model_id)} is not in this tool's catalog ({catalog.catalog_date}): its record, "
                 "token and hyperparameter limits are unknown, so only the record format is "
                 "checked and Bedrock judges the rest when the job starts.",
                 field="baseModelId",
@@ -146,7 +151,7 @@ def check_request(
             error(
                 Source.REQUEST,
                 "unknown-model",
-                f"{model_id!r} is not a base model this tool can customize.{hint} "
+                f"{quote(model_id)} is not a base model this tool can customize.{hint} "
                 f"Allowed: {', '.join(catalog.all_ids())}.",
                 field="baseModelId",
             )
@@ -239,24 +244,36 @@ def _check_hyperparameters(
         for h in customization.hyperparameters
     )
     normalized: dict[str, str] = {}
+    unknown = 0
     for key, value in given.items():
         spec = customization.hyperparameter(key)
-        where = f"hyperParameters.{key}"
+        where = f"hyperParameters.{clip(key)}"
         if spec is None:
-            findings.append(
-                error(
-                    Source.REQUEST,
-                    "unknown-hyperparameter",
-                    f"{key!r} is not a hyperparameter of this model; allowed: {allowed}.",
-                    field=where,
+            unknown += 1
+            if unknown <= MAX_LISTED:  # the rest are counted below
+                findings.append(
+                    error(
+                        Source.REQUEST,
+                        "unknown-hyperparameter",
+                        f"{quote(key)} is not a hyperparameter of this model; allowed: {allowed}.",
+                        field=where,
+                    )
                 )
-            )
             continue
         text, problem = _parse(spec, value)
         if problem:
             findings.append(error(Source.REQUEST, problem[0], problem[1], field=where))
             continue
         normalized[key] = text
+    if unknown > MAX_LISTED:
+        findings.append(
+            error(
+                Source.REQUEST,
+                "unknown-hyperparameter",
+                f"And {unknown - MAX_LISTED:,} more names that are not hyperparameters of this model; allowed: {allowed}.",
+                field="hyperParameters",
+            )
+        )
     for spec in customization.hyperparameters:
         if spec.required and spec.key not in given:
             findings.append(
@@ -274,24 +291,24 @@ def _parse(spec: Hyperparameter, value: HyperparameterValue) -> tuple[str, tuple
     """The value as the API's string, or (code, message) of what is wrong with it."""
     expected = f"{spec.key} must be {spec.describe_range()}"
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return "", ("hyperparameter-not-a-number", f"{expected}; got {value!r}.")
+        return "", ("hyperparameter-not-a-number", f"{expected}; got {quote(value)}.")
     text = value.strip() if isinstance(value, str) else repr(value)
     if not _DECIMAL.fullmatch(text):
         return "", (
             "hyperparameter-not-a-number",
             f"{expected}, written with the digits 0-9 (no spaces, underscores or other "
-            f"scripts' digits); got {value!r}.",
+            f"scripts' digits); got {quote(value)}.",
         )
     try:
         number = float(text)
     except ValueError:
-        return "", ("hyperparameter-not-a-number", f"{expected}; got {value!r}.")
+        return "", ("hyperparameter-not-a-number", f"{expected}; got {quote(value)}.")
     if not math.isfinite(number):
-        return "", ("hyperparameter-not-a-number", f"{expected}; got {value!r}.")
+        return "", ("hyperparameter-not-a-number", f"{expected}; got {quote(value)}.")
     if spec.type == "int":
         if not (_INT.match(text) or number.is_integer()):
-            return "", ("hyperparameter-not-an-integer", f"{expected}; got {value!r}.")
+            return "", ("hyperparameter-not-an-integer", f"{expected}; got {quote(value)}.")
         text = str(int(number))
     if (spec.min is not None and number < spec.min) or (spec.max is not None and number > spec.max):
-        return "", ("hyperparameter-out-of-range", f"{expected}; got {value!r}.")
+        return "", ("hyperparameter-out-of-range", f"{expected}; got {quote(value)}.")
     return text, None

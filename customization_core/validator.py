@@ -11,6 +11,7 @@ from typing import Any, Final
 import orjson
 import xxhash
 
+from customization_core.bounded import MAX_DEPTH, depth_problem, is_depth_error, too_deep
 from customization_core.catalog import (
     Catalog,
     Customization,
@@ -418,6 +419,17 @@ def _check_file(
                 )
             )
             continue
+        # Nesting deeper than MAX_DEPTH needs a value that is an object or a list (a
+        # prompt/completion record has none) and as many brackets: only such lines are walked.
+        for value in record.values():
+            if type(value) is dict or type(value) is list:
+                deep = too_deep(record) if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH else None
+                break
+        else:
+            deep = None
+        if deep is not None:
+            add(_too_deep(source, number, deep))
+            continue
         if check is None:
             found = detect(record)
             chosen = found if found in checkers else plan.formats[0]
@@ -544,9 +556,21 @@ def _total_limits(
         )
 
 
+def _too_deep(source: Source, number: int, under: str | int | None) -> Finding:
+    return error(
+        source,
+        "nested-too-deep",
+        depth_problem("The record", under)
+        + "; the deepest record format (a conversation's media block) is 8 levels deep. Write the record in its model's format, as `bedrock-customize prepare` does.",
+        line=number,
+    )
+
+
 def _parse_error(
     source: Source, number: int, start: int, data: bytes, problem: orjson.JSONDecodeError
 ) -> Finding:
+    if is_depth_error(problem):  # orjson's own limit: the same mistake as MAX_DEPTH
+        return _too_deep(source, number, None)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as bad:
