@@ -1,28 +1,42 @@
 """Commands about runs of a deployed stack: list, show, status, approve, reject, cancel.
 
-They read the run registry (DynamoDB) and answer the workflow (Step Functions)
-through the stack's outputs. Exit codes: 0 ok, 1 the run is not in a state
-that allows it, 2 usage, 3 AWS access (see stack.describe).
+They read the run registry (DynamoDB) and the workflow (Step Functions) through the
+stack's outputs. approve and reject upload the caller's answer to the datasets bucket,
+tagged with the caller's identity, and wait for AnswerApproval's verdict
+(customization_core/approval.py); nobody outside the workflow sees a task token. Exit
+codes: 0 ok, 1 the run is not in a state that allows it (or the answer was refused),
+2 usage, 3 AWS access (see stack.describe).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import emit_json, say, status_text, table
 from bedrock_customize.stack import aws, stack_options
+from customization_core import approval
 from customization_core.deployments import parse_stamp, stamp
+from customization_core.faults import error_code
 from customization_core.registry import BY_STATUS_INDEX
 from customization_core.run import Status
 
 EXIT_FAILED = 1
+# Never printed: a task token (stacks of an earlier version stored it) and its ciphertext.
+HIDDEN = frozenset({"approval_token", "approval_token_ciphertext"})
+# How long approve and reject wait for AnswerApproval's verdict, and how often they look
+# (seconds): EventBridge delivers the answer's Object Created event within seconds.
+ANSWER_WAIT_SECONDS = {True: 30.0, False: 120.0}  # local emulator, AWS
+ANSWER_POLL_SECONDS = {True: 0.2, False: 2.0}
 # Statuses a run does not end in; `status` without a run id lists the runs in them.
 IN_PROGRESS = tuple(s.value for s in Status if not s.terminal)
 
@@ -32,7 +46,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items() if k != "approval_token"}
+        return {k: plain(v) for k, v in value.items() if k not in HIDDEN}
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
@@ -185,6 +199,12 @@ def show(
             "evaluation",
             "deployment",
             "execution_arn",
+            "submitted_by",
+            "answered_by",
+            "answered_at",
+            "answer",
+            "answer_reason",
+            "approval_refused",
         )
         if found.get(key) not in (None, "", {})
     ]
@@ -277,6 +297,10 @@ def status(
         "deployment_arn": deployment.get("arn"),
         "deployment_status": deployment.get("status"),
         "deployment_ends_at": deployment.get("expires_at"),
+        "submitted_by": found.get("submitted_by"),
+        "answered_by": found.get("answered_by"),
+        "answer": found.get("answer"),
+        "approval_refused": (found.get("approval_refused") or {}).get("reason"),
         "updated_at": found.get("updated_at"),
     }
     if as_json:
@@ -288,6 +312,24 @@ def status(
         )
     if ended and found["status"] != Status.SUCCEEDED.value:
         sys.exit(EXIT_FAILED)
+
+
+# A task token in an event's input or parameters (RequestApproval's, JSON in a string).
+_TOKEN = re.compile(r'("taskToken"\s*:\s*)"[^"]*"')
+
+
+def redacted(value: Any) -> Any:
+    """An execution history event with every task token replaced: `logs` never prints one.
+
+    Whoever may call states:GetExecutionHistory can still read it (README, Approval).
+    """
+    if isinstance(value, str):
+        return _TOKEN.sub(r'\1"<redacted>"', value)
+    if isinstance(value, dict):
+        return {k: "<redacted>" if k == "taskToken" else redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v) for v in value]
+    return value
 
 
 def _event_detail(event: dict[str, Any]) -> str:
@@ -321,7 +363,7 @@ def logs(
         "states:GetExecutionHistory",
         lambda: list(sfn.get_paginator("get_execution_history").paginate(executionArn=arn)),
     )
-    events = [e for page in pages for e in page["events"]]
+    events = [redacted(e) for page in pages for e in page["events"]]
     if as_json:
         emit_json(events)
         return
@@ -345,15 +387,15 @@ def logs(
 @click.command()
 @stack_options
 @click.argument("run_id")
-def approve(where: stacks.Where, run_id: str) -> None:
-    """Let RUN_ID, waiting for approval, go on to train."""
-    stack = where.open()
-    token = _waiting_token(stack, run_id)
-    aws(
-        "states:SendTaskSuccess",
-        lambda: stack.client("stepfunctions").send_task_success(taskToken=token, output="{}"),
-    )
-    say(f"Approved {run_id}: it goes on to train.")
+@click.option("--reason", help="Why; it is recorded with the answer.")
+def approve(where: stacks.Where, run_id: str, reason: str | None) -> None:
+    """Let RUN_ID, waiting for approval, go on to train. Its submitter may not approve it.
+
+    Uploads the answer tagged with your identity (sts:GetCallerIdentity) and waits for the
+    pipeline's verdict. Exits 1 when the answer is refused (your own run, already answered,
+    not waiting) or no verdict came in time.
+    """
+    _answer(where, run_id, approval.APPROVE, reason)
 
 
 @click.command()
@@ -365,24 +407,99 @@ def reject(
     run_id: str,
     reason: str,
 ) -> None:
-    """Refuse RUN_ID, waiting for approval: it ends REJECTED with the reason."""
+    """Refuse RUN_ID, waiting for approval: it ends REJECTED with the reason.
+
+    As approve: your answer is uploaded tagged with your identity, and judged by the pipeline.
+    """
+    _answer(where, run_id, approval.REJECT, reason)
+
+
+def _answer(where: stacks.Where, run_id: str, decision: str, reason: str | None) -> None:
+    """Upload approvals/RUN_ID/answer.json as the caller, then wait for AnswerApproval's verdict."""
+    try:
+        answer = approval.Answer.model_validate({"answer": decision, "reason": reason})
+    except ValidationError as error:
+        raise click.UsageError(
+            "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        ) from None
     stack = where.open()
-    token = _waiting_token(stack, run_id)
-    aws(
-        "states:SendTaskFailure",
-        lambda: stack.client("stepfunctions").send_task_failure(
-            taskToken=token, error="RunRejectedError", cause=reason
-        ),
-    )
-    say(f"Rejected {run_id}: {reason}")
-
-
-def _waiting_token(stack: stacks.Stack, run_id: str) -> str:
     found = item(stack, run_id)
-    if found["status"] != Status.AWAITING_APPROVAL.value or not found.get("approval_token"):
+    if found["status"] != Status.AWAITING_APPROVAL.value:
         click.echo(f"Run {run_id} is not waiting for approval (it is {found['status']}).", err=True)
         sys.exit(EXIT_FAILED)
-    return str(found["approval_token"])
+    if found.get("answered_by"):
+        click.echo(
+            f"Run {run_id} was already answered ({found.get('answer')}) by "
+            f"{found['answered_by']} at {found.get('answered_at')}.",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
+    me = aws("sts:GetCallerIdentity", lambda: stack.client("sts").get_caller_identity())
+    user_id = str(me["UserId"])
+    body = answer.model_copy(update={"arn": str(me["Arn"])}).model_dump_json(exclude_none=True)
+    bucket, key = stack.output("DatasetsBucketName"), approval.answer_key(run_id)
+    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": stack.output("DataKeyArn")}
+    s3 = stack.client("s3")
+
+    def upload() -> Any:
+        try:
+            return s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body.encode(),
+                ContentType="application/json",
+                Tagging=approval.tagging(approval.ANSWERED_BY, user_id),
+                **encryption,
+            )
+        except Exception as error:
+            if error_code(error) not in ("AccessDenied", "AccessDeniedException"):
+                raise  # the usual sentence (stack.aws)
+            click.echo(
+                f"You may not answer runs of {stack.name}: the datasets bucket refused your "
+                f"answer as {me['Arn']}. The stage's approvers setting names who may; an approver "
+                f"also needs s3:PutObject and s3:PutObjectTagging on {approval.APPROVALS_PREFIX}* "
+                "and kms:GenerateDataKey on the data key.",
+                err=True,
+            )
+            sys.exit(stacks.EXIT_ACCESS)
+
+    put = aws("s3:PutObject", upload)
+    version = str(put.get("VersionId"))
+    verdict = _verdict(stack, run_id, version, local=where.local)
+    if verdict is None:
+        click.echo(
+            f"No verdict on your answer to {run_id} within {ANSWER_WAIT_SECONDS[where.local]:g} s; "
+            f"it is at s3://{bucket}/{key} (version {version}). Look again with "
+            f"`bedrock-customize show {run_id}{where.suffix}`.",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
+    if "refused" in verdict:
+        click.echo(f"Your answer to {run_id} was refused: {verdict['refused']}", err=True)
+        sys.exit(EXIT_FAILED)
+    taken = verdict["taken"]
+    by = f"answered by {user_id} at {taken.get('answered_at')}"
+    if decision == approval.APPROVE:
+        say(f"Approved {run_id}: it goes on to train ({by}).")
+    else:
+        say(f"Rejected {run_id}: {reason} ({by}).")
+
+
+def _verdict(
+    stack: stacks.Stack, run_id: str, version: str, *, local: bool
+) -> dict[str, Any] | None:
+    """What AnswerApproval decided about the answer ``version``; None if nothing in time."""
+    deadline = time.monotonic() + ANSWER_WAIT_SECONDS[local]
+    while True:
+        found = find_item(stack, run_id) or {}
+        refused = found.get("approval_refused") or {}
+        if refused.get("answer_version") == version:
+            return {"refused": refused.get("reason")}
+        if found.get("answer_version") == version and found.get("answer_sent_at"):
+            return {"taken": found}
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(ANSWER_POLL_SECONDS[local])
 
 
 @click.command()

@@ -34,6 +34,7 @@ from bedrock_customize.options import (
     with_epochs,
 )
 from bedrock_customize.stack import aws, stack_options
+from customization_core import approval
 from customization_core.catalog import CustomizationType, load_catalog
 from customization_core.deployments import deploy_problem
 from customization_core.manifest import DEFAULT_TRAINING_KEY, DEFAULT_VALIDATION_KEY, parse_manifest
@@ -203,6 +204,9 @@ def submit(
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn}
     folder = f"{JOBS_PREFIX}{name}/"
     s3 = stack.client("s3")
+    # Who submits: job.json carries the caller's aws:userid (the bucket refuses any other),
+    # so that someone else must approve the run (customization_core/approval.py).
+    me = aws("sts:GetCallerIdentity", lambda: stack.client("sts").get_caller_identity())
     uploads = [(train, folder + DEFAULT_TRAINING_KEY)]
     if validation:
         uploads.append((validation, folder + DEFAULT_VALIDATION_KEY))
@@ -216,12 +220,13 @@ def submit(
             Key=manifest_key,
             Body=manifest_bytes,
             ContentType="application/json",
+            Tagging=approval.tagging(approval.SUBMITTED_BY, str(me["UserId"])),
             **encryption,
         ),
     )
     run_id = run_names(ObjectVersion(bucket, manifest_key, put["VersionId"])).run_id
     click.echo(run_id)
-    say(f"Submitted s3://{bucket}/{manifest_key}: run {run_id}.", err=True)
+    say(f"Submitted s3://{bucket}/{manifest_key} as {me['UserId']}: run {run_id}.", err=True)
     if not wait:
         say(
             f"Follow it with: bedrock-customize status {run_id}{where.suffix}",
@@ -405,8 +410,8 @@ def follow(
                 say(f"  {entry['at']}  {entry['status']}{reason}", err=True)
                 if entry["status"] == Status.AWAITING_APPROVAL.value:
                     say(
-                        f"  It waits for approval: bedrock-customize approve {run_id}{suffix} "
-                        f"(or reject {run_id} --reason ...)",
+                        "  It waits for approval by someone other than you: bedrock-customize "
+                        f"approve {run_id}{suffix} (or reject {run_id} --reason ...)",
                         err=True,
                     )
             shown = len(history)

@@ -31,7 +31,7 @@ from customization_core.faults import (
     bedrock_faults,
     error_code,
 )
-from customization_core.naming import notice_subject
+from customization_core.naming import OWNER_TAG, RUN_ID_TAG, notice_subject
 from customization_core.registry import Registry, RunEndedError
 from customization_core.run import DeploymentStatus, NextAction, PipelineConfig, Run, Status
 
@@ -158,9 +158,11 @@ def start_deployment(
     assert run.model_arn
     deployment = run.deployment
     token = hashlib.sha256(f"{run.run_id}/deployment".encode()).hexdigest()
+    # The owner tag: the handlers may read, delete and tag only deployments that carry
+    # their stack's name (stacks/workflow.py).
     tags = [
-        {"key": "bedrock-customization:run-id", "value": run.run_id},
-        {"key": "bedrock-customization:owner", "value": "bedrock-customization workflow"},
+        {"key": RUN_ID_TAG, "value": run.run_id},
+        {"key": OWNER_TAG, "value": config.stack_name},
     ]
     provisioned = deployment["mode"] == "provisioned"
     described = (
@@ -350,6 +352,11 @@ def delete_deployment(bedrock: Any, deployment: dict[str, Any]) -> bool:
 
     False when it does not exist (already gone, or never created). Bedrock's transient
     faults raise the retryable exceptions (customization_core/faults.py).
+
+    The handlers may delete only deployments that carry their stack's owner tag, and every
+    one StartDeployment creates carries it (stacks/workflow.py): by name, a deployment never
+    created is refused (AccessDeniedException, no tag to match) rather than not found.
+    Refused by its recorded ARN, it exists without the tag: that raises.
     """
     identifier = deployment.get("arn") or deployment.get("name")
     if not identifier:
@@ -363,6 +370,8 @@ def delete_deployment(bedrock: Any, deployment: dict[str, Any]) -> bool:
     except Exception as error:
         if error_code(error) == "ResourceNotFoundException":
             return False
+        if error_code(error) == "AccessDeniedException" and not deployment.get("arn"):
+            return False  # never created: no deployment of that name carries our tag
         raise
     return True
 

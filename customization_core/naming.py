@@ -37,6 +37,12 @@ S3_KEY_RULE: Final = (
 JOBS_PREFIX: Final = "jobs/"
 MANIFEST_NAME: Final = "job.json"
 TAG_PREFIX: Final = "bedrock-customization:"
+RUN_ID_TAG: Final = f"{TAG_PREFIX}run-id"
+# The owner tag: which stack's pipeline made a Bedrock job, custom model, Provisioned
+# Throughput or custom model deployment. Its value is the stack name (PipelineConfig's
+# stack_name). The handlers' IAM policies require it: aws:RequestTag/<OWNER_TAG> on every
+# create and tag, aws:ResourceTag/<OWNER_TAG> on every stop, delete and read (stacks/workflow.py).
+OWNER_TAG: Final = f"{TAG_PREFIX}stack"
 HASH_CHARS: Final = 12  # 48 bits of SHA-256: collisions need ~16 million runs of one job folder
 PRODUCT: Final = "bc"
 
@@ -151,7 +157,7 @@ def lineage_tags(
     that were validated and copied for the job (customization_core/snapshot.py).
     """
     tags = {
-        f"{TAG_PREFIX}run-id": run_id,
+        RUN_ID_TAG: run_id,
         f"{TAG_PREFIX}dataset-bucket": tag_value(source.bucket),
         f"{TAG_PREFIX}dataset-key": tag_value(source.key),
         f"{TAG_PREFIX}dataset-version": tag_value(source.version_id),

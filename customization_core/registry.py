@@ -197,6 +197,45 @@ class Registry:
             ExpressionAttributeValues=values,
         )
 
+    def answer(self, run_id: str, **fields: Any) -> bool:
+        """Record the first answer to a run waiting for approval; False when it is not the first.
+
+        Conditional: the run is AWAITING_APPROVAL and nobody answered it yet (``answered_by``),
+        so of two answers racing exactly one is recorded (customization_core/approval.py).
+        """
+        names = {"#status": "status", "#by": "answered_by"}
+        values: dict[str, Any] = {":waiting": Status.AWAITING_APPROVAL.value}
+        try:
+            self._table.update_item(
+                Key={"run_id": run_id},
+                UpdateExpression=_expression([], names, values, fields, None),
+                ConditionExpression="#status = :waiting AND attribute_not_exists(#by)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def annotate(self, run_id: str, *, remove: tuple[str, ...] = (), **fields: Any) -> None:
+        """Record ``fields`` on a run and drop the attributes ``remove`` names; status unchanged."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        given = any(value is not None for value in fields.values())
+        parts = [_expression([], names, values, fields, None)] if given else []
+        if remove:
+            names.update({f"#r{i}": name for i, name in enumerate(remove)})
+            parts.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove))))
+        if not parts:
+            return
+        self._table.update_item(
+            Key={"run_id": run_id},
+            UpdateExpression=" ".join(parts),
+            ConditionExpression="attribute_exists(run_id)",
+            ExpressionAttributeNames=names,
+            **({"ExpressionAttributeValues": values} if values else {}),
+        )
+
     def mark_notified(self, run: Run) -> None:
         """Record that the run's final notification went out (``notified_at``)."""
         self._table.update_item(

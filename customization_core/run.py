@@ -30,6 +30,9 @@ class PipelineConfig(BaseModel):
     model_key_arn: str
     subnet_ids: tuple[str, ...]
     security_group_ids: tuple[str, ...]
+    # The stack's name: the value of the owner tag (naming.OWNER_TAG) on every job, custom
+    # model and deployment the pipeline creates, which the handlers' policies require.
+    stack_name: str
     approval_threshold_usd: float | None = None
     allowed_models: tuple[str, ...] | None = None
     default_hyperparameters: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -43,6 +46,11 @@ class PipelineConfig(BaseModel):
     # A base model Bedrock offers for customization that the catalog does not know:
     # "reject" (its limits are unknown) or "warn" (accepted; per-record limits skipped).
     unknown_models: Literal["reject", "warn"] = "reject"
+    # The approval key (RequestApproval encrypts the task token with it, AnswerApproval
+    # decrypts it), and the stage's approvers: IAM role or user ARN patterns, or None for
+    # anyone but the submitter (customization_core/approval.py).
+    approval_key_arn: str | None = None
+    approvers: tuple[str, ...] | None = None
 
 
 class Source(BaseModel):
@@ -79,6 +87,8 @@ class Run(BaseModel):
     status: Status = Status.RECEIVED
     reason: str | None = None
     duplicate: bool = False  # another execution already handles this object version
+    # The aws:userid that uploaded the manifest (its submitted-by tag): not its approver.
+    submitted_by: str | None = None
     manifest_sha256: str | None = None
     # What Bedrock said of the base model in the stack's Region (customization_core/live.py),
     # and the request's warnings (a Legacy model, a model missing from AWS's current tables).

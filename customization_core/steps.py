@@ -16,6 +16,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from customization_core import approval
 from customization_core.catalog import Catalog, load_catalog
 from customization_core.contract import DeploymentStatus, Errors
 from customization_core.deployments import (
@@ -37,6 +38,7 @@ from customization_core.manifest import (
 )
 from customization_core.media import S3MediaResolver
 from customization_core.naming import (
+    OWNER_TAG,
     NotAJobManifestError,
     ObjectVersion,
     job_folder,
@@ -102,6 +104,12 @@ def validate_request(
     bad_folder = s3_key_problem(folder, bucket=source.bucket)
     if bad_folder:
         return _reject(run, registry, f"The job folder cannot be trained from: {bad_folder}.")
+    # Who uploaded this manifest version (its tag, which the bucket policy makes the
+    # uploader's own aws:userid): someone else must approve the run.
+    run.submitted_by = approval.submitter_of(s3, source)
+    if run.submitted_by is None:
+        return _reject(run, registry, approval.UNTAGGED_MANIFEST)
+    registry.annotate(run.run_id, submitted_by=run.submitted_by)
 
     body = s3.get_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)["Body"]
     parsed = parse_manifest(body.read(MAX_MANIFEST_BYTES + 1))
@@ -330,10 +338,19 @@ def estimate_cost(run: Run, *, registry: Registry, config: PipelineConfig) -> di
 
 
 def request_approval(
-    run: Run, task_token: str, *, registry: Registry, sns: Any, config: PipelineConfig
+    run: Run, task_token: str, *, registry: Registry, sns: Any, kms: Any, config: PipelineConfig
 ) -> None:
-    """Store the task token and tell people how to approve or reject."""
-    registry.update(run, Status.AWAITING_APPROVAL, approval_token=task_token)
+    """Store the task token, encrypted for this run, and tell people how to approve or reject.
+
+    Only the ciphertext reaches the registry: AnswerApproval alone may decrypt it, for an
+    answer someone other than the submitter uploaded (customization_core/approval.py).
+    """
+    if config.approval_key_arn is None:
+        raise ValueError("The pipeline configuration names no approval key (approval_key_arn).")
+    ciphertext = approval.encrypt_token(
+        kms, key_arn=config.approval_key_arn, run_id=run.run_id, token=task_token
+    )
+    registry.update(run, Status.AWAITING_APPROVAL, approval_token_ciphertext=ciphertext)
     cost = (
         f"${run.cost_usd:,.2f}" if run.cost_usd is not None else "unknown (no price for this model)"
     )
@@ -344,11 +361,13 @@ def request_approval(
             f"Run {run.run_id} needs approval before training.\n"
             f"Model: {run.model_id} ({run.customization_type})\n"
             f"Estimated cost: {cost} for about {run.tokens or 0:,} tokens x epochs.\n"
-            f"Dataset: {run.report_summary}\n\n"
+            f"Dataset: {run.report_summary}\n"
+            f"Submitted by: {run.submitted_by} (who may not answer it)\n\n"
             f"Approve:  bedrock-customize approve {run.run_id}\n"
             f"Reject:   bedrock-customize reject {run.run_id} --reason '...'\n"
-            "Or call Step Functions SendTaskSuccess / SendTaskFailure with the task token "
-            f"stored on the run's registry item."
+            f"Or upload {approval.answer_key(run.run_id)} to the datasets bucket, "
+            f'{{"answer": "approve"}} or {{"answer": "reject", "reason": "..."}}, tagged '
+            f"{approval.ANSWERED_BY}=<your UserId from aws sts get-caller-identity>."
         ),
     )
 
@@ -379,6 +398,9 @@ def start_job(
             training_version=copy.get("training_version"),
             validation_version=copy.get("validation_version"),
         ),
+        # Last, so nothing overrides it: the handlers may stop, read and tag only what
+        # carries their stack's name (stacks/workflow.py).
+        OWNER_TAG: config.stack_name,
     }
     tag_list = [{"key": k, "value": v} for k, v in sorted(tags.items())]
     request: dict[str, Any] = {
@@ -442,6 +464,12 @@ def stop_job(run: Run, *, bedrock: Any, give_up: bool) -> str | None:
     found too. A job that does not exist or already ended cannot be stopped: None. A
     transient fault raises while ``give_up`` is False (the caller is retried); with
     ``give_up`` the sentence says it may still run and how to stop it.
+
+    The handlers may stop only jobs that carry their stack's owner tag, and every job
+    StartJob creates carries it (stacks/workflow.py): a job never created is refused
+    (AccessDeniedException, no tag to match) rather than not found. Refused with no job
+    ARN recorded, there is no job of this run: None. Refused with one, the job exists
+    without the tag (made before the tag was): it is not stopped, and the caller is told.
     """
     if not run.job_name or run.model_arn:
         return None  # no job yet, or it finished with its model
@@ -455,6 +483,8 @@ def stop_job(run: Run, *, bedrock: Any, give_up: bool) -> str | None:
             "ResourceNotFoundException",
         ):
             return None
+        if error_code(error) == "AccessDeniedException" and run.job_arn is None:
+            return None  # never created: nothing carries this run's job name and our tag
         if not give_up:
             raise
         return (

@@ -32,6 +32,8 @@ from moto import mock_aws
 
 from emulator import patches
 from emulator.events import matches, transform
+from emulator.iam import enforce, lambda_role, policies
+from emulator.iam.lookup import AccountLookup
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -60,6 +62,7 @@ class LocalCloud:
     delivered: set[tuple[str, str]] = field(default_factory=set)
     aborted: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    enforcer: enforce.Enforcer | None = None  # the synthesized IAM, once provisioned
 
     # Construction ------------------------------------------------------------------
 
@@ -100,6 +103,21 @@ class LocalCloud:
             with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
                 cloud = cls(template, quiet=quiet, name=stack_name)
                 cloud._provision()
+                # Every call a handler makes is judged by the synthesized IAM from here on.
+                cloud.enforcer = enforce.Enforcer(
+                    policies.read(
+                        template,
+                        cloud.resolve,
+                        cloud.arns,
+                        account=_account_of(artifact.get("environment", "")),
+                        emulated=ACCOUNT,
+                    ),
+                    REGION,
+                    ACCOUNT,
+                    AccountLookup(ACCOUNT, REGION),
+                )
+                enforce.activate(cloud.enforcer)
+                lambda_role.check(template, cloud.resolve, cloud.enforcer)
                 stop = threading.Event()
                 watcher = threading.Thread(
                     target=cloud.watch, args=(stop,), name="emulator-events", daemon=True
@@ -113,6 +131,7 @@ class LocalCloud:
                     if watch:
                         watcher.join(timeout=5)
         finally:
+            enforce.activate(None)
             patches.clear_handler_environment()
             with patches.HANDLER_LOCK:
                 for name, value in saved.items():
@@ -163,6 +182,9 @@ class LocalCloud:
             self.physical[logical_id] = f"subnet-{uuid.uuid4().hex[:17]}"
         for logical_id, _ in self._resources("AWS::EC2::VPC"):
             self.physical[logical_id] = f"vpc-{uuid.uuid4().hex[:17]}"
+        for logical_id, _ in self._resources("AWS::Events::Rule"):
+            self.physical[logical_id] = f"local-{logical_id}"
+            self.arns[logical_id] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/local-{logical_id}"
         for logical_id, _ in self._resources("AWS::Logs::LogGroup"):
             self.physical[logical_id] = f"/local/{logical_id}"
             self.arns[logical_id] = (
@@ -492,3 +514,9 @@ def _event(source: str, detail_type: str, resource: str, detail: dict[str, Any])
         "resources": [resource],
         "detail": detail,
     }
+
+
+def _account_of(environment: str) -> str | None:
+    """The account a stack was synthesized for (``aws://111122223333/us-east-1``), if any."""
+    account = environment.removeprefix("aws://").split("/", 1)[0]
+    return account if account.isdigit() else None

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_customize import cli
-from emulator import patches
+from emulator import patches, people
 from emulator.cloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +91,10 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
             if (data / file_name).exists():
                 cloud.upload(f"jobs/{name}/{file_name}", (data / file_name).read_bytes())
                 _say(f"  uploaded jobs/{name}/{file_name}")
-    uploaded = cloud.upload(f"jobs/{name}/job.json", (folder / "job.json").read_bytes())
+    # As its submitter, tagged with their id, as `bedrock-customize submit` uploads it.
+    uploaded = people.submit_manifest(
+        cloud, f"jobs/{name}/job.json", (folder / "job.json").read_bytes()
+    )
     (execution,) = uploaded["executions"]
     _say(f"  uploaded jobs/{name}/job.json -> started execution {execution.rsplit(':', 1)[1]}")
     described = follow(cloud, execution)

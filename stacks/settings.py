@@ -45,6 +45,10 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 MAX_JOB_SUBNETS = 16
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An approver: an IAM role or user ARN pattern (aws:PrincipalArn), wildcards allowed.
+_APPROVER = re.compile(
+    r"^arn:aws(-[a-z]+)*:iam::(\d{12}|[*?]+):(role|user)/[A-Za-z0-9+=,.@_/*?-]{1,512}$"
+)
 
 # What each key allows, said once, in the words an error message needs.
 ALLOWED: dict[str, str] = {
@@ -71,6 +75,12 @@ ALLOWED: dict[str, str] = {
     "pollIntervalSeconds": "a whole number of seconds from 60 to 3600",
     "queueRetryHours": "a number of hours from 1 to 168",
     "approvalTimeoutHours": "a number of hours from 1 to 168",
+    "approvers": (
+        "null (anyone but the submitter may answer) or a list of IAM role or user ARN patterns "
+        "('*' and '?' allowed), such as arn:aws:iam::111122223333:role/aws-reserved/"
+        "sso.amazonaws.com/*/AWSReservedSSO_Approvers_*; a group is named by the role its "
+        "members assume (IAM groups cannot be a request's principal)"
+    ),
     "workflowTimeoutHours": "a number of hours from 1 to 720",
     "maxDeploymentTtlHours": "a number of hours from 1 to 720",
     "unknownModels": "'reject' (a base model missing from the catalog is refused: its limits are unknown) or 'warn' (accepted when Bedrock offers it, with a warning; per-record limits are not checked)",
@@ -148,6 +158,9 @@ class Settings(_Model):
     poll_interval_seconds: int = Field(default=300, ge=60, le=3600)
     queue_retry_hours: float = Field(default=24, ge=1, le=168)
     approval_timeout_hours: float = Field(default=72, ge=1, le=168)
+    # Who may answer a run held for approval (aws:PrincipalArn patterns); None: anyone
+    # who may upload to approvals/, except the run's submitter (stacks/approvals.py).
+    approvers: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=20)
     workflow_timeout_hours: float = Field(default=168, ge=1, le=720)
     # The longest a deployment may live (deploy.ttlHours and its extensions); the workflow's
     # time limit is workflowTimeoutHours plus this, since the workflow deletes it at the end.
@@ -163,6 +176,14 @@ class Settings(_Model):
         for model_id in value or ():
             if load_catalog().find(model_id) is None:
                 raise ValueError(_bad("allowedBaseModels", model_id))
+        return value
+
+    @field_validator("approvers")
+    @classmethod
+    def _approvers(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for pattern in value or ():
+            if not _APPROVER.match(pattern):
+                raise ValueError(_bad("approvers", pattern))
         return value
 
     @field_validator("default_hyperparameters")

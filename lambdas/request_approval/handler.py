@@ -1,4 +1,7 @@
-"""RequestApproval: store the task token and ask people to approve (waitForTaskToken)."""
+"""RequestApproval: store the task token, encrypted for its run, and ask people to approve.
+
+Invoked with waitForTaskToken; the token is never logged (no log_event) nor returned.
+"""
 
 from __future__ import annotations
 
@@ -14,5 +17,10 @@ from lambdas.common import client, config, logger, registry, run_of, tracer
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> None:
     steps.request_approval(
-        run_of(event), event["taskToken"], registry=registry(), sns=client("sns"), config=config()
+        run_of(event),
+        event["taskToken"],
+        registry=registry(),
+        sns=client("sns"),
+        kms=client("kms"),
+        config=config(),
     )

@@ -7,12 +7,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bedrock_customize.stack import LOCAL_STATE_ENV
+from emulator import people
 from emulator.cloud import LocalCloud
 from emulator.server import serve
 from tests.infra.synth import stage_settings, synthesize
@@ -104,7 +106,8 @@ def submit(cloud: LocalCloud, name: str, manifest: dict[str, Any] | bytes, **fil
     for file_name, body in files.items():
         cloud.upload(f"jobs/{name}/{file_name.replace('_', '.')}", body)
     body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
-    (execution,) = cloud.upload(f"jobs/{name}/job.json", body)["executions"]
+    # As its submitter, tagged with their id (emulator/people.py), as `submit` uploads it.
+    (execution,) = people.submit_manifest(cloud, f"jobs/{name}/job.json", body)["executions"]
     return str(execution)
 
 
@@ -121,7 +124,14 @@ def until(condition: Callable[[], Any], timeout: float = 30) -> Any:
 @pytest.fixture(scope="module")
 def served(assembly: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The emulator served over HTTP in this process (as `make emulator`); its state file."""
-    state = tmp_path_factory.mktemp("served") / "emulator.json"
+    with serving(assembly, tmp_path_factory.mktemp("served")) as state:
+        yield state
+
+
+@contextmanager
+def serving(assembly: Path, folder: Path) -> Iterator[Path]:
+    """``assembly`` served over HTTP until the block ends; the state file --local reads."""
+    state = folder / "emulator.json"
     saved = os.environ.get(LOCAL_STATE_ENV)
     os.environ[LOCAL_STATE_ENV] = str(state)  # what --local reads (module-wide, restored below)
     ready, stop = threading.Event(), threading.Event()

@@ -7,10 +7,13 @@ approval threshold holds every run (``approval_cloud``), one stack per test.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from customization_core.approval import decrypt_token
 from customization_core.run import Status
+from emulator import people
 from emulator.cloud import LocalCloud
 from emulator.patches import BEDROCK
 from tests.e2e.conftest import TITAN_EXPRESS, prompt_completion, until
@@ -37,10 +40,29 @@ def test_a_cancel_while_waiting_for_approval_refuses_a_later_answer(
     assert_promise(
         approval_cloud, outcome, status=Status.CANCELLED, dataset_before=before, name=NAME
     )
+    # An answer after the cancel is refused, and says why; the token itself is closed too.
+    people.answer(approval_cloud, run_id, "approve")
+    ended = approval_cloud.registry_item(run_id) or {}
+    assert ended["status"] == "CANCELLED"
+    assert "answered_by" not in ended
+    assert ended["approval_refused"]["reason"] == (
+        f"Run {run_id} is not waiting for approval (it is CANCELLED)."
+    )
     sfn = approval_cloud.client("stepfunctions")
     with pytest.raises(sfn.exceptions.TaskTimedOut):
-        sfn.send_task_success(taskToken=item["approval_token"], output="{}")
+        sfn.send_task_success(taskToken=_token(approval_cloud, item), output="{}")
     assert BEDROCK.count("CreateModelCustomizationJob") == 0
+
+
+def _token(cloud: LocalCloud, item: dict[str, Any]) -> str:
+    """The task token of a held run: only the approval key's decrypter can read it."""
+    (key,) = [lid for lid, arn in cloud.arns.items() if lid.startswith("ApprovalsApprovalKey")]
+    return decrypt_token(
+        cloud.client("kms"),
+        key_arn=cloud.arns[key],
+        run_id=item["run_id"],
+        ciphertext=item["approval_token_ciphertext"],
+    )
 
 
 def test_data_replaced_after_validation_is_not_what_trains(approval_cloud: LocalCloud) -> None:
@@ -58,9 +80,7 @@ def test_data_replaced_after_validation_is_not_what_trains(approval_cloud: Local
     datasets = approval_cloud.output("DatasetsBucketName")
     s3.put_object(Bucket=datasets, Key=f"jobs/{NAME}/train.jsonl", Body=b'{"prompt": "x"}\n')
     before = dataset_versions(approval_cloud, NAME)
-    approval_cloud.client("stepfunctions").send_task_success(
-        taskToken=item["approval_token"], output="{}"
-    )
+    people.answer(approval_cloud, run_id, "approve")  # by someone other than the submitter
     outcome = finish(approval_cloud, execution, run_id)
     assert_promise(
         approval_cloud, outcome, status=Status.SUCCEEDED, dataset_before=before, name=NAME

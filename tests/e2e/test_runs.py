@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from emulator import people
 from emulator.cloud import LocalCloud
 from emulator.patches import BEDROCK, Scenario
 from tests.e2e.conftest import TITAN_EXPRESS, TITAN_LITE, prompt_completion, submit, until
@@ -152,7 +153,9 @@ def test_a_full_quota_queues_the_run_until_a_slot_frees(cloud: LocalCloud) -> No
 
 def test_the_same_event_delivered_twice_starts_one_job(cloud: LocalCloud) -> None:
     cloud.upload("jobs/twice/train.jsonl", prompt_completion(20))
-    uploaded = cloud.upload("jobs/twice/job.json", json.dumps(FINE_TUNING).encode())
+    uploaded = people.submit_manifest(
+        cloud, "jobs/twice/job.json", json.dumps(FINE_TUNING).encode()
+    )
     event = {**uploaded["event"], "id": "redelivered-" + uploaded["event"]["id"]}
     (second,) = cloud.deliver(event)  # EventBridge delivers at least once
     (first,) = uploaded["executions"]
@@ -188,11 +191,11 @@ def test_an_approved_run_goes_on_to_train(approval_cloud: LocalCloud) -> None:
     execution, item = _awaiting_approval(approval_cloud, "approve-me")
     asked = until(approval_cloud.notifications)
     assert f"bedrock-customize approve {item['run_id']}" in asked[0]["message"]
-    approval_cloud.client("stepfunctions").send_task_success(
-        taskToken=item["approval_token"], output="{}"
-    )
+    # Someone other than the submitter answers (emulator/people.py), as `approve` does.
+    people.answer(approval_cloud, item["run_id"], "approve")
     _, final, notes = _finish(approval_cloud, execution)
     assert final["status"] == "SUCCEEDED"
+    assert final["answered_by"] == people.person(approval_cloud, people.APPROVER).user_id
     assert "AWAITING_APPROVAL" in _statuses(final)
     assert BEDROCK.count("CreateModelCustomizationJob") == 1
     assert notes[0]["subject"].startswith("Bedrock customization SUCCEEDED")
@@ -201,11 +204,7 @@ def test_an_approved_run_goes_on_to_train(approval_cloud: LocalCloud) -> None:
 def test_a_rejected_run_never_trains(approval_cloud: LocalCloud) -> None:
     execution, item = _awaiting_approval(approval_cloud, "reject-me")
     until(approval_cloud.notifications)  # the approval request
-    approval_cloud.client("stepfunctions").send_task_failure(
-        taskToken=item["approval_token"],
-        error="RunRejectedError",
-        cause="Too expensive this quarter",
-    )
+    people.answer(approval_cloud, item["run_id"], "reject", "Too expensive this quarter")
     _, final, notes = _finish(approval_cloud, execution)
     assert final["status"] == "REJECTED"
     assert final["reason"] == "Rejected: Too expensive this quarter"

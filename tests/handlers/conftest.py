@@ -6,12 +6,14 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from customization_core import steps
+from customization_core.approval import SUBMITTED_BY
 from customization_core.registry import (
     BY_STATUS_INDEX,
     LIVE_ATTRIBUTE,
@@ -26,7 +28,10 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 DATASETS = "datasets"
 ARTIFACTS = "artifacts"
+STACK = "BedrockCustomization-test"  # the owner tag's value (PipelineConfig.stack_name)
 MODEL = "amazon.titan-text-lite-v1:0:4k"
+# Who uploads job.json in these tests: its submitted-by tag (customization_core/approval.py).
+SUBMITTER = "AIDASUBMITTEREXAMPLE01"
 
 
 @dataclass
@@ -48,17 +53,20 @@ class Aws:
     registry: Registry
     sns: FakeSns
     config: PipelineConfig
+    kms: Any = None  # the approval key's client (config.approval_key_arn)
 
-    def upload(self, key: str, body: bytes | str) -> str:
+    def upload(self, key: str, body: bytes | str, *, tags: dict[str, str] | None = None) -> str:
         data = body.encode() if isinstance(body, str) else body
-        return str(self.s3.put_object(Bucket=DATASETS, Key=key, Body=data)["VersionId"])
+        tagging = {"Tagging": urlencode(tags)} if tags else {}
+        put = self.s3.put_object(Bucket=DATASETS, Key=key, Body=data, **tagging)
+        return str(put["VersionId"])
 
     def start(self, name: str, manifest: dict[str, Any] | bytes, **files: str) -> Source:
         """Upload the files, then job.json (as a user does); the event's source."""
         for file_name, text in files.items():
             self.upload(f"jobs/{name}/{file_name.replace('_', '.')}", text)
         body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
-        version = self.upload(f"jobs/{name}/job.json", body)
+        version = self.upload(f"jobs/{name}/job.json", body, tags={SUBMITTED_BY: SUBMITTER})
         return Source(bucket=DATASETS, key=f"jobs/{name}/job.json", version_id=version)
 
     def validate(
@@ -125,6 +133,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+        kms = boto3.client("kms", region_name=REGION)
+        approval_key = kms.create_key(Description="approvals")["KeyMetadata"]["Arn"]
         config = PipelineConfig(
             artifacts_bucket=ARTIFACTS,
             topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:runs",
@@ -132,6 +142,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             model_key_arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555",
             subnet_ids=("subnet-0a1b2c3d4e5f60718",),
             security_group_ids=("sg-0a1b2c3d4e5f60718",),
+            stack_name=STACK,
+            approval_key_arn=approval_key,
         )
         yield Aws(
             s3=s3,
@@ -140,4 +152,5 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             registry=Registry(table),
             sns=FakeSns(),
             config=config,
+            kms=kms,
         )

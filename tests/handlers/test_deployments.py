@@ -17,13 +17,16 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from customization_core import deployments, evaluate_step, steps
 from customization_core.catalog import load_catalog
+from customization_core.naming import OWNER_TAG, RUN_ID_TAG
 from customization_core.run import PipelineConfig, Run, Status
+from emulator import deployments as emulated_deployments
 from emulator import patches
 from emulator.patches import BEDROCK, Scenario
-from tests.handlers.conftest import ARTIFACTS, Aws
+from tests.handlers.conftest import ARTIFACTS, STACK, Aws
 from tests.handlers.test_steps import EXECUTION, MANIFEST, _records
 
 DEPLOY = {"mode": "provisioned", "modelUnits": 1, "ttlHours": 2}
@@ -183,6 +186,54 @@ def test_a_failed_deployment_fails_the_run_and_is_deleted(bedrock: Aws) -> None:
     )
     assert BEDROCK.deployments == {}  # nothing left billing by the hour
     assert bedrock.item(run.run_id)["deployment"]["status"] == "DELETED"
+
+
+@pytest.mark.parametrize(
+    ("deploy", "model"),
+    [
+        (DEPLOY, None),  # Provisioned Throughput, the manifest's Titan model
+        ({"mode": "on-demand", "ttlHours": 2}, "amazon.nova-micro-v1:0:128k"),
+    ],
+)
+def test_every_deployment_carries_the_stacks_owner_tag(
+    bedrock: Aws, deploy: dict[str, Any], model: str | None
+) -> None:
+    # Given a trained model, when StartDeployment creates its deployment, then the create
+    # request tags it with the owner tag the handlers' policies require (stacks/workflow.py),
+    # and the emulated Bedrock keeps the tags on the deployment, as Bedrock does.
+    manifest: dict[str, Any] = {}
+    files = None
+    if model is not None:
+        manifest["baseModelId"] = model
+        files = {"train_jsonl": _conversations(20), "validation_jsonl": _conversations(6)}
+    run = _deployed(bedrock, deploy, files=files, **manifest)
+    assert run.deployment is not None
+    assert run.deployment["status"] == "ACTIVE", run.reason
+    found = emulated_deployments.find(run.deployment["arn"])
+    assert found is not None
+    assert found.tags == {OWNER_TAG: STACK, RUN_ID_TAG: run.run_id}
+
+
+@pytest.mark.parametrize("mode", ["provisioned", "on-demand"])
+def test_a_deployment_never_created_is_refused_and_there_is_nothing_to_delete(
+    aws: Aws, mode: str
+) -> None:
+    # By name (no ARN recorded), a deployment never created carries no owner tag: Bedrock
+    # refuses the delete, which means there is none. By its recorded ARN it exists: raise.
+    operation = (
+        "delete_provisioned_model_throughput"
+        if mode == "provisioned"
+        else "delete_custom_model_deployment"
+    )
+    stubber = Stubber(aws.bedrock)
+    for _ in range(2):
+        stubber.add_client_error(operation, service_error_code="AccessDeniedException")
+    with stubber:
+        assert deployments.delete_deployment(aws.bedrock, {"mode": mode, "name": "d"}) is False
+        with pytest.raises(ClientError):
+            deployments.delete_deployment(
+                aws.bedrock, {"mode": mode, "name": "d", "arn": "arn:aws:bedrock:x"}
+            )
 
 
 def test_cancelling_a_deployed_run_deletes_its_deployment(bedrock: Aws) -> None:
@@ -625,6 +676,7 @@ def test_the_polling_limit_follows_the_poll_interval() -> None:
             "model_key_arn": "k",
             "subnet_ids": [],
             "security_group_ids": [],
+            "stack_name": "s",
             "poll_interval_seconds": 300,
         }
     )

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from customization_core.approval import decrypt_token
 from lambdas import common
 from tests.handlers.conftest import Aws
 
@@ -92,4 +93,6 @@ def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(
 def test_the_approval_handler_takes_the_run_and_the_task_token(env: Aws) -> None:
     state = _handler("validate_request")(_upload_event(env, "approve"), Context())
     assert _handler("request_approval")({"run": state, "taskToken": "tok"}, Context()) is None
-    assert env.item(state["run_id"])["approval_token"] == "tok"  # noqa: S105 - a test token
+    stored = env.item(state["run_id"])["approval_token_ciphertext"]
+    key = str(env.config.approval_key_arn)
+    assert decrypt_token(env.kms, key_arn=key, run_id=state["run_id"], ciphertext=stored) == "tok"

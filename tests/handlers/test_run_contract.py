@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from customization_core import deployments, steps
+from customization_core.approval import decrypt_token
 from customization_core.registry import RunEndedError, TransitionRefusedError
 from customization_core.run import Run, Status
 from emulator.faults import FAULTS
@@ -354,9 +355,12 @@ def test_a_retried_approval_request_stores_its_new_token(aws: Aws) -> None:
             token,
             registry=aws.registry,
             sns=aws.sns,
+            kms=aws.kms,
             config=aws.config,
         )
-    assert aws.item(run.run_id)["approval_token"] == tokens[-1]
+    stored = aws.item(run.run_id)["approval_token_ciphertext"]
+    key = str(aws.config.approval_key_arn)
+    assert decrypt_token(aws.kms, key_arn=key, run_id=run.run_id, ciphertext=stored) == tokens[-1]
 
 
 def test_a_retried_validate_request_of_the_same_execution_keeps_its_claim(aws: Aws) -> None:

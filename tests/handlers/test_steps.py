@@ -12,8 +12,10 @@ from botocore.stub import Stubber
 from moto.bedrock.models import bedrock_backends
 
 from customization_core import steps
+from customization_core.approval import decrypt_token
+from customization_core.naming import OWNER_TAG
 from customization_core.run import PipelineConfig, Run, Status
-from tests.handlers.conftest import ACCOUNT, ARTIFACTS, MODEL, REGION, Aws
+from tests.handlers.conftest import ACCOUNT, ARTIFACTS, MODEL, REGION, STACK, Aws
 
 EXECUTION = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:workflow:e1"
 MANIFEST = {
@@ -232,13 +234,28 @@ def test_a_run_over_its_own_budget_is_rejected(aws: Aws) -> None:
     assert "above the manifest's budgetUsd $1.00" in (result.reason or "")
 
 
-def test_approval_stores_the_token_and_says_how_to_answer(aws: Aws) -> None:
+def test_approval_stores_only_the_encrypted_token_and_says_how_to_answer(aws: Aws) -> None:
     run = _validated(aws)
-    steps.request_approval(run, "token-123", registry=aws.registry, sns=aws.sns, config=aws.config)
+    steps.request_approval(
+        run, "token-123", registry=aws.registry, sns=aws.sns, kms=aws.kms, config=aws.config
+    )
     item = aws.item(run.run_id)
-    assert (item["status"], item["approval_token"]) == ("AWAITING_APPROVAL", "token-123")
+    assert item["status"] == "AWAITING_APPROVAL"
+    assert "approval_token" not in item
+    assert "token-123" not in json.dumps(item, default=str)  # only its ciphertext is kept
+    assert (
+        decrypt_token(
+            aws.kms,
+            key_arn=str(aws.config.approval_key_arn),
+            run_id=run.run_id,
+            ciphertext=item["approval_token_ciphertext"],
+        )
+        == "token-123"
+    )
     (message,) = aws.sns.published
     assert f"bedrock-customize approve {run.run_id}" in message["Message"]
+    assert f"approvals/{run.run_id}/answer.json" in message["Message"]
+    assert "token-123" not in message["Message"]
     assert len(message["Subject"]) <= 100
 
 
@@ -260,6 +277,57 @@ def test_the_job_runs_in_the_vpc_with_the_model_key_and_lineage_tags(aws: Aws) -
     assert tags["bedrock-customization:dataset-key"] == "jobs/summaries/job.json"
     assert tags["bedrock-customization:execution-arn"] == EXECUTION
     assert aws.item(run.run_id)["job_arn"] == run.job_arn
+
+
+def test_the_job_and_its_model_carry_the_stacks_owner_tag(aws: Aws) -> None:
+    # Given a manifest with tags of its own, when StartJob creates the job, then the job and
+    # its custom model carry the owner tag the handlers' policies require (stacks/workflow.py)
+    source = aws.start(
+        "owned",
+        {**MANIFEST, "tags": {"team": "support"}},
+        train_jsonl=_records(20),
+        validation_jsonl=_records(6),
+    )
+    run = Run.model_validate(aws.validate(source, EXECUTION))
+    run = Run.model_validate(
+        steps.validate_data(run, s3=aws.s3, registry=aws.registry, config=aws.config)
+    )
+    run = Run.model_validate(
+        steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
+    )
+    job = _job(aws, run)
+    for tag_list in (job.job_tags, job.custom_model_tags):
+        tags = {t["key"]: t["value"] for t in tag_list}
+        assert tags[OWNER_TAG] == STACK
+        assert tags["team"] == "support"  # the user's tags stay
+    # Bedrock (here moto) keeps them on the job, where aws:ResourceTag reads them.
+    kept = aws.bedrock.list_tags_for_resource(resourceARN=run.job_arn)["tags"]
+    assert {"key": OWNER_TAG, "value": STACK} in kept
+
+
+def test_a_job_never_created_is_refused_and_there_is_nothing_to_stop(aws: Aws) -> None:
+    # Given a run whose job was never created (its name is known from ValidateRequest), when
+    # the failure path stops it, then Bedrock refuses (no job carries the owner tag the
+    # policy asks for) and that means no job: nothing to stop, nothing to retry.
+    run = _validated(aws)
+    assert run.job_name is not None
+    assert run.job_arn is None
+    with _stub_error(aws, "stop_model_customization_job", "AccessDeniedException"):
+        assert steps.stop_job(run, bedrock=aws.bedrock, give_up=False) is None
+
+
+def test_a_recorded_job_that_is_refused_is_reported_not_ignored(aws: Aws) -> None:
+    # A job with its ARN recorded exists: refused, it lacks the owner tag (made before it was).
+    run = _started(aws)
+    with (
+        _stub_error(aws, "stop_model_customization_job", "AccessDeniedException"),
+        pytest.raises(ClientError),
+    ):
+        steps.stop_job(run, bedrock=aws.bedrock, give_up=False)
+    with _stub_error(aws, "stop_model_customization_job", "AccessDeniedException"):
+        sentence = steps.stop_job(run, bedrock=aws.bedrock, give_up=True)
+    assert sentence is not None
+    assert "could NOT be stopped (AccessDeniedException)" in sentence
 
 
 def _stub_error(aws: Aws, operation: str, code: str) -> Stubber:
@@ -394,7 +462,9 @@ def test_every_caught_failure_is_recorded_with_its_cause(
 
 def test_an_approval_that_times_out_is_a_rejection(aws: Aws) -> None:
     run = _validated(aws)
-    steps.request_approval(run, "t", registry=aws.registry, sns=aws.sns, config=aws.config)
+    steps.request_approval(
+        run, "t", registry=aws.registry, sns=aws.sns, kms=aws.kms, config=aws.config
+    )
     result = Run.model_validate(
         steps.record_failure(
             run, {"Error": "States.Timeout"}, registry=aws.registry, bedrock=aws.bedrock

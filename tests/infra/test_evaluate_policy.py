@@ -155,4 +155,5 @@ def test_a_region_without_profiles_in_the_catalog_grants_none(eu_west: Synth) ->
     policy = _evaluate_policy(eu_west)  # eu-west-1: the catalog lists no profile there
     assert "InvokeBaseModelProfiles" not in policy
     assert "InvokeModelsBehindProfiles" not in policy
-    assert "InvokeModels" in policy  # the base models by id and the deployments, as before
+    assert "InvokeModels" in policy  # the base models by id, as before
+    assert "InvokeOwnDeployments" in policy  # and the deployments this stack made

@@ -27,6 +27,8 @@ def test_every_failure_signal_has_an_alarm_that_notifies_the_topic(dev: Synth) -
         "UndeliveredNotificationsWaiting",
         # The last resort: a run whose end could not be recorded or notified.
         "UnendedRunsWaiting",
+        # Answers to approvals AnswerApproval could not handle (stacks/approvals.py).
+        "UnprocessedAnswersWaiting",
         *("".join(p.capitalize() for p in h.split("_")) + "Errors" for h in HANDLERS),
     }
     assert set(alarms) == {prefix + name for name in expected}

