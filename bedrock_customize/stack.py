@@ -91,8 +91,12 @@ def local_state_path() -> Path:
     return Path(configured) if configured else Path.home() / ".bedrock-customize" / "emulator.json"
 
 
-def connect_local() -> Stack:
-    """The stack served by the local emulator (`make emulator`), through its endpoint."""
+def connect_local(person: str | None = None) -> Stack:
+    """The stack served by the local emulator (`make emulator`), through its endpoint.
+
+    ``person`` (``--profile`` with ``--local``): act as that IAM user of the emulated
+    account (made on first use), so one person can submit and another approve.
+    """
     import boto3
     from botocore.config import Config
 
@@ -119,11 +123,32 @@ def connect_local() -> Stack:
         region_name=state["region"],
     )
     config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
+    if person:
+        session = _local_person(session, person, endpoint=state["endpoint"], config=config)
 
     def client(service: str) -> Any:
         return session.client(service, endpoint_url=state["endpoint"], config=config)
 
     return Stack(name=f"{state['stack']} (local)", outputs=state["outputs"], client=client)
+
+
+def _local_person(session: Any, name: str, *, endpoint: str, config: Any) -> Any:
+    """A session signed with a fresh access key of the emulated IAM user ``name``."""
+    import boto3
+
+    iam = session.client("iam", endpoint_url=endpoint, config=config)
+    try:
+        iam.get_user(UserName=name)
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_user(UserName=name)
+    except Exception as error:  # a name IAM refuses: say so, not a traceback
+        raise AccessError(f"--profile {name!r} with --local: {error}") from None
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name=session.region_name,
+    )
 
 
 @dataclass(frozen=True)
@@ -144,7 +169,7 @@ class Where:
         """The stack; an access problem is one sentence and exit code 3."""
         try:
             if self.local:
-                return connect_local()
+                return connect_local(self.profile)
             return connect(self.stack_name, region=self.region, profile=self.profile)
         except AccessError as error:
             click.echo(str(error), err=True)
@@ -172,7 +197,11 @@ def stack_options(function: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Use the local emulator (`make emulator`) instead of AWS.",
         ),
-        click.option("--profile", help="AWS profile (default: the environment's)."),
+        click.option(
+            "--profile",
+            help="AWS profile (default: the environment's); with --local, the emulated "
+            "IAM user to act as (another person than the submitter can approve).",
+        ),
         click.option("--region", help="AWS Region of the stack (default: the profile's)."),
         click.option(
             "--stack",

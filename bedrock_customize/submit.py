@@ -409,9 +409,11 @@ def follow(
                 reason = f" ({entry['reason']})" if entry.get("reason") else ""
                 say(f"  {entry['at']}  {entry['status']}{reason}", err=True)
                 if entry["status"] == Status.AWAITING_APPROVAL.value:
+                    # Locally everyone signs as one user: answer as another emulated person.
+                    other = f"{suffix} --profile approver" if "--local" in suffix else suffix
                     say(
                         "  It waits for approval by someone other than you: bedrock-customize "
-                        f"approve {run_id}{suffix} (or reject {run_id} --reason ...)",
+                        f"approve {run_id}{other} (or reject {run_id}{other} --reason ...)",
                         err=True,
                     )
             shown = len(history)

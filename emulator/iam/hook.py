@@ -27,11 +27,12 @@ LOG = logging.getLogger("emulator.iam")
 @contextmanager
 def running(function_name: str) -> Iterator[None]:
     """Clients made on this thread meanwhile belong to ``function_name``."""
+    outer = getattr(_RUNNING, "function", None)
     _RUNNING.function = function_name
     try:
         yield
     finally:
-        _RUNNING.function = None
+        _RUNNING.function = outer  # a handler run inside another gives the outer one back
 
 
 def _create_client(self: Any, *args: Any, **kwargs: Any) -> Any:

@@ -9,13 +9,11 @@ user whose access key signed the call; the submitter uses the CLI's default key.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from click.testing import CliRunner, Result
 
 from bedrock_customize import stack as stacks
@@ -41,34 +39,9 @@ def _json(*args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def _someone_else(name: str) -> dict[str, str]:
-    """Credentials of a new IAM user of the emulated account (another person)."""
-    iam = stacks.connect_local().client("iam")
-    iam.create_user(UserName=name)
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {
-        "aws_access_key_id": key["AccessKeyId"],
-        "aws_secret_access_key": key["SecretAccessKey"],
-    }
-
-
-def _acting_as(monkeypatch: pytest.MonkeyPatch, credentials: dict[str, str]) -> Callable[[], Any]:
-    """--local signs with ``credentials`` from now on; the caller's identity."""
-    real = stacks.connect_local
-
-    def connect() -> stacks.Stack:
-        stack = real()
-        state = json.loads(stacks.local_state_path().read_text())
-        session = boto3.Session(region_name=state["region"], **credentials)
-        config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
-        return stacks.Stack(
-            stack.name,
-            stack.outputs,
-            lambda service: session.client(service, endpoint_url=state["endpoint"], config=config),
-        )
-
-    monkeypatch.setattr(stacks, "connect_local", connect)
-    return lambda: connect().client("sts").get_caller_identity()
+def _user_id(name: str) -> str:
+    """The UserId of the emulated IAM user ``name`` (what GetCallerIdentity says for them)."""
+    return str(stacks.connect_local().client("iam").get_user(UserName=name)["User"]["UserId"])
 
 
 def _task_token(execution_arn: str) -> str:
@@ -86,7 +59,7 @@ def _task_token(execution_arn: str) -> str:
 
 
 def test_a_held_run_is_approved_by_someone_else_never_by_its_submitter(
-    served_approvals: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    served_approvals: Path, tmp_path: Path
 ) -> None:
     # Given a run submitted with the CLI and held for approval (no price: a person decides)
     train = tmp_path / "train.jsonl"
@@ -133,11 +106,14 @@ def test_a_held_run_is_approved_by_someone_else_never_by_its_submitter(
         assert "approval_token" not in printed, args
     assert "<redacted>" in _cli("logs", "--local", run_id, "--json").output
 
-    # When someone else approves it, then it trains and the registry says who and when
-    approver = _acting_as(monkeypatch, _someone_else("approver"))()["UserId"]
-    assert approver != submitter
-    approved = _cli("approve", "--local", run_id, "--reason", "Within this quarter's budget")
+    # When someone else (locally: --profile names another emulated person) approves it, then it trains and the registry says who and when
+    approved = _cli(
+        "approve", "--local", "--profile", "approver", run_id,
+        "--reason", "Within this quarter's budget",
+    )  # fmt: skip
     assert approved.exit_code == 0, approved.output
+    approver = _user_id("approver")
+    assert approver != submitter
     assert approved.stdout.startswith(
         f"Approved {run_id}: it goes on to train (answered by {approver} at "
     )
