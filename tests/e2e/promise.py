@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from emulator.patches import BEDROCK
 from tests.e2e.conftest import submit, until
 
 TERMINAL_NAMES = {s.value for s in TERMINAL}
+FINAL_NOTE_WAIT = 5.0  # seconds
 
 
 @dataclass
@@ -62,9 +64,18 @@ def finish(cloud: LocalCloud, execution: str, run_id: str | None = None) -> Outc
     described = cloud.wait(execution, timeout=120)
     run_id = run_id or until(lambda: cloud.run_id_of(execution) or _claimed(cloud, execution))
     item = until(lambda: cloud.registry_item(run_id))
-    notes = [n for n in cloud.notifications() if run_id in n["subject"]]
-    final = [n for n in notes if n["subject"].split(": ")[0].rsplit(" ", 1)[-1] in TERMINAL_NAMES]
-    return Outcome(described, item, final, notes, unended(cloud))
+    # The end's notification can trail the execution's end on a loaded machine: gather
+    # for a few seconds until it is there (a run that could not notify has none).
+    notes: list[dict[str, str]] = []
+    deadline = time.monotonic() + FINAL_NOTE_WAIT
+    while True:
+        notes += [n for n in cloud.notifications() if run_id in n["subject"]]
+        final = [
+            n for n in notes if n["subject"].split(": ")[0].rsplit(" ", 1)[-1] in TERMINAL_NAMES
+        ]
+        if final or time.monotonic() > deadline:
+            return Outcome(described, item, final, notes, unended(cloud))
+        time.sleep(0.1)
 
 
 def _claimed(cloud: LocalCloud, execution: str) -> str | None:
