@@ -46,6 +46,7 @@ from stacks.queues import RETENTION
 from stacks.registry import Registry
 from stacks.settings import Settings
 from stacks.storage import KEY_ADMIN_ACTIONS, Storage
+from stacks.uploads import object_created
 from stacks.workflow import EVENT_MAX_AGE_HOURS, EVENT_RETRIES, Workflow
 
 MANIFESTS = f"{JOBS_PREFIX}*/{MANIFEST_NAME}"
@@ -271,13 +272,8 @@ class Approvals(Construct):
             self,
             "AnswerUploaded",
             description="Runs AnswerApproval when approvals/<run-id>/answer.json is uploaded",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
-                    "bucket": {"name": [datasets.bucket_name]},
-                    "object": {"key": events.Match.wildcard(f"{APPROVALS_PREFIX}*/{ANSWER_NAME}")},
-                },
+            event_pattern=object_created(
+                datasets.bucket_name, f"{APPROVALS_PREFIX}*/{ANSWER_NAME}"
             ),
         )
         self.rule.add_target(

@@ -51,6 +51,7 @@ from stacks.queues import dead_letter_queue
 from stacks.registry import Registry
 from stacks.settings import Settings
 from stacks.storage import Storage
+from stacks.uploads import object_created
 
 # Retries of Bedrock's transient faults (seconds, attempts): about 10 minutes in all.
 TRANSIENT_INTERVAL = 30
@@ -1153,13 +1154,8 @@ class Workflow(Construct):
             self,
             "JobUploaded",
             description="Starts a customization run when jobs/<name>/job.json is uploaded",
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
-                    "bucket": {"name": [storage.datasets.bucket_name]},
-                    "object": {"key": events.Match.wildcard(f"{JOBS_PREFIX}*/{MANIFEST_NAME}")},
-                },
+            event_pattern=object_created(
+                storage.datasets.bucket_name, f"{JOBS_PREFIX}*/{MANIFEST_NAME}"
             ),
         )
         # The confused-deputy guard EventBridge documents: aws:SourceAccount and aws:SourceArn,
