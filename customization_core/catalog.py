@@ -172,6 +172,32 @@ class Lifecycle(_Strict):
         )
 
 
+Commitment = Literal["none", "1-month", "6-month"]
+
+
+class DeploymentPrices(_Strict):
+    """What serving a custom model of this base model costs, as AWS publishes it.
+
+    Provisioned Throughput is billed per model unit per hour, at the base model's price
+    (page ``prov-throughput``); the key is the commitment term, ``none`` for the hourly
+    no-commitment purchase the pipeline makes. On-demand custom-model inference is billed
+    per token at the base model's on-demand price (Nova page ``custom-fine-tune-odi``).
+    """
+
+    provisioned_hourly_usd: dict[Commitment, float] = Field(default_factory=dict)
+    on_demand_input_per_1k_tokens_usd: float | None = Field(default=None, gt=0)
+    on_demand_output_per_1k_tokens_usd: float | None = Field(default=None, gt=0)
+    source: str
+    read: date
+
+    @model_validator(mode="after")
+    def _positive(self) -> DeploymentPrices:
+        for term, usd in self.provisioned_hourly_usd.items():
+            if not usd > 0:
+                raise ValueError(f"provisioned_hourly_usd[{term}] must be above 0")
+        return self
+
+
 class Model(_Strict):
     name: str
     provider: str
@@ -194,6 +220,7 @@ class Model(_Strict):
     base_invocation: Literal["model-id", "inference-profile"] = "model-id"
     inference_profiles: dict[str, str] = Field(default_factory=dict)
     inference_source: str | None = None
+    deployment_prices: DeploymentPrices | None = None
 
     @model_validator(mode="after")
     def _sources(self) -> Model:

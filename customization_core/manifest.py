@@ -66,6 +66,7 @@ ALLOWED: dict[str, str] = {
     "mode": "none, provisioned or on-demand",
     "modelUnits": "a whole number from 1 to 10",
     "ttlHours": "a number of hours above 0, or null to keep the deployment until someone deletes it",
+    "idleHours": "a number of hours above 0: the deployment is deleted after this long with no invocation",
     "samples": "a whole number from 1 to 1000",
     "minImprovement": "a number from 0 to 1: the ROUGE-L points (0 to 1) the custom model must gain over its base",
     "prompts": "a list of prompts to compare base and custom model on",
@@ -85,6 +86,9 @@ class Deploy(_Strict):
     mode: Literal["none", "provisioned", "on-demand"] = "none"
     model_units: int = Field(default=1, ge=1, le=10)
     ttl_hours: float | None = Field(default=DEFAULT_TTL_HOURS, gt=0)
+    # Hours with no invocation before the deployment is deleted early; None: the stage's
+    # deploymentIdleHours.
+    idle_hours: float | None = Field(default=None, gt=0)
 
 
 class Evaluate(_Strict):

@@ -40,6 +40,11 @@ class PipelineConfig(BaseModel):
     # How often the workflow polls (seconds), and the longest a deployment may live (hours).
     poll_interval_seconds: int = 300
     max_deployment_ttl_hours: float = 72
+    # Hours without an invocation after which a deployment is deleted early (the stage's
+    # default; deploy.idleHours overrides it), and the most model units a run may deploy
+    # without a person's approval.
+    idle_hours: float = 4
+    max_unapproved_model_units: int = 1
     # The workflow's time limit (hours): a run still open this long after its last change
     # has no execution left to end it (the sweep flags its deployment).
     workflow_limit_hours: float = 240

@@ -165,6 +165,14 @@ class Settings(_Model):
     # The longest a deployment may live (deploy.ttlHours and its extensions); the workflow's
     # time limit is workflowTimeoutHours plus this, since the workflow deletes it at the end.
     max_deployment_ttl_hours: float = Field(default=72, ge=1, le=720)
+    # A deployment that gets no invocation for this long (hours) is deleted before its end
+    # time; a manifest's deploy.idleHours overrides it (customization_core/deployments.py).
+    deployment_idle_hours: float = Field(default=4, ge=1, le=720)
+    # More model units than this need a person's approval, whatever their price.
+    max_unapproved_model_units: int = Field(default=1, ge=1, le=10)
+    # An AWS Budgets budget on the project's tag, alerting the topic at 80% and 100% of
+    # actual and forecast spend (stacks/budgets.py); None: no budget.
+    monthly_budget_usd: float | None = Field(default=None, gt=0)
     # A model Bedrock offers for customization that the catalog does not know (yet).
     unknown_models: Literal["reject", "warn"] = "reject"
 

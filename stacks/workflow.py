@@ -118,6 +118,8 @@ class Workflow(Construct):
             "training_prices_usd": settings.training_prices_usd,
             "poll_interval_seconds": settings.poll_interval_seconds,
             "max_deployment_ttl_hours": settings.max_deployment_ttl_hours,
+            "idle_hours": settings.deployment_idle_hours,
+            "max_unapproved_model_units": settings.max_unapproved_model_units,
             "workflow_limit_hours": settings.workflow_timeout_hours
             + settings.max_deployment_ttl_hours,
             "unknown_models": settings.unknown_models,
