@@ -115,7 +115,16 @@ class Run(BaseModel):
     report_key: str | None = None
     report_summary: str | None = None
     tokens: int | None = None
+    # The mean tokens of one training record: an evaluation request's size in the estimate.
+    request_tokens: int | None = None
+    # The total of the estimate (customization_core/estimate.py; None: a price is unknown)
+    # and the estimate itself, in parts.
     cost_usd: float | None = None
+    estimate: dict[str, Any] | None = None
+    # False for a run that deploys an existing custom model (``bedrock-customize deploy``):
+    # it trains nothing; ``model_of_run`` is the run that trained the model.
+    trains: bool = True
+    model_of_run: str | None = None
     needs_approval: bool = False
     job_arn: str | None = None
     job_status: JobStatus | None = None
