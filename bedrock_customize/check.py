@@ -27,6 +27,7 @@ from bedrock_customize.stack import describe
 from customization_core.bounded import MAX_LISTED, clip, quote, too_deep
 from customization_core.catalog import Catalog
 from customization_core.deployments import deploy_problem
+from customization_core.estimate import approval_reasons, budget_problem, estimate_of
 from customization_core.faults import BedrockThrottledError, BedrockUnavailableError, error_code
 from customization_core.live import DENIED as LIVE_DENIED
 from customization_core.live import LiveAnswer, ModelCheckDeniedError, check_live
@@ -123,6 +124,7 @@ class Rules:
     default_hyperparameters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     approval_threshold_usd: float | None = None
     max_deployment_ttl_hours: float = 72
+    max_unapproved_model_units: int = 1
     training_prices_usd: Mapping[str, float] = field(default_factory=dict)
     unknown_models: str = "reject"  # the stage's unknownModels: "reject" or "warn"
 
@@ -167,6 +169,8 @@ class Outcome:
     notes: list[Note] = field(default_factory=list)
     needs_approval: bool = False
     cost: dict[str, Any] | None = None
+    # The whole run's estimate in parts (customization_core/estimate.py), as EstimateCost has it.
+    estimate: dict[str, Any] | None = None
     report: dict[str, Any] | None = None
     live_region: str | None = None  # the Region Bedrock answered for (None: no live check)
 
@@ -209,6 +213,7 @@ class Outcome:
             "notes": [n.to_dict() for n in self.notes],
             "needs_approval": self.needs_approval,
             "cost": self.cost,
+            "estimate": self.estimate,
             "live_region": self.live_region,
             "report": self.report,
         }
@@ -299,7 +304,7 @@ def check_job(
             outcome,
             unknown_ok=unknown_ok,
         )
-    _cost(manifest, rules, outcome)
+    _cost(manifest, rules, catalog, outcome)
     return outcome
 
 
@@ -562,45 +567,53 @@ def _data(
             )
 
 
-def _cost(manifest: Manifest, rules: Rules | None, outcome: Outcome) -> None:
-    """EstimateCost: refused over the manifest's budget; held for a person over the threshold."""
+def _cost(manifest: Manifest, rules: Rules | None, catalog: Catalog, outcome: Outcome) -> None:
+    """EstimateCost: the same estimate, budget and gates as the pipeline (customization_core/estimate.py)."""
     if outcome.report is None:
         outcome.note("cost", "The cost was not estimated: the data was not checked.")
         return
-    cost = outcome.cost or {}
-    dollars = cost.get("estimated_usd")
-    if cost:
-        money = (
-            f"about ${dollars:,.2f}" if dollars is not None else "unknown (no price for this model)"
-        )
-        outcome.note(
-            "cost",
-            f"{cost['billed_tokens']:,} billed tokens ({cost['training_tokens']:,} x "
-            f"{cost['epochs']} epochs): {money} ({cost['price_source']}).",
-        )
-    budget = manifest.budget_usd
-    if budget is not None and dollars is not None and dollars > budget:
+    document = outcome.report
+    records = int(document.get("records") or 0)
+    tokens = int((document.get("tokens") or {}).get("total") or 0)
+    deploy = manifest.deploy.model_dump(mode="json", by_alias=True)
+    evaluate = (
+        manifest.evaluate.model_dump(mode="json", by_alias=True) if manifest.evaluate else None
+    )
+    estimate = estimate_of(
+        catalog,
+        model_id=manifest.base_model_id,
+        kind=manifest.customization_type.value,
+        training_cost=outcome.cost,
+        deploy=deploy,
+        evaluate=evaluate,
+        request_tokens=math.ceil(tokens / records) if records and tokens else None,
+    )
+    outcome.estimate = estimate.to_dict()
+    for line in estimate.lines():
+        outcome.note("cost", line)
+    over = budget_problem(estimate, manifest.budget_usd)
+    if over:
         outcome.add(
             "cost",
             "error",
             f"{MANIFEST_NAME}: budgetUsd",
             "over-budget",
-            f"The estimated cost ${dollars:,.2f} is above the manifest's budgetUsd "
-            f"${budget:,.2f}; raise budgetUsd, or train on less data or fewer epochs.",
+            f"{over}; raise budgetUsd, or spend less (less data, fewer epochs, fewer model "
+            "units, a shorter deploy.ttlHours).",
         )
-    threshold = rules.approval_threshold_usd if rules else None
-    # As the pipeline: an unknown price cannot be shown to be under the threshold.
-    outcome.needs_approval = threshold is not None and (dollars is None or dollars > threshold)
-    if outcome.needs_approval and rules is not None and threshold is not None:
-        why = (
-            "the price of this model is unknown"
-            if dollars is None
-            else f"${dollars:,.2f} is above ${threshold:,.2f}"
-        )
+    reasons = approval_reasons(
+        estimate,
+        deploy,
+        threshold_usd=rules.approval_threshold_usd if rules else None,
+        max_unapproved_units=rules.max_unapproved_model_units if rules else 1,
+    )
+    outcome.needs_approval = bool(reasons)
+    if reasons:
+        stage = f" of stage {rules.stage}" if rules else ""
         outcome.note(
             "cost",
-            f"It would wait for approval: {why} (approvalThresholdUsd of stage {rules.stage}); "
-            "approve it with bedrock-customize approve RUN_ID.",
+            f"It would wait for approval{stage}: {'; '.join(reasons)}. Someone other than the "
+            "submitter approves it with bedrock-customize approve RUN_ID.",
         )
 
 

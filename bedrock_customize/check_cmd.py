@@ -104,6 +104,7 @@ def rules_of(settings: Settings) -> check.Rules:
         default_hyperparameters=settings.default_hyperparameters,
         approval_threshold_usd=settings.approval_threshold_usd,
         max_deployment_ttl_hours=settings.max_deployment_ttl_hours,
+        max_unapproved_model_units=settings.max_unapproved_model_units,
         training_prices_usd=settings.training_prices_usd,
         unknown_models=settings.unknown_models,
     )

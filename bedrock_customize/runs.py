@@ -26,6 +26,8 @@ from bedrock_customize.console import emit_json, say, status_text, table
 from bedrock_customize.stack import aws, stack_options
 from customization_core import approval
 from customization_core.deployments import parse_stamp, stamp
+from customization_core.estimate import Estimate
+from customization_core.estimate import money as estimate_money
 from customization_core.faults import error_code
 from customization_core.registry import BY_STATUS_INDEX
 from customization_core.run import Status
@@ -107,7 +109,7 @@ def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def money(value: Any) -> str | None:
-    return f"${float(value):,.2f}" if value is not None else None
+    return estimate_money(float(value)) if value is not None else None
 
 
 @click.command(name="list")
@@ -209,6 +211,11 @@ def show(
         if found.get(key) not in (None, "", {})
     ]
     table(("FIELD", "VALUE"), ((k, _readable(v)) for k, v in rows))
+    if found.get("estimate"):
+        say("")
+        say("estimate (before anything was spent):")
+        for line in Estimate.from_dict(found["estimate"]).lines():
+            say(f"  {line}")
     say("")
     table(
         ("AT", "STATUS", "REASON"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +28,19 @@ class CostEstimate:
             "price_source": self.price_source,
             "estimated_usd": self.estimated_usd,
         }
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> CostEstimate:
+        price = document.get("price_per_1k_tokens_usd")
+        usd = document.get("estimated_usd")
+        return cls(
+            epochs=int(document["epochs"]),
+            training_tokens=int(document["training_tokens"]),
+            billed_tokens=int(document["billed_tokens"]),
+            price_per_1k_tokens_usd=None if price is None else float(price),
+            price_source=str(document.get("price_source", "")),
+            estimated_usd=None if usd is None else float(usd),
+        )
 
 
 def estimate_cost(
@@ -56,5 +70,6 @@ def estimate_cost(
             if price is not None
             else "no price in the catalog for this model; supply one (stage setting trainingPricesUsd, or --price-per-1k-tokens)"
         )
-    estimated = round(billed / 1000 * price, 2) if price is not None else None
+    # Not rounded to cents: a small run costs fractions of a cent, shown as such (estimate.money).
+    estimated = round(billed / 1000 * price, 6) if price is not None else None
     return CostEstimate(epochs, training_tokens, billed, price, source, estimated)

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
-from customization_core.catalog import Model
+from customization_core.catalog import Catalog, CustomizationType, Model
 from customization_core.cost import CostEstimate
 
 # AWS's pricing pages count a month as 730 hours.
@@ -70,12 +70,12 @@ class Estimate:
     def total_usd(self) -> float | None:
         if any(p.usd is None for p in self.parts):
             return None
-        return round(sum(p.usd or 0.0 for p in self.parts), 6)
+        return round(sum(p.usd or 0.0 for p in self.parts), 9)
 
     @property
     def known_usd(self) -> float:
         """What the parts with a price add up to (a floor when the total is unknown)."""
-        return round(sum(p.usd or 0.0 for p in self.parts), 6)
+        return round(sum(p.usd or 0.0 for p in self.parts), 9)
 
     @property
     def unknown(self) -> tuple[PartName, ...]:
@@ -146,6 +146,29 @@ def estimate_run(
     return Estimate(tuple(parts))
 
 
+def estimate_of(
+    catalog: Catalog,
+    *,
+    model_id: str | None,
+    kind: str | None,
+    training_cost: Mapping[str, Any] | None,
+    deploy: Mapping[str, Any] | None,
+    evaluate: Mapping[str, Any] | None,
+    request_tokens: int | None,
+    trains: bool = True,
+) -> Estimate:
+    """``estimate_run`` from what a run or a check carries: ids, the validator's cost document."""
+    return estimate_run(
+        model=catalog.find(model_id) if model_id else None,
+        kind=kind,
+        training=CostEstimate.from_dict(training_cost) if training_cost else None,
+        deploy=deploy,
+        evaluate=evaluate,
+        request_tokens=request_tokens,
+        trains=trains,
+    )
+
+
 def _training(training: CostEstimate | None) -> Part:
     if training is None:
         return Part("training", None, "not estimated: the data was not counted", "none")
@@ -160,7 +183,11 @@ def _training(training: CostEstimate | None) -> Part:
 
 
 def _storage(model: Model | None, kind: str | None) -> Part:
-    custom = model.customizations.get(kind) if model and kind else None  # type: ignore[call-overload]
+    custom = (
+        model.customizations.get(CustomizationType(kind))
+        if model and kind in tuple(CustomizationType)
+        else None
+    )
     price = custom.monthly_storage_price_usd if custom else None
     source = (
         f"{custom.price_source} (read {custom.price_read})"
@@ -187,7 +214,7 @@ def _deployment(model: Model | None, deploy: Mapping[str, Any], request_tokens: 
             f"Provisioned Throughput, {units} model unit(s) x {span} x "
             f"{money(hourly)} per model unit per hour, no commitment"
         )
-        usd = round(units * hours * hourly, 6) if hourly is not None else None
+        usd = round(units * hours * hourly, 9) if hourly is not None else None
         return Part("deployment", usd, detail, source)
     per_request = _request_usd(model, request_tokens)
     guide = (
@@ -215,7 +242,7 @@ def _evaluation(
         if prices
         else "no on-demand price in the catalog for this model"
     )
-    usd = round(calls * per_request, 6) if per_request is not None else None
+    usd = round(calls * per_request, 9) if per_request is not None else None
     return Part(
         "evaluation",
         usd,

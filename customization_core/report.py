@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from customization_core.estimate import Estimate, estimate_run
 from customization_core.stats import TokenStats
 
 if TYPE_CHECKING:
@@ -104,6 +105,20 @@ class Report:
                 "validation": validation.to_dict() if validation else None,
             },
             "cost": cost.to_dict() if cost else None,
+            # Training and the first month of storage: what the data alone decides. The
+            # pipeline's EstimateCost adds the manifest's deployment and evaluation.
+            "estimate": (
+                estimate_run(
+                    model=request.model,
+                    kind=request.customization_type.value if request.customization_type else None,
+                    training=cost,
+                    deploy=None,
+                    evaluate=None,
+                    request_tokens=None,
+                ).to_dict()
+                if cost
+                else None
+            ),
         }
         if media is not None:
             document["media"] = media.to_dict()
@@ -144,17 +159,9 @@ class Report:
             lines.append(
                 f"  media: {media['images']:,} images, {media['videos']:,} videos{looked_up}"
             )
-        cost = d["cost"]
-        if cost:
-            money = (
-                f"about ${cost['estimated_usd']:,.2f}"
-                if cost["estimated_usd"] is not None
-                else "cost unknown"
-            )
-            lines.append(
-                f"  cost: {cost['billed_tokens']:,} tokens ({cost['training_tokens']:,} x {cost['epochs']} epochs) "
-                f"-> {money} ({cost['price_source']})"
-            )
+        if d.get("estimate"):
+            lines.append("  cost estimate (tokens err high; a deployment adds to it):")
+            lines.extend(f"    {line}" for line in Estimate.from_dict(d["estimate"]).lines())
         for kind in ("errors", "warnings"):
             count = d[f"{kind[:-1]}_count"]
             if not count:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_customize import cli
+from customization_core.estimate import Estimate
 from emulator import patches, people
 from emulator.cloud import LocalCloud
 
@@ -186,18 +187,13 @@ def _report(cloud: LocalCloud, item: dict[str, Any]) -> None:
     for finding in report["errors"][:10]:
         where = f"{finding['file']}:{finding['line']}" if finding["line"] else finding["file"]
         _say(f"    {where} {finding['code']}: {finding['message']}")
-    cost = report.get("cost")
-    if cost:
-        money = (
-            f"${cost['estimated_usd']:,.2f}"
-            if cost["estimated_usd"] is not None
-            else "unknown (no price)"
-        )
-        price = cost["price_per_1k_tokens_usd"]
-        _say(
-            f"  cost estimate: {money} for {cost['training_tokens']:,} tokens x {cost['epochs']} epoch(s)"
-            + (f" at ${price} per 1,000 tokens" if price is not None else "")
-        )
+    # The run's whole estimate as EstimateCost recorded it; the report's (training and
+    # storage) for a run rejected before it was priced.
+    estimate = item.get("estimate") or report.get("estimate")
+    if estimate:
+        _say("  cost estimate:")
+        for line in Estimate.from_dict(estimate).lines():
+            _say(f"    {line}")
 
 
 def _stale_sources(assembly: Path) -> str | None:

@@ -45,7 +45,7 @@ STAGES = {
         "strict": {"allowedBaseModels": ["amazon.titan-text-express-v1:0:8k"]},
         # 1,000 USD per 1,000 tokens: any dataset is expensive.
         "priced": {"trainingPricesUsd": {MICRO: 1000}, "approvalThresholdUsd": 1},
-        "cheap": {"trainingPricesUsd": {MICRO: 0.0001}, "approvalThresholdUsd": 1},
+        "cheap": {"trainingPricesUsd": {MICRO: 0.0001}, "approvalThresholdUsd": 5},
         "held": {"approvalThresholdUsd": 1},  # no price: a person decides
         "short": {"maxDeploymentTtlHours": 2},
         "tuned": {"defaultHyperparameters": {MICRO: {"learningRate": "1_0e-6", "epochCount": "3"}}},

@@ -175,7 +175,7 @@ def test_tokens_and_cost_add_up() -> None:
     assert tokens["total"] == expected
     cost = report.document["cost"]
     assert (cost["epochs"], cost["billed_tokens"]) == (3, expected * 3)
-    assert cost["estimated_usd"] == round(expected * 3 / 1000 * cost["price_per_1k_tokens_usd"], 2)
+    assert cost["estimated_usd"] == round(expected * 3 / 1000 * cost["price_per_1k_tokens_usd"], 6)
 
 
 def test_a_price_override_replaces_the_catalog_price() -> None:
@@ -187,7 +187,7 @@ def test_a_price_override_replaces_the_catalog_price() -> None:
     )
     cost = report.document["cost"]
     assert cost["price_per_1k_tokens_usd"] == 1.0
-    assert cost["estimated_usd"] == round(cost["billed_tokens"] / 1000, 2)
+    assert cost["estimated_usd"] == round(cost["billed_tokens"] / 1000, 6)
     assert "deployment setting" in cost["price_source"]
 
 
@@ -199,7 +199,7 @@ def test_the_report_is_deterministic_bytes() -> None:
     document = json.loads(first.to_json())
     assert set(document) == {
         "valid", "request", "records", "validation_records", "error_count", "warning_count",
-        "errors", "warnings", "tokens", "files", "cost",
+        "errors", "warnings", "tokens", "files", "cost", "estimate",
     }  # fmt: skip
     assert set(document["errors"][0]) == {"file", "line", "code", "field", "message"}
 
