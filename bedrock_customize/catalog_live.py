@@ -25,10 +25,14 @@ from customization_core.live import NOT_FOUND as LIVE_NOT_FOUND
 # eu-central-1), and any endpoint gives every Region's prices: one endpoint serves all.
 PRICE_LIST_REGION: Final = "us-east-1"
 PRICE_LIST_SERVICE: Final = "AmazonBedrock"
-# Bedrock's customization products name it in their usagetype (…-Customization-Training,
-# …-Customization-Storage; see customization_core/catalog_check.py for what is assumed).
+# The usagetype parts that fetch every product pricing a custom model, one paginated
+# GetProducts query each (see customization_core/catalog_check.py for what is assumed):
+# "ustom" is in …-Customization-Training and -Storage, …-input-tokens-custom-model and
+# …-ProvisionedThroughput-Custom-NoCommit-…, whether or not CONTAINS is case-sensitive (the
+# API reference does not say); "ProvisionedThroughput" adds the base models' terms
+# (…-ProvisionedThroughput-1month-ModelUnits), whose price a custom model pays.
 # CONTAINS: "the field value contains the provided value as a substring" (API_pricing_Filter).
-CUSTOMIZATION_USAGE: Final = "Customization"
+PRICE_USAGES: Final = ("ustom", "ProvisionedThroughput")
 NOT_FOUND: Final = LIVE_NOT_FOUND  # what GetFoundationModel answers for a model it does not know
 
 
@@ -116,19 +120,24 @@ def live_model(model_id: str, details: dict[str, Any]) -> LiveModel:
 
 
 def read_prices(pricing: Any, region: str) -> tuple[LivePrice, ...]:
-    """The Price List's model customization prices for ``region``."""
-    return tuple(
-        price for item in _products(pricing, region) if (price := parse_price(item)) is not None
+    """The Price List's custom-model prices for ``region``: customization and deployment.
+
+    A product two queries return is read once.
+    """
+    prices = (
+        parse_price(item) for usage in PRICE_USAGES for item in _products(pricing, region, usage)
     )
+    return tuple(dict.fromkeys(price for price in prices if price is not None))
 
 
-def _products(pricing: Any, region: str) -> Iterator[str]:
+def _products(pricing: Any, region: str, usage: str) -> Iterator[str]:
+    """Every page's products whose usagetype contains ``usage``, in ``region``."""
     pages = pricing.get_paginator("get_products").paginate(
         ServiceCode=PRICE_LIST_SERVICE,
         FormatVersion="aws_v1",
         Filters=[
             {"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
-            {"Type": "CONTAINS", "Field": "usagetype", "Value": CUSTOMIZATION_USAGE},
+            {"Type": "CONTAINS", "Field": "usagetype", "Value": usage},
         ],
     )
     try:

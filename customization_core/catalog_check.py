@@ -13,8 +13,9 @@ What the snapshot holds, and where it comes from:
   ``customizationsSupported``, ``modelLifecycle`` (status ACTIVE or LEGACY, legacyTime,
   endOfLifeTime, startOfLifeTime, publicExtendedAccessTime) and ``inferenceTypesSupported``
   (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetFoundationModel.html);
-- ``prices``: the Price List's customization products for the Region (see
-  ``parse_price_item`` for what is assumed of their attributes).
+- ``prices``: the Price List's products for the Region that price a custom model:
+  training and storage, Provisioned Throughput by commitment term, on-demand custom-model
+  inference (see ``parse_price_item`` for what is assumed of their attributes).
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
-from customization_core.catalog import Catalog, CustomizationType, Model
+from customization_core.catalog import Catalog, Commitment, CustomizationType, Model
 
 # The API's customization types; DISTILLATION is listed and reported but never run here.
 API_TYPES: Final = ("FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION")
@@ -39,7 +40,10 @@ NOT_RUN: Final = frozenset({"DISTILLATION"})
 _CONTEXT_SUFFIX: Final = re.compile(r":[0-9]+k$")
 
 DifferenceKind = Literal["gained", "lost", "region", "type", "lifecycle", "price"]
-Charge = Literal["training", "storage"]
+# What a price is for: customizing (training, storage) or serving the custom model
+# (Provisioned Throughput per model unit and hour, on-demand inference per token).
+Charge = Literal["training", "storage", "provisioned", "on-demand-input", "on-demand-output"]
+COMMITMENTS: Final[tuple[Commitment, ...]] = get_args(Commitment)
 # Records a difference under a key; the first reason given for a key stands.
 Add = Callable[[tuple[str, ...], "Difference"], None]
 
@@ -60,12 +64,15 @@ class LiveModel:
 
 @dataclass(frozen=True)
 class LivePrice:
-    """One Price List price for customizing a model in the Region.
+    """One Price List price for customizing a model, or serving its custom model, in the Region.
 
     ``names`` are what the product calls its model, best first (its ``model`` attribute,
     then the model part of its usagetype); the catalog model is found from them.
-    ``usd`` is per 1,000 tokens (training) or per custom model and month (storage);
-    None when the product's unit was not understood.
+    ``usd`` is per 1,000 tokens (training, on-demand input and output), per custom model
+    and month (storage) or per model unit and hour (provisioned, for ``commitment``);
+    None when the product's unit, or a provisioned product's term, was not understood.
+    ``base_model``: a base model's Provisioned Throughput product, which prices its custom
+    models too where the Price List has no custom-model product for the term.
     """
 
     names: tuple[str, ...]
@@ -73,6 +80,8 @@ class LivePrice:
     usd: float | None
     unit: str
     usagetype: str
+    commitment: Commitment | None = None  # provisioned only
+    base_model: bool = False
 
 
 @dataclass(frozen=True)
@@ -350,13 +359,28 @@ def _lifecycle(model: Model, snapshot: Snapshot, region: str, today: date, add: 
 # ---- prices ------------------------------------------------------------------------------
 
 
+# Every price the catalog holds for a model, in the order the differences are listed.
+_CHARGES: Final[tuple[tuple[Charge, Commitment | None], ...]] = (
+    ("training", None),
+    ("storage", None),
+    *(("provisioned", term) for term in COMMITMENTS),
+    ("on-demand-input", None),
+    ("on-demand-output", None),
+)
+_TERMS: Final[dict[Commitment, str]] = {
+    "none": "no commitment",
+    "1-month": "1-month commitment",
+    "6-month": "6-month commitment",
+}
+
+
 def _prices(
     catalog: Catalog, prices: tuple[LivePrice, ...], region: str, add: Add, notes: list[str]
 ) -> None:
     if not prices:
         notes.append(
-            f"The Price List has no model customization prices for {region} that this tool "
-            "recognizes: prices were not compared."
+            f"The Price List has no model customization or custom-model deployment prices for "
+            f"{region} that this tool recognizes: prices were not compared."
         )
         return
     matched: dict[str, list[LivePrice]] = {}
@@ -364,45 +388,88 @@ def _prices(
     unread = sorted({f"{p.usagetype} ({p.unit or 'no unit'})" for p in prices if p.usd is None})
     if unread:
         notes.append(
-            f"Price List customization prices in {region} in a unit this tool does not read: "
+            f"Price List prices in {region} in a unit or term this tool does not read: "
             f"{', '.join(unread)}."
         )
     for price in prices:
         model = match_price(price.names, catalog)
-        if model is None:
-            strays.add(price.usagetype)
-        else:
+        if model is not None:
             matched.setdefault(model.primary_id, []).append(price)
+        elif not price.base_model:  # every base model has Provisioned Throughput: not news
+            strays.add(price.usagetype)
     if strays:
         notes.append(
-            f"Price List customization prices in {region} that match no catalog model: "
+            f"Price List custom-model prices in {region} that match no catalog model: "
             f"{', '.join(sorted(strays))}."
         )
     for model in catalog.models:
         if not _customizable(model, region):
             continue
         own = matched.get(model.primary_id, [])
-        for charge in ("training", "storage"):
-            _price(model, charge, own, region, add, notes)
+        for charge, commitment in _CHARGES:
+            _price(model, charge, commitment, own, region, add, notes)
+
+
+def _what(charge: Charge, commitment: Commitment | None) -> str:
+    """The charge as the messages name it, with its unit."""
+    if charge == "provisioned":
+        term = _TERMS[commitment] if commitment else "unknown term"
+        return f"Provisioned Throughput, {term} (per model unit per hour)"
+    return {
+        "training": "training (per 1,000 tokens)",
+        "storage": "storage (per month)",
+        "on-demand-input": "on-demand custom-model inference, input (per 1,000 tokens)",
+        "on-demand-output": "on-demand custom-model inference, output (per 1,000 tokens)",
+    }[charge]
+
+
+def _catalog_prices(
+    model: Model, charge: Charge, commitment: Commitment | None, region: str
+) -> list[tuple[str | None, float | None]]:
+    """(customizationType, the catalog's price) for each place the catalog gives ``charge``.
+
+    Training and storage are priced per customization type in ``region``; serving the
+    custom model once per model (customizationType None).
+    """
+    if charge in ("training", "storage"):
+        return [
+            (
+                kind.value,
+                c.training_price_per_1k_tokens_usd
+                if charge == "training"
+                else c.monthly_storage_price_usd,
+            )
+            for kind, c in model.customizations.items()
+            if region in c.regions
+        ]
+    prices = model.deployment_prices
+    if prices is None:
+        return [(None, None)]
+    if charge == "provisioned":
+        hourly = prices.provisioned_hourly_usd
+        return [(None, hourly.get(commitment) if commitment else None)]
+    if charge == "on-demand-input":
+        return [(None, prices.on_demand_input_per_1k_tokens_usd)]
+    return [(None, prices.on_demand_output_per_1k_tokens_usd)]
 
 
 def _price(
     model: Model,
     charge: Charge,
+    commitment: Commitment | None,
     own: list[LivePrice],
     region: str,
     add: Add,
     notes: list[str],
 ) -> None:
-    values = sorted({p.usd for p in own if p.charge == charge and p.usd is not None})
-    what = "training (per 1,000 tokens)" if charge == "training" else "storage (per month)"
-    customs = [(k, c) for k, c in model.customizations.items() if region in c.regions]
-    known = [
-        c.training_price_per_1k_tokens_usd if charge == "training" else c.monthly_storage_price_usd
-        for _, c in customs
-    ]
+    rows = [p for p in own if p.charge == charge and p.commitment == commitment]
+    if any(not p.base_model for p in rows):
+        rows = [p for p in rows if not p.base_model]  # the custom model's own price wins
+    values = sorted({p.usd for p in rows if p.usd is not None})
+    what = _what(charge, commitment)
+    known = _catalog_prices(model, charge, commitment, region)
     if not values:
-        if any(v is not None for v in known):
+        if any(v is not None for _, v in known):
             notes.append(
                 f"{model.name}: no {what} price found in the Price List for {region}; the "
                 "catalog's was not checked."
@@ -416,20 +483,21 @@ def _price(
         )
         return
     live = values[0]
-    for (kind, _), value in zip(customs, known, strict=True):
+    for customization, value in known:
         if value is not None and math.isclose(value, live, rel_tol=1e-6, abs_tol=1e-12):
             continue
+        subject = " ".join(w for w in (model.name, customization, what) if w)
         add(
-            ("price", model.primary_id, kind.value, charge),
+            ("price", model.primary_id, customization or "", charge, commitment or ""),
             Difference(
                 "price",
                 customized_id(model),
                 model.name,
-                kind.value,
+                customization,
                 usd(value),
                 usd(live),
-                f"{model.name} {kind.value} {what} in {region}: the catalog says {usd(value)}, "
-                f"the Price List {usd(live)}.",
+                f"{subject} in {region}: the catalog says {usd(value)}, the Price List "
+                f"{usd(live)}.",
             ),
         )
 
@@ -499,53 +567,134 @@ def match_price(names: Iterable[str], catalog: Catalog) -> Model | None:
 # "customization" there instead.
 _REGION_PREFIX: Final = re.compile(r"^[A-Z]{2,4}[0-9]?-")
 _CHARGE_SUFFIX: Final = re.compile(r"-?customi[sz]ation-?(training|storage).*$", re.IGNORECASE)
+# ASSUMED (third-party copies of the Price List, not an AWS page): Provisioned Throughput is
+# priced per model unit and hour by a usagetype <prefix>-<model>-ProvisionedThroughput-
+# [Custom-]<term>-ModelUnits, the term NoCommit, 1month or 6month, e.g.
+# USE1-NovaLite-ProvisionedThroughput-1month-ModelUnits,
+# USW2-Llama3-1-70B-ProvisionedThroughput-NoCommit-ModelUnits ($24.00 per hour) and
+# USE1-TitanText-Premier-ProvisionedThroughput-Custom-NoCommit-ModelUnits (feature
+# "Provisioned Throughput Inference - Custom - no commit"). A product without "Custom" is the
+# base model's, whose price a custom model pays (page prov-throughput). Its price dimension
+# may sit in OnDemand or in Reserved terms; a Reserved term's LeaseContractLength is read
+# for the term when the usagetype names none.
+_PROVISIONED: Final = re.compile(r"-?provisioned-?throughput(?P<rest>.*)$", re.IGNORECASE)
+_COMMITMENT_WORDS: Final[tuple[tuple[Commitment, re.Pattern[str]], ...]] = (
+    ("none", re.compile(r"no-?commit")),
+    ("1-month", re.compile(r"(?<![0-9])1-?months?(?![a-z])")),
+    ("6-month", re.compile(r"(?<![0-9])6-?months?(?![a-z])")),
+)
+# ASSUMED (the same copies): on-demand inference of a custom model is priced per 1K or 1M
+# tokens by <prefix>-<model>-input-tokens-custom-model and ...-output-tokens-custom-model
+# (e.g. USE1-NovaLite-input-tokens-custom-model, USE1-Nova2.0Lite-output-tokens-custom-model,
+# one with feature "Model Customization"). The base model's USE1-NovaLite-input-tokens is
+# not a custom-model price, nor are batch, cache, priority, flex or latency-optimized rows.
+_CUSTOM_TOKENS: Final = re.compile(r"-(?P<side>input|output)-tokens?-custom-model$", re.IGNORECASE)
+_OTHER_INFERENCE: Final = re.compile(r"batch|cache|priority|flex|latency", re.IGNORECASE)
 
 
 def parse_price_item(item: str | Mapping[str, Any]) -> LivePrice | None:
-    """One GetProducts ``PriceList`` entry as a customization price; None for any other product."""
+    """One GetProducts ``PriceList`` entry as a custom-model price; None for any other product.
+
+    A custom-model price is a customization's (training, storage), or serving its custom
+    model's: Provisioned Throughput by term, on-demand inference per input or output token.
+    """
     document = json.loads(item) if isinstance(item, str) else item
     product = document.get("product") or {}
     attributes = product.get("attributes") or {}
     usagetype = str(attributes.get("usagetype", ""))
+    feature = str(attributes.get("feature", ""))
+    kind = _kind(usagetype, feature, attributes)
+    if kind is None:
+        return None
+    charge, part, rest = kind
+    chosen = _dimension(document, charge)
+    if chosen is None:
+        return None
+    term_attributes, unit, amount = chosen
+    value = _per_unit(amount, unit, charge)
+    commitment: Commitment | None = None
+    if charge == "provisioned":
+        commitment = _commitment(f"{rest} {feature}") or _commitment(
+            " ".join(str(v) for v in term_attributes.values())
+        )
+        if commitment is None:
+            value = None  # a term this tool does not read
+    names = [str(attributes[k]) for k in ("model", "modelId", "titanModel") if attributes.get(k)]
+    if part:
+        names.append(part)
+    base_model = charge == "provisioned" and "custom" not in f"{rest} {feature}".lower()
+    return LivePrice(tuple(names), charge, value, unit, usagetype, commitment, base_model)
+
+
+def _kind(
+    usagetype: str, feature: str, attributes: Mapping[str, Any]
+) -> tuple[Charge, str, str] | None:
+    """The charge a product is for, its usagetype's model part, and what follows that part."""
+    model = _REGION_PREFIX.sub("", usagetype)
+    if (provisioned := _PROVISIONED.search(model)) is not None:
+        return "provisioned", model[: provisioned.start()], provisioned["rest"]
+    if (tokens := _CUSTOM_TOKENS.search(model)) is not None:
+        part = model[: tokens.start()]
+        if _OTHER_INFERENCE.search(part):
+            return None
+        side: Charge = (
+            "on-demand-input" if tokens["side"].lower() == "input" else "on-demand-output"
+        )
+        return side, part, ""
     described = " ".join(
         str(attributes.get(k, "")) for k in ("usagetype", "feature", "inferenceType")
     ).lower()
     if "customi" not in described:
         return None
     if "storage" in described:
-        charge: Charge = "storage"
-    elif "train" in described:
-        charge = "training"
-    else:
-        return None
-    dimension = _first_dimension(document)
-    if dimension is None:
-        return None
-    unit = str(dimension.get("unit", ""))
-    try:
-        amount = float(str((dimension.get("pricePerUnit") or {}).get("USD")))
-    except ValueError:  # no USD price, or not a number
-        return None
-    names = [str(attributes[k]) for k in ("model", "modelId", "titanModel") if attributes.get(k)]
-    part = _CHARGE_SUFFIX.sub("", _REGION_PREFIX.sub("", usagetype))
-    if part:
-        names.append(part)
-    return LivePrice(tuple(names), charge, _per_unit(amount, unit, charge), unit, usagetype)
-
-
-def _first_dimension(document: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The first on-demand price dimension (customization prices have one tier)."""
-    for term in ((document.get("terms") or {}).get("OnDemand") or {}).values():
-        for dimension in (term.get("priceDimensions") or {}).values():
-            return dict(dimension)
+        return "storage", _CHARGE_SUFFIX.sub("", model), ""
+    if "train" in described:
+        return "training", _CHARGE_SUFFIX.sub("", model), ""
     return None
 
 
+def _dimension(
+    document: Mapping[str, Any], charge: Charge
+) -> tuple[Mapping[str, Any], str, float] | None:
+    """(term attributes, unit, USD amount) of the product's price for ``charge``.
+
+    OnDemand terms are read first, then Reserved ones; the first dimension in a unit
+    ``charge`` is read in wins (a Reserved term may add an upfront fee), else the first
+    with a USD amount. None: no dimension has one.
+    """
+    terms = document.get("terms") or {}
+    first: tuple[Mapping[str, Any], str, float] | None = None
+    for offer in ("OnDemand", "Reserved"):
+        for term in (terms.get(offer) or {}).values():
+            for dimension in (term.get("priceDimensions") or {}).values():
+                try:
+                    amount = float(str((dimension.get("pricePerUnit") or {}).get("USD")))
+                except ValueError:  # no USD price, or not a number
+                    continue
+                found = (term.get("termAttributes") or {}, str(dimension.get("unit", "")), amount)
+                if _per_unit(amount, found[1], charge) is not None:
+                    return found
+                first = first or found
+    return first
+
+
+def _commitment(text: str) -> Commitment | None:
+    """The Provisioned Throughput term ``text`` names (NoCommit, 1month, "6 months"), if one."""
+    words = re.sub(r"[\s_]+", "-", text.lower())
+    return next((term for term, pattern in _COMMITMENT_WORDS if pattern.search(words)), None)
+
+
 def _per_unit(amount: float, unit: str, charge: Charge) -> float | None:
-    """``amount`` per 1,000 tokens (training) or per month (storage); None: unit not understood."""
+    """``amount`` in the catalog's unit for ``charge``; None: unit not understood.
+
+    Per 1,000 tokens (training, on-demand input and output), per month (storage), per
+    model unit and hour (provisioned: Bedrock sells Provisioned Throughput by model unit).
+    """
     text = unit.lower().replace(",", "").replace(" ", "")
     if charge == "storage":
         return amount if "month" in text or text == "mo" else None
+    if charge == "provisioned":
+        return amount if "hour" in text or "hr" in text else None
     if "token" not in text:
         return None
     if "1m" in text or "million" in text or "1000000" in text:

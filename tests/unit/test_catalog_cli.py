@@ -156,14 +156,17 @@ def _price(usagetype: str, unit: str, usd: str) -> str:
     )
 
 
-PRODUCTS_PARAMS = {
-    "ServiceCode": "AmazonBedrock",
-    "FormatVersion": "aws_v1",
-    "Filters": [
-        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": REGION},
-        {"Type": "CONTAINS", "Field": "usagetype", "Value": "Customization"},
-    ],
-}
+def _products_params(usage: str, **page: str) -> dict[str, Any]:
+    """What GetProducts is asked for one usagetype part (``page``: NextToken after page one)."""
+    return {
+        "ServiceCode": "AmazonBedrock",
+        "FormatVersion": "aws_v1",
+        "Filters": [
+            {"Type": "TERM_MATCH", "Field": "regionCode", "Value": REGION},
+            {"Type": "CONTAINS", "Field": "usagetype", "Value": usage},
+        ],
+        **page,
+    }
 
 
 @pytest.fixture
@@ -189,6 +192,7 @@ def _account(
     pretraining: tuple[str, ...] = (LITE,),
     status: str = "ACTIVE",
     training_usd: str = "0.0004000000",
+    provisioned_usd: str = "7.1000000000",
     price_list_denied: bool = False,
 ) -> None:
     bedrock, pricing = stubs
@@ -213,6 +217,7 @@ def _account(
             "get_products", service_error_code="AccessDeniedException", http_status_code=400
         )
         return
+    # Customization and custom-model inference, on two pages; then Provisioned Throughput.
     pricing.add_response(
         "get_products",
         {
@@ -221,16 +226,59 @@ def _account(
                 _price("USE1-TitanTextLite-Customization-Training", "1K tokens", training_usd),
                 _price("USE1-TitanTextLite-Customization-Storage", "Month", "1.9500000000"),
             ],
+            "NextToken": "page-2",
         },
-        PRODUCTS_PARAMS,
+        _products_params("ustom"),
+    )
+    pricing.add_response(
+        "get_products",
+        {
+            "FormatVersion": "aws_v1",
+            "PriceList": [
+                _price("USE1-TitanTextLite-input-tokens-custom-model", "1M tokens", "0.30"),
+                _price("USE1-TitanTextLite-output-tokens-custom-model", "1M tokens", "0.40"),
+            ],
+        },
+        _products_params("ustom", NextToken="page-2"),
+    )
+    pt = "USE1-TitanTextLite-ProvisionedThroughput"
+    pricing.add_response(
+        "get_products",
+        {
+            "FormatVersion": "aws_v1",
+            "PriceList": [
+                _price(f"{pt}-NoCommit-ModelUnits", "Hrs", provisioned_usd),
+                _price(f"{pt}-1month-ModelUnits", "Hrs", "6.4000000000"),
+            ],
+        },
+        _products_params("ProvisionedThroughput"),
     )
 
 
 def test_check_of_an_account_that_matches_exits_0(aws: tuple[Stubber, Stubber]) -> None:
-    _account(aws)
+    _account(aws)  # the fixture asserts every page of every Price List query was asked for
     result = _run("catalog", "--check", "--region", REGION)
     assert result.exit_code == 0, result.output
     assert "no difference" in result.output
+    assert "price" not in result.output  # every catalog price was found: no note says otherwise
+
+
+def test_check_prints_a_provisioned_throughput_difference_like_any_price(
+    aws: tuple[Stubber, Stubber],
+) -> None:
+    _account(aws, provisioned_usd="8.0000000000")
+    result = _run("catalog", "--check", "--region", REGION, "--json")
+    assert result.exit_code == 1, result.output
+    (difference,) = json.loads(result.stdout)["differences"]
+    assert (difference["kind"], difference["model_id"], difference["customization"]) == (
+        "price",
+        LITE,
+        None,
+    )
+    assert (difference["catalog"], difference["live"]) == ("$7.10", "$8.00")
+    assert (
+        "Provisioned Throughput, no commitment (per model unit per hour)" in (difference["message"])
+    )
 
 
 def test_check_prints_every_difference_and_exits_1(aws: tuple[Stubber, Stubber]) -> None:
