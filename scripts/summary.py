@@ -1,9 +1,9 @@
 """Print, for a person, what a synthesized cloud assembly would deploy.
 
 ``python -m scripts.summary cdk.out`` reads each stack template and
-``validation-report.json`` (written by the cdk-nag plugins at synth) and lists
-keys, buckets, network, roles, topic, the compliance result and what the
-stack costs while it is deployed.
+``validation-report.json`` (written by the cdk-nag plugins at synth) and lists,
+first, what the stack costs per month while it is deployed and unused, then
+keys, buckets, network, roles, topic and the compliance result.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,84 @@ from stacks.nag_packs import PACKS
 Resource = Mapping[str, Any]
 Template = Mapping[str, Any]
 
-# Rough monthly prices in us-east-1, for the order of magnitude only (USD).
-# Sources: https://aws.amazon.com/privatelink/pricing/ (interface endpoint, per
-# AZ, $0.01/hour x 730 hours) and https://aws.amazon.com/kms/pricing/ ($1/key).
-ENDPOINT_AZ_MONTH_USD = 7.30
-KMS_KEY_MONTH_USD = 1.00
+
+@dataclass(frozen=True)
+class Price:
+    """A us-east-1 list price in USD per ``unit``, and the page it is written on.
+
+    ``confirmed`` is False when the stored copy of that AWS page (read 2026-12-02) did not
+    show the figure: the summary still counts it, and says so on its line and in the total.
+    """
+
+    usd: float
+    unit: str
+    source: str
+    confirmed: bool = True
+
+
+# The month AWS's pricing pages count in (hours), and its days.
+HOURS_PER_MONTH = 730
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24
+# An interface endpoint is billed "for each hour that your VPC endpoint remains provisioned in
+# each Availability Zone" (https://aws.amazon.com/privatelink/pricing/, read 2026-12-02). The
+# hourly rate is drawn per Region on that page and was not in the stored copy: $0.01/hour is
+# the us-east-1 figure this project has used; unconfirmed.
+ENDPOINT_AZ_HOUR = Price(0.01, "hour", "https://aws.amazon.com/privatelink/pricing/", False)
+# "Each AWS KMS key that you create in KMS costs $1/month"; "if you enable automatic key
+# rotation, each newly generated backing key costs an additional $1/month".
+# Source, read 2026-12-02: https://aws.amazon.com/kms/pricing/
+KMS_KEY_MONTH = Price(1.00, "month", "https://aws.amazon.com/kms/pricing/")
+# Standard-resolution alarm, per alarm metric and month; the stored copy of the page showed
+# only the free tier ("10 Alarm metrics", per account). Source, read 2026-12-02:
+# https://aws.amazon.com/cloudwatch/pricing/; the $0.10 figure is unconfirmed.
+ALARM_MONTH = Price(0.10, "alarm-month", "https://aws.amazon.com/cloudwatch/pricing/", False)
+ALARMS_FREE_PER_ACCOUNT = 10
+# Custom dashboard, per month; the stored copy showed only the free tier ("3 Custom Dashboards
+# referencing up to 50 metrics each per month", per account). Source, read 2026-12-02:
+# https://aws.amazon.com/cloudwatch/pricing/; the $3.00 figure is unconfirmed.
+DASHBOARD_MONTH = Price(
+    3.00, "dashboard-month", "https://aws.amazon.com/cloudwatch/pricing/", False
+)
+DASHBOARDS_FREE_PER_ACCOUNT = 3
+# "Your first two active budgets are free of charge. Each additional active budget costs
+# $0.02 per day." Source, read 2026-12-02 (the AWS Budgets pricing page,
+# https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/, was not in a stored copy):
+# https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/budgets-managing-costs.html
+BUDGET_DAY = Price(
+    0.02,
+    "day",
+    "https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/budgets-managing-costs.html",
+)
+BUDGETS_FREE_PER_ACCOUNT = 2
+# What is billed only by use, so nothing while no run goes (each checked 2026-12-02):
+# gateway endpoints "come at no additional charge" (https://docs.aws.amazon.com/
+# prescriptive-guidance/latest/aws-startup-security-baseline/wkld-12.html); DynamoDB on-demand
+# is "billed per read or write request", plus storage (https://aws.amazon.com/blogs/aws/
+# amazon-dynamodb-on-demand-no-capacity-planning-and-pay-per-request-pricing/); CloudWatch
+# Logs bills data ingested and stored (https://aws.amazon.com/cloudwatch/pricing/); SQS bills
+# requests (https://aws.amazon.com/sqs/pricing/, not in a stored copy).
+# Resources that are configuration, with no charge of their own.
+UNBILLED_TYPES = frozenset(
+    {
+        "AWS::CDK::Metadata",
+        "AWS::EC2::RouteTable",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::SecurityGroupEgress",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::Subnet",
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "AWS::EC2::VPC",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::Policy",
+        "AWS::IAM::Role",
+        "AWS::KMS::Alias",
+        "AWS::Lambda::Permission",
+        "AWS::S3::BucketPolicy",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::TopicPolicy",
+        "AWS::SQS::QueuePolicy",
+    }
+)
 
 
 def resources(template: Template, type_: str) -> Iterator[tuple[str, Resource]]:
@@ -65,10 +139,11 @@ def _ref_name(template: Template, value: Any) -> str:
 def summarize(stack_name: str, template: Template, report: Mapping[str, Any] | None) -> list[str]:
     """The human-readable summary of one stack, as lines."""
     lines = [f"Stack {stack_name}: {template.get('Description', '')}", ""]
+    # What it costs comes first: it is billed from the deployment on, with or without runs.
+    lines += [*_cost(template), ""]
     lines += [*_keys(template), "", *_buckets(template), "", *_network(template), ""]
     lines += [*_workflow(template), ""]
     lines += [*_roles(template), "", *_topics(template), "", *_compliance(report)]
-    lines += ["", *_cost(template)]
     return lines
 
 
@@ -260,30 +335,275 @@ def _compliance(report: Mapping[str, Any] | None) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class CostLine:
+    """One part of the idle cost: what it is and its USD per month (0: nothing, or unpriced)."""
+
+    text: str
+    usd: float = 0.0
+    price: Price | None = None
+
+    @property
+    def unconfirmed(self) -> bool:
+        return self.price is not None and not self.price.confirmed
+
+    def render(self) -> str:
+        if self.unconfirmed:
+            assert self.price is not None
+            return (
+                f"  {self.text} (price not confirmed in a stored AWS source: "
+                f"check {self.price.source})"
+            )
+        return f"  {self.text}"
+
+
+# Resource types _cost accounts for, besides UNBILLED_TYPES and Custom:: (deploy-time only).
+COSTED_TYPES = frozenset(
+    {
+        "AWS::Budgets::Budget",
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::DynamoDB::GlobalTable",
+        "AWS::DynamoDB::Table",
+        "AWS::EC2::FlowLog",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::Events::Rule",
+        "AWS::KMS::Key",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::Function",
+        "AWS::Logs::LogGroup",
+        "AWS::S3::Bucket",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
+        "AWS::StepFunctions::StateMachine",
+    }
+)
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_RATE_MINUTES = {"minute": 1, "hour": 60, "day": 24 * 60}
+
+
 def _cost(template: Template) -> list[str]:
-    interface = sum(
-        1
-        for _, e in resources(template, "AWS::EC2::VPCEndpoint")
-        if _props(e).get("VpcEndpointType") == "Interface"
-    )
-    # An interface endpoint has one network interface, billed hourly, per subnet (AZ).
-    azs = max(
-        (
-            len(_props(e).get("SubnetIds", []))
-            for _, e in resources(template, "AWS::EC2::VPCEndpoint")
-            if _props(e).get("VpcEndpointType") == "Interface"
-        ),
-        default=0,
-    )
-    keys = sum(1 for _ in resources(template, "AWS::KMS::Key"))
-    endpoints = interface * azs * ENDPOINT_AZ_MONTH_USD
-    total = endpoints + keys * KMS_KEY_MONTH_USD
-    return [
-        "Cost while deployed, before any run (us-east-1 list prices, rough)",
-        f"  {interface} interface endpoints x {azs} AZ(s): about ${endpoints:,.2f}/month",
-        f"  {keys} KMS keys: about ${keys * KMS_KEY_MONTH_USD:,.2f}/month",
-        f"  total: about ${total:,.2f}/month, plus S3 storage, logs and requests",
+    """What the stack costs per month while deployed and unused: the total first, then each part.
+
+    Counted from the template at us-east-1 list prices, before the free tiers an account
+    shares among all its stacks. What is billed by use alone is listed at no charge; what runs
+    while idle but is not priced (a schedule's invocations, flow-log ingestion) says so.
+    """
+    parts = [
+        *_endpoint_cost(template),
+        *_fixed_cost(template),
+        *_use_cost(template),
+        *_unassessed(template),
     ]
+    total = sum(p.usd for p in parts)
+    unconfirmed = sum(p.usd for p in parts if p.unconfirmed)
+    lines = [
+        f"Idle cost: about ${total:,.2f}/month while deployed and unused "
+        "(us-east-1 list prices, before account-wide free tiers; by-use charges extra)"
+    ]
+    if unconfirmed:
+        lines.append(
+            f"  ${unconfirmed:,.2f} of it rests on prices not confirmed in a stored AWS source "
+            "(marked below)"
+        )
+    return [*lines, *(p.render() for p in parts)]
+
+
+def _count(template: Template, type_: str) -> int:
+    return sum(1 for _ in resources(template, type_))
+
+
+def _endpoint_cost(template: Template) -> list[CostLine]:
+    endpoints = [_props(e) for _, e in resources(template, "AWS::EC2::VPCEndpoint")]
+    interface = [e for e in endpoints if e.get("VpcEndpointType") == "Interface"]
+    gateway = [e for e in endpoints if e.get("VpcEndpointType") != "Interface"]
+    lines = []
+    if interface:
+        # One network interface per subnet (AZ), each billed by the hour.
+        azs = [_length(e.get("SubnetIds")) for e in interface]
+        endpoint_azs = sum(azs)
+        usd = endpoint_azs * ENDPOINT_AZ_HOUR.usd * HOURS_PER_MONTH
+        spread = f"x {azs[0]} AZ(s)" if len(set(azs)) == 1 else f"in {min(azs)} to {max(azs)} AZs"
+        lines.append(
+            CostLine(
+                f"{len(interface)} interface endpoints {spread}: {endpoint_azs} endpoint-AZs "
+                f"x ${ENDPOINT_AZ_HOUR.usd:.2f}/hour x {HOURS_PER_MONTH} hours "
+                f"= ${usd:,.2f}/month",
+                usd,
+                ENDPOINT_AZ_HOUR,
+            )
+        )
+    if gateway:
+        names = ", ".join(_service_short_name(e.get("ServiceName")) for e in gateway)
+        lines.append(CostLine(f"{len(gateway)} gateway endpoints ({names}): no charge"))
+    return lines
+
+
+def _length(value: Any) -> int:
+    """How many items a template list holds (a token standing for a list counts as one)."""
+    return len(value) if isinstance(value, list) else 1
+
+
+def _fixed_cost(template: Template) -> list[CostLine]:
+    """What is billed by the month or day, used or not."""
+    lines = []
+    keys = [_props(k) for _, k in resources(template, "AWS::KMS::Key")]
+    if keys:
+        usd = len(keys) * KMS_KEY_MONTH.usd
+        rotating = sum(1 for k in keys if k.get("EnableKeyRotation"))
+        lines.append(
+            CostLine(
+                f"{len(keys)} KMS keys x ${KMS_KEY_MONTH.usd:.2f}/month = ${usd:,.2f}/month; "
+                f"{rotating} rotate: each rotation adds ${KMS_KEY_MONTH.usd:.2f}/month to its key",
+                usd,
+                KMS_KEY_MONTH,
+            )
+        )
+    alarms = [_props(a) for _, a in resources(template, "AWS::CloudWatch::Alarm")]
+    # Standard resolution: one metric, a period of a minute or more (seconds).
+    standard = [
+        a
+        for a in alarms
+        if "Metrics" not in a and isinstance(a.get("Period"), int) and a["Period"] >= 60
+    ]
+    if standard:
+        usd = len(standard) * ALARM_MONTH.usd
+        lines.append(
+            CostLine(
+                f"{len(standard)} CloudWatch alarms (standard resolution) "
+                f"x ${ALARM_MONTH.usd:.2f}/alarm-month = ${usd:,.2f}/month; an account's first "
+                f"{ALARMS_FREE_PER_ACCOUNT} alarm metrics are free, shared by all its stacks",
+                usd,
+                ALARM_MONTH,
+            )
+        )
+    if len(alarms) > len(standard):
+        lines.append(
+            CostLine(
+                f"{len(alarms) - len(standard)} other CloudWatch alarms (high resolution or "
+                "several metrics): NOT PRICED"
+            )
+        )
+    dashboards = _count(template, "AWS::CloudWatch::Dashboard")
+    if dashboards:
+        usd = dashboards * DASHBOARD_MONTH.usd
+        lines.append(
+            CostLine(
+                f"{dashboards} CloudWatch dashboard(s) x ${DASHBOARD_MONTH.usd:.2f}/month "
+                f"= ${usd:,.2f}/month; an account's first {DASHBOARDS_FREE_PER_ACCOUNT} custom "
+                "dashboards (up to 50 metrics each) are free, shared by all its stacks",
+                usd,
+                DASHBOARD_MONTH,
+            )
+        )
+    budgets = _count(template, "AWS::Budgets::Budget")
+    if budgets:
+        usd = budgets * BUDGET_DAY.usd * DAYS_PER_MONTH
+        lines.append(
+            CostLine(
+                f"{budgets} AWS Budgets budget(s) x ${BUDGET_DAY.usd:.2f}/day = ${usd:,.2f}/month; "
+                f"free while among the account's first {BUDGETS_FREE_PER_ACCOUNT} active budgets",
+                usd,
+                BUDGET_DAY,
+            )
+        )
+    return lines
+
+
+def _use_cost(template: Template) -> list[CostLine]:
+    """What is billed by use alone: nothing while no run goes, but what runs on a schedule."""
+    lines = []
+    queues = _count(template, "AWS::SQS::Queue")
+    mappings = _count(template, "AWS::Lambda::EventSourceMapping")
+    if queues:
+        polled = (
+            f"; {mappings} event source mapping(s) poll, billed even while idle: NOT PRICED"
+            if mappings
+            else "; nothing polls them"
+        )
+        lines.append(
+            CostLine(f"{queues} SQS queues: no charge while idle (billed per request){polled}")
+        )
+    groups = _count(template, "AWS::Logs::LogGroup")
+    if groups:
+        lines.append(
+            CostLine(f"{groups} log groups: no charge until logs are written (ingestion, storage)")
+        )
+    tables = [
+        _props(t)
+        for type_ in ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
+        for _, t in resources(template, type_)
+    ]
+    on_demand = sum(1 for t in tables if t.get("BillingMode") == "PAY_PER_REQUEST")
+    if on_demand:
+        lines.append(
+            CostLine(
+                f"{on_demand} DynamoDB table(s), on demand: no charge while idle "
+                "(billed per request, plus storage)"
+            )
+        )
+    if len(tables) > on_demand:
+        lines.append(
+            CostLine(f"{len(tables) - on_demand} DynamoDB table(s), provisioned: NOT PRICED")
+        )
+    buckets = _count(template, "AWS::S3::Bucket")
+    if buckets:
+        lines.append(CostLine(f"{buckets} S3 buckets: no charge while empty (storage, requests)"))
+    functions = _count(template, "AWS::Lambda::Function")
+    machines = _count(template, "AWS::StepFunctions::StateMachine")
+    topics = _count(template, "AWS::SNS::Topic")
+    rules = [_props(r) for _, r in resources(template, "AWS::Events::Rule")]
+    scheduled = [r for r in rules if "ScheduleExpression" in r]
+    if functions or machines or topics or len(rules) > len(scheduled):
+        lines.append(
+            CostLine(
+                f"{functions} Lambda functions, {machines} state machines, {topics} SNS topic(s), "
+                f"{len(rules) - len(scheduled)} event rule(s): billed per use, no charge while "
+                "idle but for the schedules"
+            )
+        )
+    for rule in scheduled:
+        expression = str(rule["ScheduleExpression"])
+        target = _ref_name(template, rule["Targets"][0]["Arn"]) if rule.get("Targets") else "?"
+        runs = _runs_per_month(expression)
+        every = f"{runs:,} runs/month" if runs is not None else "runs"
+        lines.append(
+            CostLine(
+                f"schedule {expression} -> {target}: {every} while idle; its Lambda, log and "
+                "request charges: small, NOT PRICED"
+            )
+        )
+    flow_logs = _count(template, "AWS::EC2::FlowLog")
+    if flow_logs:
+        lines.append(
+            CostLine(
+                f"{flow_logs} VPC flow log(s): the idle VPC's few records are ingested as logs, "
+                "NOT PRICED"
+            )
+        )
+    return lines
+
+
+def _runs_per_month(expression: str) -> int | None:
+    match = _RATE.match(expression)
+    if match is None:
+        return None  # a cron expression: not counted
+    minutes = int(match[1]) * _RATE_MINUTES[match[2].rstrip("s")]
+    return HOURS_PER_MONTH * 60 // minutes
+
+
+def _unassessed(template: Template) -> list[CostLine]:
+    """Resource types this summary does not know the billing of: said, not guessed."""
+    counts: dict[str, int] = {}
+    for resource in template.get("Resources", {}).values():
+        type_ = str(resource.get("Type"))
+        if type_ in UNBILLED_TYPES or type_ in COSTED_TYPES or type_.startswith("Custom::"):
+            continue
+        counts[type_] = counts.get(type_, 0) + 1
+    if not counts:
+        return []
+    found = ", ".join(f"{type_} x{n}" for type_, n in sorted(counts.items()))
+    return [CostLine(f"NOT ASSESSED (billing unknown to this summary): {found}")]
 
 
 def main(argv: list[str]) -> int:

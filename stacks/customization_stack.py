@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.approvals import Approvals
+from stacks.budgets import MonthlyBudget
 from stacks.compliance import add_compliance_checks
 from stacks.identity import Identity
 from stacks.network import Network
@@ -126,6 +127,8 @@ class BedrockCustomizationStack(cdk.Stack):
                 "UnprocessedAnswers": self.approvals.unprocessed,
             },
         )
+        if settings.monthly_budget_usd is not None:
+            MonthlyBudget(self, "Budget", settings=settings, notifications=self.notifications)
 
         cdk.Tags.of(self).add("stage", settings.stage)
         for key, value in sorted(settings.tags.items()):

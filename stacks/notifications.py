@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -27,6 +28,7 @@ class Notifications(Construct):
     def __init__(self, scope: Construct, id_: str, *, settings: Settings, key: kms.IKey) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
+        self.key = key
         self.topic = sns.Topic(
             self,
             "Topic",
@@ -55,3 +57,38 @@ class Notifications(Construct):
             self.topic.add_subscription(
                 subscriptions.EmailSubscription(email, dead_letter_queue=self.undelivered)
             )
+
+    def allow_publishing(self, sid: str, *, service: str, source_arn: str) -> None:
+        """Let ``service`` (a service principal) publish to the topic for ``source_arn`` only.
+
+        The topic is encrypted with a customer managed key, so the key policy must let the
+        service encrypt too: kms:GenerateDataKey and kms:Decrypt, what a publisher to an
+        encrypted topic needs. Both statements are bound to this account and ``source_arn``
+        (an ARN or an ArnLike pattern), against the confused deputy. Sources, read 2026-12-02:
+        https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+        https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#send-to-encrypted-topic
+        """
+        stack = cdk.Stack.of(self)
+        principal = iam.ServicePrincipal(service)
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": source_arn},
+        }
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"{sid}Publish",
+                principals=[principal],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=conditions,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"{sid}EncryptNotifications",
+                principals=[principal],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions=conditions,
+            )
+        )
