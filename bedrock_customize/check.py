@@ -324,6 +324,14 @@ def _manifest(job: Job, folder: str, outcome: Outcome) -> tuple[Manifest | None,
         outcome.add("manifest", "error", MANIFEST_NAME, "manifest-invalid", problem)
     if parsed.manifest is not None:
         return parsed.manifest, frozenset()
+    if parsed.deployment is not None:
+        outcome.note(
+            "manifest",
+            f"A deploy-only manifest (deployModel {clip(parsed.deployment.deploy_model)}): no "
+            "data to check. ValidateRequest looks the model and its training run up when it "
+            "runs; bedrock-customize deploy checks a run id before it uploads.",
+        )
+        return None, frozenset()
     salvaged, dropped = _salvage(job.manifest)
     if salvaged is None:
         outcome.note(

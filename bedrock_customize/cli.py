@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 the thing asked about failed (invalid data, a failed run),
 from __future__ import annotations
 
 import json
+import math
 import sys
 from contextlib import ExitStack
 from datetime import date
@@ -15,7 +16,7 @@ from typing import cast
 
 import click
 
-from bedrock_customize import models, runs, submit
+from bedrock_customize import deploy, models, runs, spend, submit
 from bedrock_customize.catalog_cmd import catalog_command
 from bedrock_customize.check_cmd import check_command
 from bedrock_customize.options import (
@@ -27,6 +28,7 @@ from bedrock_customize.options import (
 )
 from customization_core import prepare as preparing
 from customization_core.catalog import CustomizationType, load_catalog
+from customization_core.estimate import estimate_of
 from customization_core.regions import region_problem
 from customization_core.validator import validate_dataset
 
@@ -412,6 +414,33 @@ def _write_prepared(
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs (default: the model's).")
 @PRICE_OPTION
 @REGION_OPTION
+@click.option(
+    "--deploy",
+    "deploy_mode",
+    type=click.Choice(["none", "provisioned", "on-demand"]),
+    default="none",
+    show_default=True,
+    help="Price a deployment too, as the manifest's deploy.mode.",
+)
+@click.option(
+    "--model-units",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    help="deploy.modelUnits.",
+)
+@click.option(
+    "--ttl-hours",
+    type=click.FloatRange(min=0, min_open=True),
+    default=24.0,
+    show_default=True,
+    help="deploy.ttlHours: how long the deployment is priced for.",
+)
+@click.option(
+    "--evaluate-samples",
+    type=click.IntRange(1, 1000),
+    help="Price an evaluation of this many samples (evaluate.samples).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the cost document (JSON).")
 def cost(
     train: Path,
@@ -420,9 +449,13 @@ def cost(
     epochs: int | None,
     price_per_1k_tokens: float | None,
     region: str | None,
+    deploy_mode: str,
+    model_units: int,
+    ttl_hours: float,
+    evaluate_samples: int | None,
     as_json: bool,
 ) -> None:
-    """Estimate what training on TRAIN would cost, without submitting anything."""
+    """Estimate what a run on TRAIN would cost (training, storage, deployment), submitting nothing."""
     _check_region(model_id, kind, region)
     hyperparameters = {"epochCount": str(epochs)} if epochs else {}
     with train.open("rb") as stream:
@@ -433,30 +466,46 @@ def cost(
             hyperparameters=hyperparameters,
             price_per_1k_tokens_usd=price_per_1k_tokens,
         )
-    estimate = report.document["cost"]
+    training = report.document["cost"]
     request_errors = [e for e in report.document["errors"] if e["file"] == "request"]
-    if estimate is None or request_errors:
+    if training is None or request_errors:
         for finding in request_errors:
             click.echo(f"{finding['code']}: {finding['message']}", err=True)
         sys.exit(EXIT_FAILED)
+    records = int(report.document["records"] or 0)
+    tokens = int(report.document["tokens"]["total"] or 0)
+    estimate = estimate_of(
+        load_catalog(),
+        model_id=model_id,
+        kind=CustomizationType.parse(kind).value,
+        training_cost=training,
+        deploy={"mode": deploy_mode, "modelUnits": model_units, "ttlHours": ttl_hours},
+        evaluate={"samples": evaluate_samples} if evaluate_samples else None,
+        request_tokens=math.ceil(tokens / records) if records and tokens else None,
+    )
     if as_json:
-        click.echo(json.dumps(estimate, indent=2, sort_keys=True))
+        click.echo(
+            json.dumps({**estimate.to_dict(), "training": training}, indent=2, sort_keys=True)
+        )
         return
-    money = (
-        f"about ${estimate['estimated_usd']:,.2f}"
-        if estimate["estimated_usd"] is not None
-        else "unknown (no price for this model; pass --price-per-1k-tokens)"
-    )
-    click.echo(
-        f"{estimate['training_tokens']:,} tokens x {estimate['epochs']} epoch(s) = {estimate['billed_tokens']:,} billed tokens: {money}"
-    )
-    click.echo(f"Tokens are a deliberate over-estimate; price: {estimate['price_source']}.")
+    for line in estimate.lines():
+        click.echo(line)
+    click.echo("Tokens are a deliberate over-estimate. Prices and their sources:")
+    for part in estimate.parts:
+        click.echo(f"  {part.name}: {part.source}")
+    if estimate.total_usd is None:
+        click.echo(
+            "A price is unknown: give the training price with --price-per-1k-tokens (or the "
+            "stage setting trainingPricesUsd); bedrock-customize catalog --check reads the "
+            "AWS Price List."
+        )
     if not report.valid:
         click.echo(
             f"The data has {report.document['error_count']} error(s): run bedrock-customize validate before submitting."
         )
 
 
-for _command in (*runs.COMMANDS, submit.submit, *models.COMMANDS, catalog_command):
+for _command in (*runs.COMMANDS, submit.submit, *models.COMMANDS, catalog_command, spend.spend):
     main.add_command(_command)
 main.add_command(check_command)
+main.add_command(deploy.deploy)

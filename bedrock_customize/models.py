@@ -7,6 +7,7 @@ ARN, or the ARN of its deployment; a base model by its model id.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from dataclasses import asdict, dataclass
@@ -20,10 +21,11 @@ from bedrock_customize import runs
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import console, emit_json, say, table
 from bedrock_customize.stack import aws, stack_options
-from customization_core.catalog import Family
+from customization_core.catalog import Family, load_catalog
+from customization_core.deploy_existing import DEPLOYMENT_RUNS, deploy_command
 from customization_core.evaluation import read_samples
 from customization_core.inference import Reply, UnknownFamilyError, family_of, invoke
-from customization_core.run import Status
+from customization_core.run import DeploymentStatus, Status
 
 EXIT_FAILED = 1
 DEFAULT_MAX_TOKENS: Final = 256
@@ -109,24 +111,54 @@ def _deployment_text(deployment: dict[str, Any] | None) -> str | None:
     return f"{deployment['mode']} {deployment['status']}{until}"
 
 
-def resolve(stack: stacks.Stack, reference: str) -> Target:
-    """A run id, a custom model (or deployment) ARN, or a base model id, as a Target."""
+def resolve(stack: stacks.Stack, reference: str, *, suffix: str = "") -> Target:
+    """A run id, a custom model (or deployment) ARN, or a base model id, as a Target.
+
+    A run's custom model answers only through a deployment that serves: the run's own, or
+    that of a run deploying its model (``bedrock-customize deploy``). Without one it exits 1
+    with the command that deploys it (``suffix``: `` --local`` or nothing).
+    """
     if reference.startswith("arn:"):
         return _custom_model(stack, reference)
     if "." not in reference and ":" not in reference:  # run ids are lower case, digits and '-'
         found = runs.item(stack, reference)
-        deployment = found.get("deployment") or {}
         family = family_of(str(found["model_id"]))
-        if deployment.get("status") == "ACTIVE" and deployment.get("arn"):
-            return Target(str(deployment["arn"]), family, f"{reference} (custom)")
         if not found.get("model_arn"):
             click.echo(f"Run {reference} has no custom model (it is {found['status']}).", err=True)
             sys.exit(EXIT_FAILED)
-        return Target(str(found["model_arn"]), family, f"{reference} (custom)")
+        serving = _serving(stack, found)
+        if serving is not None:
+            arn, by = serving
+            label = (
+                f"{reference} (custom)" if by == reference else f"{reference} (custom, run {by})"
+            )
+            return Target(arn, family, label)
+        state = (found.get("deployment") or {}).get("status")
+        click.echo(
+            f"Run {reference} has no deployment that serves (it is {found['status']}"
+            + (f", its deployment {state}" if state else "")
+            + "). A custom model answers through its deployment (Provisioned Throughput or "
+            "an on-demand deployment): deploy it with "
+            f"`{deploy_command(found, load_catalog(), suffix=suffix)}`, then invoke it "
+            "by this run id or by the run id that command prints.",
+            err=True,
+        )
+        sys.exit(EXIT_FAILED)
     try:
         return Target(reference, family_of(reference), reference)
     except UnknownFamilyError as problem:
         raise click.BadParameter(str(problem)) from None
+
+
+def _serving(stack: stacks.Stack, found: dict[str, Any]) -> tuple[str, str] | None:
+    """A deployment that serves the run's model, and the run that owns it: its own first,
+    then the newest of the runs deploying its model (``deployment_runs``); None if none."""
+    linked = (runs.find_item(stack, str(r)) for r in reversed(found.get(DEPLOYMENT_RUNS) or []))
+    for item in itertools.chain([found], linked):  # lazily: the run's own first
+        deployment = (item or {}).get("deployment") or {}
+        if deployment.get("status") == DeploymentStatus.ACTIVE.value and deployment.get("arn"):
+            return str(deployment["arn"]), str((item or {})["run_id"])
+    return None
 
 
 def _custom_model(stack: stacks.Stack, arn: str) -> Target:
@@ -282,7 +314,7 @@ def invoke_command(
     """Ask MODEL (a run id, a custom model ARN, or a base model id) for a completion."""
     prompts = _prompts(prompt, prompt_file)
     stack = where.open()
-    target = resolve(stack, model)
+    target = resolve(stack, model, suffix=where.suffix)
     replies = [(p, _ask(stack, target, p, max_tokens, temperature)) for p, _ in prompts]
     if as_json:
         emit_json(
@@ -326,7 +358,8 @@ def compare(
     """Ask the base and the custom model the same prompts; print their answers side by side."""
     prompts = _prompts(prompt, prompt_file)[:limit]
     stack = where.open()
-    base, custom = resolve(stack, base_model), resolve(stack, custom_model)
+    base = resolve(stack, base_model, suffix=where.suffix)
+    custom = resolve(stack, custom_model, suffix=where.suffix)
     results = [
         Comparison(
             prompt=text,

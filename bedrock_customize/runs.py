@@ -200,6 +200,10 @@ def show(
             "verdict",
             "evaluation",
             "deployment",
+            # The links of `bedrock-customize deploy`: the run that trained this run's model,
+            # and the runs that deploy this run's model.
+            "model_of_run",
+            "deployment_runs",
             "execution_arn",
             "submitted_by",
             "answered_by",
@@ -487,7 +491,8 @@ def _answer(where: stacks.Where, run_id: str, decision: str, reason: str | None)
     taken = verdict["taken"]
     by = f"answered by {user_id} at {taken.get('answered_at')}"
     if decision == approval.APPROVE:
-        say(f"Approved {run_id}: it goes on to train ({by}).")
+        goes_on = "to deploy" if taken.get("model_of_run") else "to train"
+        say(f"Approved {run_id}: it goes on {goes_on} ({by}).")
     else:
         say(f"Rejected {run_id}: {reason} ({by}).")
 

@@ -36,10 +36,11 @@ from bedrock_customize.options import (
 from bedrock_customize.stack import aws, stack_options
 from customization_core import approval
 from customization_core.catalog import CustomizationType, load_catalog
+from customization_core.deploy_existing import deploy_command
 from customization_core.deployments import deploy_problem
 from customization_core.manifest import DEFAULT_TRAINING_KEY, DEFAULT_VALIDATION_KEY, parse_manifest
 from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, ObjectVersion, run_names
-from customization_core.run import Status
+from customization_core.run import DeploymentStatus, Status
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
@@ -200,38 +201,73 @@ def submit(
         stack, where, name, manifest_bytes, train, validation, price_per_1k_tokens, force
     )
 
-    bucket, key_arn = stack.output("DatasetsBucketName"), stack.output("DataKeyArn")
-    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn}
-    folder = f"{JOBS_PREFIX}{name}/"
-    s3 = stack.client("s3")
-    # Who submits: job.json carries the caller's aws:userid (the bucket refuses any other),
-    # so that someone else must approve the run (customization_core/approval.py).
-    me = aws("sts:GetCallerIdentity", lambda: stack.client("sts").get_caller_identity())
+    folder, bucket = f"{JOBS_PREFIX}{name}/", stack.output("DatasetsBucketName")
+    s3, encryption = stack.client("s3"), upload_encryption(stack)
+    user_id = caller(stack)
     uploads = [(train, folder + DEFAULT_TRAINING_KEY)]
     if validation:
         uploads.append((validation, folder + DEFAULT_VALIDATION_KEY))
     for path, key in uploads:
         _upload(s3, path, bucket, key, encryption)
-    manifest_key = folder + MANIFEST_NAME
+    run_id = put_manifest(stack, folder, manifest_bytes, user_id=user_id)
+    click.echo(run_id)
+    say(f"Submitted s3://{bucket}/{folder}{MANIFEST_NAME} as {user_id}: run {run_id}.", err=True)
+    finish(stack, where, run_id, wait=wait, timeout=timeout)
+
+
+def upload_encryption(stack: stacks.Stack) -> dict[str, str]:
+    """The SSE-KMS headers the datasets bucket's policy requires on every upload."""
+    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": stack.output("DataKeyArn")}
+
+
+def caller(stack: stacks.Stack) -> str:
+    """The caller's aws:userid: what job.json's submitted-by tag must be."""
+    me = aws("sts:GetCallerIdentity", lambda: stack.client("sts").get_caller_identity())
+    return str(me["UserId"])
+
+
+def put_manifest(
+    stack: stacks.Stack, folder: str, manifest: bytes, *, user_id: str | None = None
+) -> str:
+    """Write ``folder``/job.json (its upload starts the run) as the caller; the run id.
+
+    It carries the caller's aws:userid as its submitted-by tag (the bucket refuses any
+    other), so that someone else must approve the run (customization_core/approval.py).
+    """
+    bucket, key = stack.output("DatasetsBucketName"), folder + MANIFEST_NAME
+    submitter = user_id or caller(stack)
+    s3, encryption = stack.client("s3"), upload_encryption(stack)
     put = aws(
         "s3:PutObject",
         lambda: s3.put_object(
             Bucket=bucket,
-            Key=manifest_key,
-            Body=manifest_bytes,
+            Key=key,
+            Body=manifest,
             ContentType="application/json",
-            Tagging=approval.tagging(approval.SUBMITTED_BY, str(me["UserId"])),
+            Tagging=approval.tagging(approval.SUBMITTED_BY, submitter),
             **encryption,
         ),
     )
-    run_id = run_names(ObjectVersion(bucket, manifest_key, put["VersionId"])).run_id
-    click.echo(run_id)
-    say(f"Submitted s3://{bucket}/{manifest_key} as {me['UserId']}: run {run_id}.", err=True)
+    return run_names(ObjectVersion(bucket, key, put["VersionId"])).run_id
+
+
+def finish(
+    stack: stacks.Stack,
+    where: stacks.Where,
+    run_id: str,
+    *,
+    wait: bool,
+    timeout: float | None,
+    advice: tuple[str, ...] = (),
+) -> None:
+    """After the upload: say how to follow the run (and ``advice``), or follow it (--wait).
+
+    Following exits 0 when the run succeeds or its model serves, 1 otherwise.
+    """
     if not wait:
-        say(
-            f"Follow it with: bedrock-customize status {run_id}{where.suffix}",
-            err=True,
-        )
+        say(f"Follow it with: bedrock-customize status {run_id}{where.suffix}", err=True)
+        for line in advice:
+            say(line, err=True)
         return
     final = follow(
         stack,
@@ -453,7 +489,17 @@ def _ended(found: dict[str, Any], suffix: str) -> None:
     run_id = found["run_id"]
     if found["status"] == Status.SUCCEEDED.value:
         say(f"Run {run_id} SUCCEEDED: custom model {found.get('model_arn')}", err=True)
-        say(f"Try it: bedrock-customize invoke {run_id}{suffix} --prompt '...'", err=True)
+        deployment = found.get("deployment") or {}
+        if deployment.get("status") == DeploymentStatus.ACTIVE.value:  # kept, no end time
+            say(f"Try it: bedrock-customize invoke {run_id}{suffix} --prompt '...'", err=True)
+            return
+        # A custom model answers only through a deployment: invoke cannot work yet.
+        gone = f" (its deployment is {deployment['status']})" if deployment.get("status") else ""
+        say(
+            f"Nothing serves it{gone}; to invoke it, deploy it: "
+            + deploy_command(found, load_catalog(), suffix=suffix),
+            err=True,
+        )
         return
     say(
         f"Run {run_id} ended {found['status']}: {found.get('reason') or 'no reason recorded'}",

@@ -43,16 +43,30 @@ _ENDS: Final = frozenset({Status.FAILED, Status.CANCELLED})
 # Which status may follow which (the registry refuses any other, by conditional update).
 # A status may follow itself: a handler records progress without a new status. Nothing
 # follows a terminal status; FAILED and CANCELLED may follow any other.
+# DEPLOYING may follow VALIDATING and AWAITING_APPROVAL: a run that deploys an existing
+# custom model (``trains`` False) trains nothing (customization_core/deploy_existing.py).
 TRANSITIONS: Final[dict[Status, frozenset[Status]]] = {
     Status.RECEIVED: frozenset({Status.VALIDATING, Status.REJECTED}) | _ENDS,
     Status.VALIDATING: frozenset(
-        {Status.VALIDATING, Status.AWAITING_APPROVAL, Status.QUEUED, Status.TRAINING}
+        {
+            Status.VALIDATING,
+            Status.AWAITING_APPROVAL,
+            Status.QUEUED,
+            Status.TRAINING,
+            Status.DEPLOYING,
+        }
     )
     | {Status.REJECTED}
     | _ENDS,
     # Itself: a retried RequestApproval stores its new task token.
     Status.AWAITING_APPROVAL: frozenset(
-        {Status.AWAITING_APPROVAL, Status.QUEUED, Status.TRAINING, Status.REJECTED}
+        {
+            Status.AWAITING_APPROVAL,
+            Status.QUEUED,
+            Status.TRAINING,
+            Status.DEPLOYING,
+            Status.REJECTED,
+        }
     )
     | _ENDS,
     Status.QUEUED: frozenset({Status.QUEUED, Status.TRAINING}) | _ENDS,

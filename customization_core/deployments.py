@@ -5,11 +5,13 @@
 deployment (CreateCustomModelDeployment, for the base models the catalog
 marks). The workflow waits for the model to be Active and the deployment to
 be ready, evaluates it when asked (customization_core/evaluate_step.py), and
-then watches it: a notification an hour before its end time, deletion at it.
-``bedrock-customize extend`` moves the end time in the registry; the watch
-reads it each time it wakes. A run that fails or is cancelled deletes its
-deployment too: nothing billed by the hour is left without an owner and an
-end time, unless the manifest says ``ttlHours: null``.
+then watches it: a notification an hour before its end time, deletion at it,
+or earlier once nobody has invoked it for ``idleHours`` (Bedrock's invocation
+metric in CloudWatch). ``bedrock-customize extend`` moves the end time in the
+registry; the watch reads it each time it wakes, capped at the deployment's
+latest end time (``maxDeploymentTtlHours``). A run that fails or is cancelled
+deletes its deployment too: nothing billed by the hour is left without an
+owner and an end time, unless the manifest says ``ttlHours: null``.
 
 API reference: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateProvisionedModelThroughput.html
 and https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateCustomModelDeployment.html
@@ -20,11 +22,16 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from customization_core.catalog import Catalog
+from botocore.exceptions import ConnectionError as NetworkError
+from botocore.exceptions import HTTPClientError
+
+from customization_core.catalog import Catalog, load_catalog
+from customization_core.estimate import money
 from customization_core.faults import (
     BedrockThrottledError,
     BedrockUnavailableError,
@@ -46,6 +53,42 @@ TIMESTAMP: Final = "%Y-%m-%dT%H:%M:%SZ"  # what a Wait state's TimestampPath acc
 # What Get* answers for a deployment that serves, is still being made, or failed.
 READY: Final = ("InService", "Active")
 PENDING: Final = ("Creating", "Updating")
+
+# Idle teardown. Bedrock counts successful Converse and InvokeModel(WithResponseStream)
+# requests as Invocations in the AWS/Bedrock namespace, by the ModelId dimension ("ModelId
+# - all metrics"). Source, read 2026-12-02:
+# https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring.html#runtime-cloudwatch-metrics
+# A deployment is invoked with its ARN as modelId (API_CreateCustomModelDeployment.html, the
+# same for a provisioned model ARN); AWS does not spell out the ModelId value recorded then.
+# The ARN is what cloud-custodian's Provisioned Throughput metrics filter reads (read
+# 2026-12-02: https://github.com/cloud-custodian/cloud-custodian/pull/10916); the watch asks
+# for the ARN and for its last part, so that neither reading makes a used deployment look idle.
+INVOCATIONS_NAMESPACE: Final = "AWS/Bedrock"
+INVOCATIONS_METRIC: Final = "Invocations"
+MODEL_DIMENSION: Final = "ModelId"
+# Where a deployment's idle hours come from: the manifest, or the stage's default.
+IDLE_FROM_MANIFEST: Final = "deploy.idleHours"
+IDLE_FROM_STAGE: Final = "deploymentIdleHours"
+# GetMetricStatistics returns at most 1,440 data points a call, and keeps 1-minute data for
+# 15 days and 5-minute data for 63 days (older: hourly). Source, read 2026-12-02:
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html
+MAX_DATAPOINTS: Final = 1440
+METRIC_PERIODS: Final = ((timedelta(days=15), 60), (timedelta(days=63), 300))  # (age, seconds)
+HOUR: Final = 3600  # seconds
+MIN_RECHECK: Final = timedelta(minutes=1)  # the finest period of Bedrock's metrics
+# CloudWatch's transient answers: throttling ("Throttling", read 2026-12-02:
+# https://repost.aws/knowledge-center/cloudwatch-400-error-throttling) and its own faults
+# (GetMetricStatistics' InternalServiceFault answers "InternalServiceError": botocore's
+# cloudwatch/2010-08-01/service-2.json); the SDK's standard retry mode has retried them.
+METRIC_THROTTLED: Final = ("Throttling", "ThrottlingException", "TooManyRequestsException")
+METRIC_UNAVAILABLE: Final = ("InternalServiceError", "InternalFailure", "ServiceUnavailable")
+NETWORK_FAULT: Final = "ServiceUnavailable"  # no connection: transient, like a 503
+# Reads of one idle check: each failed one is an attempt of the state machine's retry of
+# WatchDeployment (at most TRANSIENT_ATTEMPTS there), then the watch waits IDLE_RECHECK and
+# asks again. The registry keeps the count, as a retried task gets its input unchanged.
+METRIC_ATTEMPTS: Final = 3
+METRIC_FAILURES: Final = "idle_check_failures"
+IDLE_RECHECK: Final = timedelta(minutes=15)
 
 
 def _now() -> datetime:
@@ -98,6 +141,10 @@ def plan(run: Run) -> None:
         "mode": mode,
         "model_units": int(deploy.get("modelUnits", 1)),
         "ttl_hours": deploy.get("ttlHours"),
+        "idle_hours": deploy.get("idleHours"),  # None: the stage's (resolved by the watch)
+        # The catalog's no-commitment price per model unit per hour (None: unknown), for
+        # what an operator is told a deployment that could not be deleted costs.
+        "hourly_usd": _hourly_usd(run.model_id) if mode == "provisioned" else None,
         "name": f"bc-{run.run_id}"[:63],
         "status": DeploymentStatus.WAITING_FOR_MODEL.value,
         "polls": 0,
@@ -107,6 +154,12 @@ def plan(run: Run) -> None:
     # Continued pre-training has no reference completions: it is compared only on given prompts.
     planned = evaluate is not None and (run.customization_type == "FINE_TUNING" or bool(prompts))
     run.evaluation = {"planned": planned, "done": not planned, "next": 0}
+
+
+def _hourly_usd(model_id: str | None) -> float | None:
+    model = load_catalog().find(model_id) if model_id else None
+    prices = model.deployment_prices if model else None
+    return prices.provisioned_hourly_usd.get("none") if prices else None
 
 
 def _max_polls(config: PipelineConfig) -> int:
@@ -269,10 +322,19 @@ def watch(
     *,
     registry: Registry,
     sns: Any,
+    cloudwatch: Any,
     config: PipelineConfig,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Decide what happens to a ready deployment: ``next_action`` keep, wait or teardown."""
+    """Decide what happens to a ready deployment: ``next_action`` keep, wait or teardown.
+
+    It wakes at the earliest of the idle check, the notice an hour before the end time, and
+    the end time. At the idle check it asks CloudWatch for the deployment's invocations since
+    its last known use (the evaluation's calls come before the first watch, which starts the
+    clock): none for ``idleHours`` and it is torn down early (IDLE). A metric CloudWatch will
+    not give is retried, then waited for, never taken for idleness. The end time is the
+    registry's (``bedrock-customize extend``), capped at ``max_expires_at``.
+    """
     assert run.deployment is not None
     deployment = run.deployment
     now = now or _now()
@@ -293,11 +355,15 @@ def watch(
         expires = now + timedelta(hours=float(deployment["ttl_hours"]))
         deployment["expires_at"] = stamp(expires)
         deployment["max_expires_at"] = stamp(now + timedelta(hours=config.max_deployment_ttl_hours))
-        _schedule(run, expires, now)
+        if expires - WARN_BEFORE <= now:  # too short a life for an hour's notice
+            deployment["warned_for"] = deployment["expires_at"]
+        idle, source = _idle_hours(deployment, config, now, now)
+        _schedule(run, now)
         registry.update(
             run,
             Status.DEPLOYED,
-            reason=f"Serving until {deployment['expires_at']}; then it is deleted.",
+            reason=f"Serving until {deployment['expires_at']}; then it is deleted, or earlier "
+            f"once nobody has invoked it for {idle:g} hours.",
             deployment=deployment,
         )
         _tell(
@@ -306,20 +372,56 @@ def watch(
             run,
             f"Deployed: {run.run_id}",
             f"The custom model of run {run.run_id} serves from {deployment['arn']}.\n"
-            f"It will be deleted at {deployment['expires_at']} (a notice comes an hour before).\n"
+            f"It will be deleted at {deployment['expires_at']} (a notice comes an hour before), "
+            f"or earlier if nobody invokes it for {idle:g} hours ({source}).\n"
             f"Extend it:  bedrock-customize extend {run.run_id} --hours N\n"
             f"Try it:     bedrock-customize invoke {run.run_id} --prompt '...'",
         )
         run.next_action = NextAction.WAIT
         return run.state()
-    recorded = (registry.get(run.run_id) or {}).get("deployment") or {}
-    expires = parse_stamp(str(recorded.get("expires_at") or deployment["expires_at"]))
-    if stamp(expires) != deployment["expires_at"]:  # extended meanwhile
-        deployment["expires_at"] = stamp(expires)
-        _schedule(run, expires, now)
-        run.next_action = NextAction.WAIT
+    # The moment this wake is for: the time it was scheduled at, or now if later. (Only on
+    # the emulator, whose Wait states are shortened, is the clock behind the schedule.)
+    at = max(now, parse_stamp(run.wait_until)) if run.wait_until else now
+    item = registry.get(run.run_id) or {}
+    expires, notes = _end_time(deployment, item.get("deployment") or {}, config)
+    if expires <= at:
+        deployment["end_reason"] = "EXPIRED"
+        run.next_action = NextAction.TEARDOWN
         return run.state()
-    if deployment.get("phase") == "warn":
+    idle, source = _idle_hours(deployment, config, now, at)
+    if parse_stamp(deployment["idle_check_at"]) <= at:
+        try:
+            used = last_invocation(
+                cloudwatch, deployment["arn"], parse_stamp(deployment["idle_from"]), at
+            )
+        except MetricUnreadError as error:
+            failures = int(item.get(METRIC_FAILURES, 0)) + 1
+            if error.transient and failures < METRIC_ATTEMPTS:
+                counted: dict[str, Any] = {METRIC_FAILURES: failures}
+                registry.annotate(run.run_id, **counted)
+                raise error.retryable() from error  # the state machine retries, with backoff
+            # Never idle for want of a metric: the deployment is kept, and asked about later.
+            deployment["idle_check_at"] = stamp(at + IDLE_RECHECK)
+            if deployment.get("idle_check_unread") is None:  # said once per spell
+                notes.append(
+                    f"CloudWatch did not answer for the {INVOCATIONS_METRIC} metric "
+                    f"({error.code}): the idle check is tried again at "
+                    f"{deployment['idle_check_at']}; the deployment is kept meanwhile."
+                )
+            deployment["idle_check_unread"] = error.code
+        else:
+            if used is None:
+                deployment["end_reason"] = "IDLE"
+                run.next_action = NextAction.TEARDOWN
+                return run.state()
+            deployment.pop("idle_check_unread", None)
+            used = min(used, now)
+            deployment["idle_from"] = stamp(used)
+            # idleHours after that use: from this wake, less the time since the use.
+            deployment["idle_check_at"] = stamp(at + timedelta(hours=idle) - (now - used))
+        if METRIC_FAILURES in item:
+            registry.annotate(run.run_id, remove=(METRIC_FAILURES,))
+    if expires - WARN_BEFORE <= at and deployment.get("warned_for") != deployment["expires_at"]:
         _tell(
             sns,
             config,
@@ -328,23 +430,131 @@ def watch(
             f"The deployment {deployment['arn']} of run {run.run_id} is deleted at "
             f"{deployment['expires_at']}.\nKeep it longer:  bedrock-customize extend {run.run_id} --hours N",
         )
-        deployment["phase"] = "expire"
-        run.wait_until = deployment["expires_at"]
-        run.next_action = NextAction.WAIT
-        return run.state()
-    deployment["end_reason"] = "EXPIRED"
-    run.next_action = NextAction.TEARDOWN
+        deployment["warned_for"] = deployment["expires_at"]
+    _schedule(run, at)
+    if notes:
+        registry.update(run, Status.DEPLOYED, reason=" ".join(notes), deployment=deployment)
+    run.next_action = NextAction.WAIT
     return run.state()
 
 
-def _schedule(run: Run, expires: datetime, now: datetime) -> None:
-    """The next wake-up: the notice an hour before the end, or the end itself."""
+def _end_time(
+    deployment: dict[str, Any], recorded: dict[str, Any], config: PipelineConfig
+) -> tuple[datetime, list[str]]:
+    """The end time the registry holds (``extend`` moves it), capped at the deployment's latest.
+
+    The cap is the run's own ``max_expires_at`` (maxDeploymentTtlHours after it became
+    ready), not the registry's: the watch enforces it whatever the registry says.
+    """
+    if "warned_for" not in deployment and deployment.get("phase") == "expire":
+        deployment["warned_for"] = deployment["expires_at"]  # watched before warned_for was
+    expires = parse_stamp(str(recorded.get("expires_at") or deployment["expires_at"]))
+    latest = parse_stamp(str(deployment["max_expires_at"]))
+    notes = []
+    if expires > latest:
+        notes.append(
+            f"The registry's end time {stamp(expires)} is past this deployment's latest, "
+            f"{stamp(latest)} (maxDeploymentTtlHours {config.max_deployment_ttl_hours:g}): "
+            f"it is deleted at {stamp(latest)}."
+        )
+        expires = latest
+    deployment["expires_at"] = stamp(expires)
+    return expires, notes
+
+
+def _schedule(run: Run, at: datetime) -> None:
+    """The next wake-up: the earliest of the idle check, the notice and the end time."""
     assert run.deployment is not None
-    warn = expires - WARN_BEFORE
-    if warn > now:
-        run.deployment["phase"], run.wait_until = "warn", stamp(warn)
-    else:
-        run.deployment["phase"], run.wait_until = "expire", stamp(expires)
+    deployment = run.deployment
+    expires = parse_stamp(deployment["expires_at"])
+    # Never at once: a check due again this minute would find the same minute's data.
+    wakes = [expires, max(parse_stamp(deployment["idle_check_at"]), at + MIN_RECHECK)]
+    if deployment.get("warned_for") != deployment["expires_at"]:
+        wakes.append(expires - WARN_BEFORE)
+    run.wait_until = stamp(min(wakes))
+    deployment.pop("phase", None)  # what the watch scheduled by before idle checks
+
+
+def _idle_hours(
+    deployment: dict[str, Any], config: PipelineConfig, now: datetime, at: datetime
+) -> tuple[float, str]:
+    """The hours the deployment may go without an invocation, and the setting that says so.
+
+    deploy.idleHours (``plan`` copies it), or the stage's deploymentIdleHours. The first
+    watch starts the idle clock: what came before (the evaluation) was use.
+    """
+    if "idle_source" not in deployment:
+        asked = deployment.get("idle_hours")
+        deployment["idle_hours"] = float(asked if asked is not None else config.idle_hours)
+        deployment["idle_source"] = IDLE_FROM_MANIFEST if asked is not None else IDLE_FROM_STAGE
+    idle = float(deployment["idle_hours"])
+    if "idle_check_at" not in deployment:  # the first watch, or a run watched before idle checks
+        deployment["idle_from"] = stamp(now)
+        deployment["idle_check_at"] = stamp(at + timedelta(hours=idle))
+    return idle, str(deployment["idle_source"])
+
+
+class MetricUnreadError(Exception):
+    """CloudWatch did not give the invocation metric (a denial, a throttle, no network)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"CloudWatch GetMetricStatistics ({code}): {detail}")
+        self.code = code
+        self.transient = code in METRIC_THROTTLED or code in METRIC_UNAVAILABLE
+
+    def retryable(self) -> Exception:
+        """The exception the state machine retries (stacks/workflow.py, TRANSIENT_ERRORS)."""
+        if self.code in METRIC_THROTTLED:
+            return BedrockThrottledError(str(self))
+        return BedrockUnavailableError(str(self))
+
+
+@contextmanager
+def _metric_faults() -> Iterator[None]:
+    """Within the block, a failed CloudWatch read raises MetricUnreadError."""
+    try:
+        yield
+    except (NetworkError, HTTPClientError) as fault:
+        raise MetricUnreadError(NETWORK_FAULT, str(fault)) from fault
+    except Exception as error:
+        code = error_code(error)
+        if not code:
+            raise  # not CloudWatch's answer: a defect, not a missing metric
+        raise MetricUnreadError(code, str(error)) from error
+
+
+def metric_period(window: timedelta) -> int:
+    """The finest period (seconds) GetMetricStatistics answers for a window reaching this far back."""
+    for age, period in METRIC_PERIODS:
+        if window <= age and window.total_seconds() / period <= MAX_DATAPOINTS:
+            return period
+    return HOUR * math.ceil(window.total_seconds() / HOUR / MAX_DATAPOINTS)
+
+
+def last_invocation(cloudwatch: Any, arn: str, start: datetime, end: datetime) -> datetime | None:
+    """The end of the latest period between ``start`` and ``end`` in which ``arn`` was invoked.
+
+    None: no invocation at all (no data point, or only zeros). Raises MetricUnreadError when
+    CloudWatch does not answer. Asked by the ARN and by its last part (see MODEL_DIMENSION).
+    """
+    period = metric_period(end - start)
+    latest: datetime | None = None
+    for value in dict.fromkeys((arn, arn.rsplit("/", 1)[-1])):
+        with _metric_faults():
+            answer = cloudwatch.get_metric_statistics(
+                Namespace=INVOCATIONS_NAMESPACE,
+                MetricName=INVOCATIONS_METRIC,
+                Dimensions=[{"Name": MODEL_DIMENSION, "Value": value}],
+                StartTime=start,
+                EndTime=end,
+                Period=period,
+                Statistics=["Sum"],
+            )
+        for point in answer.get("Datapoints", []):
+            if float(point.get("Sum", 0)) > 0:
+                ended = point["Timestamp"].astimezone(UTC) + timedelta(seconds=period)
+                latest = ended if latest is None else max(latest, ended)
+    return latest
 
 
 def delete_deployment(bedrock: Any, deployment: dict[str, Any]) -> bool:
@@ -379,18 +589,27 @@ def delete_deployment(bedrock: Any, deployment: dict[str, Any]) -> bool:
 def tear_down(
     run: Run, *, bedrock: Any, registry: Registry, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Delete the deployment at its end time (EXPIRED) or because it lost to its base (NOT_PROMOTED)."""
+    """Delete the deployment at its end time (EXPIRED), unused for its idle hours before it
+    (IDLE), or because it lost to its base (NOT_PROMOTED)."""
     assert run.deployment is not None
     deployment = run.deployment
     delete_deployment(bedrock, deployment)
-    expired = deployment.get("end_reason") == "EXPIRED"
+    why = deployment.get("end_reason")
+    expired = why == "EXPIRED"
     deployment["status"] = (DeploymentStatus.EXPIRED if expired else DeploymentStatus.DELETED).value
     deployment["deleted_at"] = stamp(now or _now())
-    reason = (
-        f"The deployment reached its end time ({deployment.get('expires_at')}) and was deleted."
-        if expired
-        else "The custom model did not beat its base model by evaluate.minImprovement; its deployment was deleted."
-    )
+    if expired:
+        reason = (
+            f"The deployment reached its end time ({deployment.get('expires_at')}) and was deleted."
+        )
+    elif why == "IDLE":
+        reason = (
+            f"The deployment was deleted at {deployment['deleted_at']}, before its end time "
+            f"({deployment.get('expires_at')}): nobody invoked it for "
+            f"{float(deployment['idle_hours']):g} hours ({deployment['idle_source']})."
+        )
+    else:
+        reason = "The custom model did not beat its base model by evaluate.minImprovement; its deployment was deleted."
     registry.update(
         run, Status.SUCCEEDED, reason=reason, deployment=deployment, live_deployment=False
     )
@@ -459,10 +678,17 @@ def _delete_failed(deployment: dict[str, Any], why: str = "Bedrock kept failing"
         command = (
             f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {identifier}"
         )
+        units = int(deployment.get("model_units", 1))
+        hourly = deployment.get("hourly_usd")
+        price = (
+            f"about {money(units * float(hourly))} an hour at the catalog's no-commitment price"
+            if hourly is not None
+            else "the catalog has no hourly price for it: see Provisioned Throughput on the "
+            "Amazon Bedrock pricing page"
+        )
         billed = (
-            f"Provisioned Throughput of {deployment.get('model_units', 1)} model unit(s), "
-            "billed by the hour per model unit until it is deleted (the catalog has no hourly "
-            "price for it yet: see Provisioned Throughput on the Amazon Bedrock pricing page)"
+            f"Provisioned Throughput of {units} model unit(s), billed by the hour per model "
+            f"unit until it is deleted ({price})"
         )
     else:
         command = (

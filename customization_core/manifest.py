@@ -14,15 +14,26 @@ it allows. Example::
       "evaluate": {"samples": 10},
       "budgetUsd": 50
     }
+
+A deploy-only manifest (``bedrock-customize deploy``) names an existing custom model
+instead of training one, by the run that trained it or by its ARN, and must deploy it::
+
+    {
+      "deployModel": "support-summaries-0123456789ab",
+      "deploy": {"mode": "on-demand", "ttlHours": 4},
+      "evaluate": {"samples": 10},
+      "budgetUsd": 5
+    }
 """
 
 from __future__ import annotations
 
 import hashlib
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import orjson
 from pydantic import (
@@ -38,6 +49,7 @@ from pydantic.alias_generators import to_camel
 from customization_core.bounded import QUOTE_MAX, depth_problem, is_depth_error, quote, too_deep
 from customization_core.catalog import CustomizationType
 from customization_core.naming import (
+    HASH_CHARS,
     MODEL_NAME_PATTERN,
     TAG_KEY_MAX,
     TAG_PATTERN,
@@ -54,6 +66,21 @@ MAX_USER_TAGS: Final = 40
 DEFAULT_TRAINING_KEY: Final = "train.jsonl"
 DEFAULT_VALIDATION_KEY: Final = "validation.jsonl"
 DEFAULT_TTL_HOURS: Final = 24.0  # a deployment nobody asked to keep is deleted after a day
+# The deploy-only form's key: the custom model to deploy, by its run id or its ARN.
+DEPLOY_MODEL: Final = "deployModel"
+# A run id as naming.run_names makes it: the job folder's slug (at most 40 of a-z, 0-9 and
+# '-') and the object version's hash.
+RUN_ID_PATTERN: Final = re.compile(
+    rf"^[a-z0-9](?:[a-z0-9-]{{0,38}}[a-z0-9])?-[0-9a-f]{{{HASH_CHARS}}}$"
+)
+# A custom model ARN, loosely: botocore's CustomModelArn (bedrock 2023-04-20 service model,
+# botocore 1.44.8 of 2026-11-20) is arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:REGION:ACCOUNT:
+# custom-model/<base model id or imported>/<12 characters>, 20 to 1,011 characters; the
+# emulator's (moto's) custom-model/<name> passes too. GetCustomModel judges the rest.
+CUSTOM_MODEL_ARN_PATTERN: Final = re.compile(
+    r"^arn:aws(-[a-z]+)*:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:custom-model/\S+$"
+)
+CUSTOM_MODEL_ARN_MAX: Final = 1011
 
 ALLOWED: dict[str, str] = {
     "customizationType": "FINE_TUNING or CONTINUED_PRE_TRAINING",
@@ -71,6 +98,8 @@ ALLOWED: dict[str, str] = {
     "minImprovement": "a number from 0 to 1: the ROUGE-L points (0 to 1) the custom model must gain over its base",
     "prompts": "a list of prompts to compare base and custom model on",
     "budgetUsd": "a number of dollars above 0",
+    "deploy": 'an object such as {"mode": "provisioned", "ttlHours": 24}; in a deploy-only manifest (deployModel) mode is provisioned or on-demand',
+    DEPLOY_MODEL: "a run id of this stack (e.g. summaries-0123456789ab, from `bedrock-customize list`) or a custom model ARN (arn:aws:bedrock:REGION:ACCOUNT:custom-model/...)",
 }
 
 
@@ -164,31 +193,94 @@ class Manifest(_Strict):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
-        if len(value) > MAX_USER_TAGS:
-            raise ValueError(not_allowed(f"{len(value)} tags", ALLOWED["tags"]))
-        for key, text in value.items():
-            if not (0 < len(key) <= TAG_KEY_MAX and TAG_PATTERN.fullmatch(key)):
-                raise ValueError(not_allowed(key, ALLOWED["tags"]))
-            if not (len(text) <= TAG_VALUE_MAX and TAG_PATTERN.fullmatch(text)):
-                raise ValueError(not_allowed(text, ALLOWED["tags"]))
-            # AWS reserves the aws: prefix in any case; the pipeline's lineage tags use
-            # its own prefix, which a user's tag must not spoof.
-            if key.lower().startswith(("aws:", TAG_PREFIX.lower())):
-                raise ValueError(
-                    not_allowed(
-                        key, f"keys that do not start with aws: or {TAG_PREFIX} (in any case)"
-                    )
-                )
+        return _user_tags(value)
+
+
+def _user_tags(value: dict[str, str]) -> dict[str, str]:
+    """The manifest's ``tags``, as Bedrock's tag rule and the pipeline's own prefix allow."""
+    if len(value) > MAX_USER_TAGS:
+        raise ValueError(not_allowed(f"{len(value)} tags", ALLOWED["tags"]))
+    for key, text in value.items():
+        if not (0 < len(key) <= TAG_KEY_MAX and TAG_PATTERN.fullmatch(key)):
+            raise ValueError(not_allowed(key, ALLOWED["tags"]))
+        if not (len(text) <= TAG_VALUE_MAX and TAG_PATTERN.fullmatch(text)):
+            raise ValueError(not_allowed(text, ALLOWED["tags"]))
+        # AWS reserves the aws: prefix in any case; the pipeline's lineage tags use
+        # its own prefix, which a user's tag must not spoof.
+        if key.lower().startswith(("aws:", TAG_PREFIX.lower())):
+            raise ValueError(
+                not_allowed(key, f"keys that do not start with aws: or {TAG_PREFIX} (in any case)")
+            )
+    return value
+
+
+class DeployManifest(_Strict):
+    """The deploy-only form: deploy an existing custom model of this stack, train nothing.
+
+    ``deployModel`` names it by the run that trained it or by its ARN; ValidateRequest
+    finds the training run and copies what deploying and evaluating need from it.
+    """
+
+    deploy_model: str = Field(min_length=1, max_length=CUSTOM_MODEL_ARN_MAX)
+    deploy: Deploy
+    evaluate: Evaluate | None = None
+    budget_usd: float | None = Field(default=None, gt=0)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("deploy_model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        if not (RUN_ID_PATTERN.fullmatch(value) or CUSTOM_MODEL_ARN_PATTERN.fullmatch(value)):
+            raise ValueError(not_allowed(value, ALLOWED[DEPLOY_MODEL]))
         return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _user_tags(value)
+
+    @model_validator(mode="after")
+    def _deploys(self) -> DeployManifest:
+        if self.deploy.mode == "none":
+            raise ValueError(
+                f"a deploy-only manifest ({DEPLOY_MODEL}) only deploys, and its deploy.mode is "
+                "none: set deploy.mode to provisioned or on-demand"
+            )
+        return self
+
+    @property
+    def run_id(self) -> str | None:
+        """The training run ``deployModel`` names, or None when it names a model ARN."""
+        return None if self.deploy_model.startswith("arn:") else self.deploy_model
+
+    @property
+    def model_arn(self) -> str | None:
+        return self.deploy_model if self.deploy_model.startswith("arn:") else None
+
+    def extra(self) -> dict[str, Any]:
+        """deploy, evaluate, budgetUsd and tags as a training run records them (``run.extra``)."""
+        return self.model_dump(
+            mode="json", by_alias=True, include={"deploy", "evaluate", "budget_usd", "tags"}
+        )
+
+
+# What only a training manifest has: in a deploy-only one each is a mix-up.
+TRAINING_ONLY: Final = tuple(
+    str(field.alias or name)
+    for name, field in Manifest.model_fields.items()
+    if name not in DeployManifest.model_fields
+)
 
 
 @dataclass(frozen=True)
 class ParsedManifest:
-    """A manifest that parsed (``manifest``) or the reasons it did not (``problems``)."""
+    """A manifest that parsed (``manifest``, or ``deployment`` for the deploy-only form) or
+    the reasons it did not (``problems``)."""
 
     manifest: Manifest | None
     problems: tuple[str, ...]
     sha256: str
+    deployment: DeployManifest | None = None
 
 
 def parse_manifest(data: bytes) -> ParsedManifest:
@@ -221,14 +313,39 @@ def parse_manifest(data: bytes) -> ParsedManifest:
     deep = too_deep(raw)
     if deep is not None:
         return ParsedManifest(None, (_too_deep(deep),), digest)
+    if DEPLOY_MODEL in raw:
+        return _parse_deployment(raw, digest)
     try:
         return ParsedManifest(Manifest.model_validate(raw), (), digest)
     except ValidationError as error:
-        return ParsedManifest(
-            None,
-            tuple(describe(error, noun="Manifest field", prefix="", allowed=ALLOWED, owner=_owner)),
-            digest,
+        problems = describe(error, noun="Manifest field", prefix="", allowed=ALLOWED, owner=_owner)
+        if not {"customizationType", "baseModelId"} & raw.keys():
+            problems.append(
+                "To deploy an existing custom model instead of training one, name it with "
+                f"{DEPLOY_MODEL} (a run id or a custom model ARN) and leave out the training fields."
+            )
+        return ParsedManifest(None, tuple(problems), digest)
+
+
+def _parse_deployment(raw: dict[str, Any], digest: str) -> ParsedManifest:
+    """The deploy-only form: each training field is a mix-up, named with both ways out."""
+    mixed = [key for key in TRAINING_ONLY if key in raw]
+    problems = [
+        f"Manifest field {quote(key)} does not go with {DEPLOY_MODEL}: a deploy-only manifest "
+        f"trains nothing, it deploys the custom model {DEPLOY_MODEL} names; remove {key} to "
+        f"deploy that model, or remove {DEPLOY_MODEL} to train a new one."
+        for key in mixed
+    ]
+    try:
+        deployment = DeployManifest.model_validate({k: v for k, v in raw.items() if k not in mixed})
+    except ValidationError as error:
+        problems += describe(
+            error, noun="Manifest field", prefix="", allowed=ALLOWED, owner=_deploy_owner
         )
+        deployment = None
+    if problems:
+        return ParsedManifest(None, tuple(problems), digest)
+    return ParsedManifest(None, (), digest, deployment=deployment)
 
 
 def _too_deep(under: str | int | None) -> str:
@@ -244,6 +361,10 @@ def _owner(path: list[str]) -> type[BaseModel]:
     if "evaluate" in path:
         return Evaluate
     return Manifest
+
+
+def _deploy_owner(path: list[str]) -> type[BaseModel]:
+    return DeployManifest if not path else _owner(path)
 
 
 def key_problem(key: str) -> str | None:

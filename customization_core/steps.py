@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -19,12 +20,20 @@ from typing import Any, Final
 from customization_core import approval
 from customization_core.catalog import Catalog, load_catalog
 from customization_core.contract import DeploymentStatus, Errors
+from customization_core.deploy_existing import validate_deployment
 from customization_core.deployments import (
     deploy_problem,
     may_be_alive,
     plan,
     release,
     undo_lost_race,
+)
+from customization_core.estimate import (
+    Estimate,
+    approval_reasons,
+    budget_problem,
+    estimate_of,
+    money,
 )
 from customization_core.faults import BedrockThrottledError as BedrockThrottledError
 from customization_core.faults import BedrockUnavailableError as BedrockUnavailableError
@@ -85,7 +94,9 @@ def validate_request(
     """Claim the run, parse the manifest, check it against the catalog, then ask Bedrock.
 
     Nothing of the data is read until Bedrock in ``region`` has said that this account
-    can customize the model with the requested type (customization_core/live.py).
+    can customize the model with the requested type (customization_core/live.py). A
+    deploy-only manifest (``deployModel``) trains nothing: its run is validated by
+    customization_core/deploy_existing.py, ``trains`` False, its deployment planned.
     """
     catalog = catalog or load_catalog()
     now = now or datetime.now(UTC)
@@ -114,6 +125,18 @@ def validate_request(
     body = s3.get_object(Bucket=source.bucket, Key=source.key, VersionId=source.version_id)["Body"]
     parsed = parse_manifest(body.read(MAX_MANIFEST_BYTES + 1))
     run.manifest_sha256 = parsed.sha256
+    if parsed.deployment is not None:
+        # A deploy-only manifest (deployModel): an existing custom model, nothing trained;
+        # the run skips ValidateDataset (stacks/workflow.py, "Duplicate?").
+        return validate_deployment(
+            run,
+            parsed.deployment,
+            s3=s3,
+            bedrock=bedrock,
+            registry=registry,
+            config=config,
+            catalog=catalog,
+        )
     manifest = parsed.manifest
     if manifest is None:
         return _reject(run, registry, "The manifest is not valid: " + " ".join(parsed.problems))
@@ -285,6 +308,10 @@ def validate_data(
     document = report.document
     run.tokens = document["tokens"]["total"]
     run.cost_usd = (document["cost"] or {}).get("estimated_usd")
+    # EstimateCost prices the whole run from these: the training part and a request's size.
+    run.extra["training_cost"] = document["cost"]
+    records = int(document.get("records") or 0)
+    run.request_tokens = math.ceil(run.tokens / records) if records and run.tokens else None
     location = f"s3://{config.artifacts_bucket}/{run.report_key}"
     if not report.valid:
         quoted = "\n".join(
@@ -315,25 +342,61 @@ def validate_data(
         Status.VALIDATING,
         report=location,
         tokens=run.tokens,
+        request_tokens=run.request_tokens,
         cost_usd=run.cost_usd,
         snapshot=run.snapshot,
     )
     return run.state()
 
 
-def estimate_cost(run: Run, *, registry: Registry, config: PipelineConfig) -> dict[str, Any]:
-    """Hold a run over the approval threshold for a person; refuse one over its own budget."""
+def estimate_cost(
+    run: Run, *, registry: Registry, config: PipelineConfig, catalog: Catalog | None = None
+) -> dict[str, Any]:
+    """Price the whole run; refuse it over its own budget; hold it for a person at a gate.
+
+    The estimate (customization_core/estimate.py) has the training, the first month of
+    storage, the deployment and the evaluation apart; budgetUsd and the approval
+    threshold apply to its total. The deployment gates hold whatever the threshold.
+    """
+    deploy = run.extra.get("deploy")
+    estimate = estimate_of(
+        catalog or load_catalog(),
+        model_id=run.model_id,
+        kind=run.customization_type,
+        training_cost=run.extra.get("training_cost"),
+        deploy=deploy,
+        evaluate=run.extra.get("evaluate"),
+        request_tokens=run.request_tokens,
+        trains=run.trains,
+    )
+    run.estimate = estimate.to_dict()
+    run.cost_usd = estimate.total_usd
     budget = run.extra.get("budgetUsd")
-    cost = run.cost_usd
-    if budget is not None and cost is not None and cost > float(budget):
+    over = budget_problem(estimate, float(budget) if budget is not None else None)
+    if over:
         return _reject(
             run,
             registry,
-            f"The estimated cost ${cost:,.2f} is above the manifest's budgetUsd ${float(budget):,.2f}.",
+            f"{over}: raise budgetUsd, or spend less (less data, fewer epochs, fewer "
+            "model units, a shorter ttlHours). The estimate: " + "; ".join(estimate.lines()),
+            cost_usd=run.cost_usd,
+            estimate=run.estimate,
         )
-    threshold = config.approval_threshold_usd
-    # An unknown price cannot be shown to be under the threshold: a person decides.
-    run.needs_approval = threshold is not None and (cost is None or cost > threshold)
+    reasons = approval_reasons(
+        estimate,
+        deploy,
+        threshold_usd=config.approval_threshold_usd,
+        max_unapproved_units=config.max_unapproved_model_units,
+    )
+    run.needs_approval = bool(reasons)
+    run.extra["approval_reasons"] = reasons
+    # An unknown total removes the training-only figure ValidateDataset recorded.
+    registry.annotate(
+        run.run_id,
+        remove=("cost_usd",) if run.cost_usd is None else (),
+        cost_usd=run.cost_usd,
+        estimate=run.estimate,
+    )
     return run.state()
 
 
@@ -351,17 +414,16 @@ def request_approval(
         kms, key_arn=config.approval_key_arn, run_id=run.run_id, token=task_token
     )
     registry.update(run, Status.AWAITING_APPROVAL, approval_token_ciphertext=ciphertext)
-    cost = (
-        f"${run.cost_usd:,.2f}" if run.cost_usd is not None else "unknown (no price for this model)"
-    )
+    what = "training" if run.trains else f"deploying the custom model of run {run.model_of_run}"
+    why = "; ".join(run.extra.get("approval_reasons") or ()) or "the stage asks for it"
     sns.publish(
         TopicArn=config.topic_arn,
         Subject=notice_subject(f"Approval needed: {run.run_id}"),
         Message=(
-            f"Run {run.run_id} needs approval before training.\n"
+            f"Run {run.run_id} needs approval before {what}: {why}.\n"
             f"Model: {run.model_id} ({run.customization_type})\n"
-            f"Estimated cost: {cost} for about {run.tokens or 0:,} tokens x epochs.\n"
-            f"Dataset: {run.report_summary}\n"
+            f"{_estimate_text(run)}\n"
+            f"Dataset: {run.report_summary or 'not read (nothing is trained)'}\n"
             f"Submitted by: {run.submitted_by} (who may not answer it)\n\n"
             f"Approve:  bedrock-customize approve {run.run_id}\n"
             f"Reject:   bedrock-customize reject {run.run_id} --reason '...'\n"
@@ -370,6 +432,14 @@ def request_approval(
             f"{approval.ANSWERED_BY}=<your UserId from aws sts get-caller-identity>."
         ),
     )
+
+
+def _estimate_text(run: Run) -> str:
+    """The run's estimate in parts and in total, as check and cost print it."""
+    if run.estimate:
+        lines = Estimate.from_dict(run.estimate).lines()
+        return "Estimated cost, before it was spent:\n" + "\n".join(f"  {line}" for line in lines)
+    return f"Estimated cost: {money(run.cost_usd)} (training only)"
 
 
 # StartJob, CheckJob, RecordResult ------------------------------------------------
@@ -753,18 +823,21 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig, registry: Registry) ->
         lines.append(f"Base model: {run.model_id} ({run.customization_type})")
     if run.report_summary and run.report_summary not in (run.reason or ""):
         lines.append(f"Dataset: {run.report_summary}")
-    if run.tokens:
+    if run.model_of_run:
+        lines.append(f"Deploys the custom model trained by run {run.model_of_run}")
+    if run.tokens and run.trains:
         # As the report counts them: the catalog's default when the manifest gives none.
         epochs = int(
             run.effective_hyperparameters.get("epochCount")
             or run.hyperparameters.get("epochCount")
             or 1
         )
-        cost = f"${run.cost_usd:,.2f}" if run.cost_usd is not None else "unknown (no price)"
         lines.append(
             f"Training tokens: {run.tokens:,} per epoch x {epochs} epoch(s) = {run.tokens * epochs:,} "
-            f"billed (counted by the validator, which errs high); estimated cost {cost}"
+            "billed (counted by the validator, which errs high)"
         )
+    if run.estimate or run.tokens:
+        lines.append(_estimate_text(run))
     if run.job_arn:
         lines.append(f"Bedrock job: {run.job_arn}")
     if run.model_arn:

@@ -4,7 +4,12 @@ moto has neither. Each deployment moves through the lifecycle its run's
 scenario asks for (Creating for N polls, then InService/Active or Failed),
 serves invocations once ready (emulator/runtime.py), and is gone once
 deleted. GetCustomModel reports ``modelStatus`` (Creating for N polls, then
-Active), which moto leaves out. Every call is logged in ``patches.BEDROCK``.
+Active), which moto leaves out. ListProvisionedModelThroughputs and
+ListCustomModelDeployments list the live ones (newest first, paged by
+``maxResults``/``nextToken``; the filters are not emulated), and
+ListTagsForResource answers a deployment's tags (moto's for anything else), as
+``bedrock-customize spend`` and the sweep read them. Every call is logged in
+``patches.BEDROCK``.
 """
 
 from __future__ import annotations
@@ -154,6 +159,86 @@ def _delete(self: BedrockResponse, kind: str) -> str:
     return json.dumps({})
 
 
+def _base_of(self: BedrockResponse, model_arn: str) -> str:
+    """The foundation-model ARN the custom model ``model_arn`` was trained from ("" unknown)."""
+    backend = bedrock_backends[self.current_account][self.region]
+    for model in backend.custom_models.values():
+        if model.model_arn == model_arn:
+            return str(model.base_model_arn)
+    return ""
+
+
+# One page of a list: at most Bedrock's largest maxResults (1,000 in botocore 1.44.8's
+# MaxResults shape for both lists; default here 100).
+PAGE_MAX = 1000
+PAGE_DEFAULT = 100
+
+
+def _page(self: BedrockResponse, kind: str) -> tuple[list[Deployment], str | None]:
+    """The live deployments of ``kind``, newest first: this page and the next page's token."""
+    query = getattr(self, "querystring", {}) or {}
+    size = min(int((query.get("maxResults") or [PAGE_DEFAULT])[0]), PAGE_MAX)
+    start = int((query.get("nextToken") or ["0"])[0])
+    found = sorted(
+        (d for d in _log().deployments.values() if d.kind == kind),
+        key=lambda d: d.created_at,
+        reverse=True,
+    )
+    following = start + size
+    return found[start:following], str(following) if following < len(found) else None
+
+
+def _list(self: BedrockResponse, kind: str) -> str:
+    """ListProvisionedModelThroughputs or ListCustomModelDeployments (botocore 1.44.8 shapes)."""
+    page, token = _page(self, kind)
+    if kind == "provisioned":
+        body: dict[str, Any] = {
+            "provisionedModelSummaries": [
+                {
+                    "provisionedModelName": d.name,
+                    "provisionedModelArn": d.arn,
+                    "modelArn": d.model_arn,
+                    "desiredModelArn": d.model_arn,
+                    "foundationModelArn": _base_of(self, d.model_arn),
+                    "modelUnits": d.model_units,
+                    "desiredModelUnits": d.model_units,
+                    "status": d.status,
+                    "creationTime": d.created_at,
+                    "lastModifiedTime": d.created_at,
+                }
+                for d in page
+            ]
+        }
+    else:
+        body = {
+            "modelDeploymentSummaries": [
+                {
+                    "customModelDeploymentArn": d.arn,
+                    "customModelDeploymentName": d.name,
+                    "modelArn": d.model_arn,
+                    "createdAt": d.created_at,
+                    "status": d.status,
+                }
+                for d in page
+            ]
+        }
+    if token:
+        body["nextToken"] = token
+    return json.dumps(body)
+
+
+_original_list_tags = BedrockResponse.list_tags_for_resource
+
+
+def _list_tags_for_resource(self: BedrockResponse) -> str:
+    """A deployment's tags (kept on it since its create); moto's answer for anything else."""
+    arn = str(json.loads(self.body).get("resourceARN", ""))
+    deployment = _log().deployments.get(arn)
+    if deployment is None:
+        return str(_original_list_tags(self))
+    return json.dumps({"tags": [{"key": k, "value": v} for k, v in deployment.tags.items()]})
+
+
 _original_get_custom_model = BedrockResponse.get_custom_model
 
 
@@ -183,6 +268,9 @@ def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
         "create_custom_model_deployment": lambda self: _create(self, "on-demand"),
         "get_custom_model_deployment": lambda self: _get(self, "on-demand"),
         "delete_custom_model_deployment": lambda self: _delete(self, "on-demand"),
+        "list_provisioned_model_throughputs": lambda self: _list(self, "provisioned"),
+        "list_custom_model_deployments": lambda self: _list(self, "on-demand"),
+        "list_tags_for_resource": _list_tags_for_resource,
         "get_custom_model": _get_custom_model,
     }
     for name, method in methods.items():

@@ -11,7 +11,9 @@ base model repeats the first line after the instruction it was given; a custom
 model, invoked through its deployment (a custom model ARN alone is refused,
 as Bedrock refuses it), answers with the completion of the closest prompt in
 its own training and validation data (word overlap): a stand-in for a model
-that learned the task.
+that learned the task. Each successful call through a deployment is counted in
+CloudWatch as Bedrock counts it (AWS/Bedrock Invocations by ModelId), which the
+watch's idle check reads (customization_core/deployments.py).
 
 A base model that answers on demand only through a system-defined inference
 profile (catalog ``base_invocation: inference-profile``: Llama 3.2 / 3.3, Nova 2
@@ -27,17 +29,24 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import unquote
 
 from moto.bedrock.models import bedrock_backends
 from moto.bedrockruntime.models import BedrockRuntimeBackend
 from moto.bedrockruntime.responses import BedrockRuntimeResponse
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.s3.models import s3_backends
 
 from customization_core.catalog import Family, Model, load_catalog
+from customization_core.deployments import (
+    INVOCATIONS_METRIC,
+    INVOCATIONS_NAMESPACE,
+    MODEL_DIMENSION,
+)
 from customization_core.evaluation import read_samples
 from customization_core.inference import UnknownFamilyError, family_of
 from customization_core.tokens import CHARS_PER_TOKEN, estimate_tokens
@@ -215,6 +224,36 @@ def _tokens(text: str, family: Family) -> int:
     return estimate_tokens(text, CHARS_PER_TOKEN[family])
 
 
+def count_invocation(
+    account_id: str, region: str, model_id: str, at: datetime | None = None
+) -> None:
+    """Bedrock's Invocations data point for one successful call of ``model_id``, at ``at``.
+
+    Put into moto's CloudWatch by the service, as Bedrock publishes it (a caller may not put
+    data in an AWS/ namespace): the watch reads it back through GetMetricStatistics, the call
+    it makes in AWS. Same namespace, metric and dimension as the watch asks for.
+    """
+    when = (at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)  # moto keeps naive UTC
+    cloudwatch_backends[account_id][region].put_metric_data(
+        INVOCATIONS_NAMESPACE,
+        [
+            {
+                "MetricName": INVOCATIONS_METRIC,
+                "Dimensions": [{"Name": MODEL_DIMENSION, "Value": model_id}],
+                "Value": 1,
+                "Unit": "Count",
+                "Timestamp": when,
+            }
+        ],
+    )
+
+
+def _counted(backend: BedrockRuntimeBackend, model: _Model) -> None:
+    """Count a successful call made through a deployment (base models are not the watch's)."""
+    if ":provisioned-model/" in model.model_id or ":custom-model-deployment/" in model.model_id:
+        count_invocation(backend.account_id, backend.region_name, model.model_id)
+
+
 def _invoke_model(self: BedrockRuntimeBackend, payload: Any, model_id: str) -> dict[str, Any]:
     model = _Model(self, model_id)
     missing = [
@@ -230,6 +269,7 @@ def _invoke_model(self: BedrockRuntimeBackend, payload: Any, model_id: str) -> d
     else:
         prompt = str(payload["inputText" if model.family == "titan" else "prompt"])
     text = model.reply(prompt)
+    _counted(self, model)
     if model.family == "titan":
         return {
             "inputTextTokenCount": _tokens(prompt, "titan"),
@@ -277,6 +317,7 @@ def _converse(self: BedrockRuntimeResponse) -> ActionResult:
     messages = self._get_param("messages") or []
     prompt = _message_text(messages)
     text = model.reply(prompt)
+    _counted(self.bedrockruntime_backend, model)
     return ActionResult(
         {
             "output": {"message": {"role": "assistant", "content": [{"text": text}]}},

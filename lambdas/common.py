@@ -16,6 +16,7 @@ from botocore.config import Config
 
 from customization_core.registry import Registry
 from customization_core.run import PipelineConfig, Run
+from customization_core.spend import ORPHANED_DEPLOYMENTS
 from customization_core.telemetry import (
     ESTIMATED_SPEND,
     JOB_DURATION,
@@ -59,6 +60,12 @@ def count_overdue(count: int) -> None:
     """Deployments alive past their end time; 0 too, so that the alarm always has data."""
     if os.environ.get("POWERTOOLS_METRICS_DISABLED") != "true":
         _metric(OVERDUE_DEPLOYMENTS, count, MetricUnit.Count)
+
+
+def count_orphaned(count: int) -> None:
+    """Deployments with this stack's owner tag that no live run owns; 0 too (the alarm's data)."""
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED") != "true":
+        _metric(ORPHANED_DEPLOYMENTS, count, MetricUnit.Count)
 
 
 def _metric(name: str, value: float, unit: MetricUnit) -> None:

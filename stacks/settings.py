@@ -20,7 +20,9 @@ from customization_core.problems import describe, not_allowed
 
 CONTEXT_KEY = "bedrock-customization"
 
-InterfaceService = Literal["bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns"]
+InterfaceService = Literal[
+    "bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns", "monitoring"
+]
 GatewayService = Literal["s3", "dynamodb"]
 INTERFACE_SERVICES: tuple[InterfaceService, ...] = (
     "bedrock",
@@ -30,6 +32,8 @@ INTERFACE_SERVICES: tuple[InterfaceService, ...] = (
     "logs",
     "sts",
     "sns",
+    # CloudWatch's API (com.amazonaws.<region>.monitoring): the watch's idle check.
+    "monitoring",
 )
 GATEWAY_SERVICES: tuple[GatewayService, ...] = ("s3", "dynamodb")
 

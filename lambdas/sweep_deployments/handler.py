@@ -1,20 +1,34 @@
-"""SweepDeployments: count deployments that should be gone (the OverdueDeployments alarm).
+"""SweepDeployments: count deployments that should be gone, and deployments nobody owns.
 
 Invoked by an EventBridge schedule. The workflow deletes each deployment at its
 end time, and the failure and cancel paths delete theirs; this is the independent
 check that they did, over every run that owns a deployment, whatever its status:
-alive past its end time, alive after its run ended, or marked DELETE_FAILED.
+alive past its end time, alive after its run ended, or marked DELETE_FAILED (the
+OverdueDeployments alarm). Then, from Bedrock's side: every Provisioned Throughput
+and custom model deployment that carries this stack's owner tag but that no live
+run of the registry owns, a run whose record was lost or a crash left behind (the
+OrphanedDeployments alarm; customization_core/spend.py). The overdue count is
+published first, so a Bedrock outage does not hide it.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization_core import deployments
-from lambdas.common import config, count_overdue, logger, registry, tracer
+from customization_core import deployments, spend
+from lambdas.common import (
+    client,
+    config,
+    count_orphaned,
+    count_overdue,
+    logger,
+    registry,
+    tracer,
+)
 
 
 @logger.inject_lambda_context
@@ -26,4 +40,17 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     count_overdue(len(late))
     if late:
         logger.warning("Deployments that should be gone", extra={"run_ids": late})
-    return {"live": len(live), "overdue": late}
+    orphans = spend.find_orphans(
+        client("bedrock"), registry().with_live_deployment, stack_name=config().stack_name
+    )
+    count_orphaned(len(orphans))
+    if orphans:
+        logger.warning(
+            "Deployments with this stack's owner tag that no live run owns",
+            extra={
+                "orphans": [
+                    {**asdict(o), "delete": spend.delete_command(o.kind, o.arn)} for o in orphans
+                ]
+            },
+        )
+    return {"live": len(live), "overdue": late, "orphaned": [o.arn for o in orphans]}

@@ -1,4 +1,4 @@
-"""WatchDeployment: keep the deployment, wait for its notice or end time, or tear it down."""
+"""WatchDeployment: keep the deployment, wait for its idle check, notice or end time, or tear it down."""
 
 from __future__ import annotations
 
@@ -13,4 +13,10 @@ from lambdas.common import client, config, logger, registry, run_of, tracer
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return deployments.watch(run_of(event), registry=registry(), sns=client("sns"), config=config())
+    return deployments.watch(
+        run_of(event),
+        registry=registry(),
+        sns=client("sns"),
+        cloudwatch=client("cloudwatch"),
+        config=config(),
+    )

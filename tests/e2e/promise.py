@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from customization_core.contract import TERMINAL, Status
+from customization_core.estimate import Estimate
 from emulator.cloud import LocalCloud
 from emulator.patches import BEDROCK
 from tests.e2e.conftest import submit, until
@@ -151,8 +152,21 @@ def _assert_same_figures(cloud: LocalCloud, outcome: Outcome) -> None:
     if cost:
         assert (cost["training_tokens"], cost["epochs"]) == (tokens, epochs)
         assert cost["billed_tokens"] == tokens * epochs
-        if cost["estimated_usd"] is not None:
-            assert float(item["cost_usd"]) == cost["estimated_usd"]
+    # The run's estimate (EstimateCost): its training part is the report's, and its total
+    # is the registry's cost_usd and what the notification prints.
+    estimate = Estimate.from_dict(item["estimate"]) if item.get("estimate") else None
+    if estimate is not None and cost:
+        training = estimate.part("training")
+        assert training is not None
+        assert training.usd == cost["estimated_usd"]
+        total = estimate.total_usd
+        assert (None if item.get("cost_usd") is None else float(item["cost_usd"])) == total, (
+            item.get("cost_usd"),
+            item["estimate"],
+        )
     if outcome.final:
+        message = outcome.final[0]["message"]
         line = f"Training tokens: {tokens:,} per epoch x {epochs} epoch(s) = {tokens * epochs:,}"
-        assert line in outcome.final[0]["message"], outcome.final[0]["message"]
+        assert line in message, message
+        if estimate is not None:
+            assert f"  {estimate.total_line()}" in message, message

@@ -228,6 +228,8 @@ def test_a_delete_bedrock_keeps_refusing_is_retried_then_named_with_its_command(
         in (item["reason"])
     )
     assert "billed by the hour" in item["reason"]
+    # What waiting costs: 1 model unit of Titan Lite at the catalog's $7.10 an hour.
+    assert "about $7.10 an hour at the catalog's no-commitment price" in item["reason"]
     # Still owned by the run: the sweep finds it, in any status.
     live = aws.registry.with_live_deployment()
     assert [i["run_id"] for i in live] == [run.run_id]

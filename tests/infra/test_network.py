@@ -10,7 +10,7 @@ import pytest
 from stacks.network import ENDPOINT_ACTIONS, HTTPS
 from tests.infra.synth import EXISTING_VPC, Synth, as_list, statements
 
-INTERFACE = {"bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns"}
+INTERFACE = {"bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns", "monitoring"}
 
 
 def _endpoints(synth: Synth, kind: str) -> dict[str, dict[str, Any]]:
@@ -91,6 +91,59 @@ def test_every_bedrock_action_a_handler_is_granted_passes_its_endpoint(dev: Synt
     through = set(ENDPOINT_ACTIONS["bedrock"]) | set(ENDPOINT_ACTIONS["bedrock-runtime"])
     missing = {a for a in granted if a.startswith("bedrock:")} - through
     assert missing == set()
+
+
+def test_the_watch_may_read_the_invocation_metric_and_no_other_function_reads_cloudwatch(
+    dev: Synth,
+) -> None:
+    # Given every function policy, when the CloudWatch statements are collected, then the
+    # watch alone reads the invocation metric, on "*" (the action takes no resource type).
+    found = {}
+    for resource in dev.resources("AWS::IAM::ManagedPolicy").values():
+        for statement in statements(resource["Properties"]["PolicyDocument"]):
+            if any(a.startswith("cloudwatch:") for a in as_list(statement["Action"])):
+                found[resource["Metadata"]["aws:cdk:path"].split("/")[-2]] = statement
+    assert found == {
+        "WatchDeploymentPolicy": {
+            "Sid": "ReadInvocationMetric",
+            "Effect": "Allow",
+            "Action": "cloudwatch:GetMetricStatistics",
+            "Resource": "*",
+        }
+    }
+
+
+def test_the_monitoring_endpoint_admits_only_the_metric_read_of_this_account(dev: Synth) -> None:
+    # Given the CloudWatch (monitoring) endpoint, then its policy admits this account's
+    # principals to GetMetricStatistics alone; it names no resource (the action takes none),
+    # so the resource account is compared wherever the request carries one.
+    props = _endpoints(dev, "Interface")["monitoring"]
+    assert props["PrivateDnsEnabled"] is True
+    assert statements(props["PolicyDocument"]) == [
+        {
+            "Sid": "MonitoringCallsWithoutResource",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "cloudwatch:GetMetricStatistics",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:PrincipalAccount": "111122223333"},
+                "StringEqualsIfExists": {"aws:ResourceAccount": "111122223333"},
+            },
+        }
+    ]
+
+
+def test_every_cloudwatch_action_a_handler_is_granted_passes_its_endpoint(dev: Synth) -> None:
+    granted = {
+        a
+        for resource in dev.resources("AWS::IAM::ManagedPolicy").values()
+        for statement in statements(resource["Properties"]["PolicyDocument"])
+        for a in as_list(statement["Action"])
+        if a.startswith("cloudwatch:")
+    }
+    assert granted
+    assert granted <= set(ENDPOINT_ACTIONS["monitoring"])
 
 
 def test_s3_kms_and_sns_endpoints_admit_only_the_project_resources(dev: Synth) -> None:

@@ -23,6 +23,8 @@ def test_every_failure_signal_has_an_alarm_that_notifies_the_topic(dev: Synth) -
         "ExecutionsFailed",
         "ExecutionsTimedOut",
         "OverdueDeployments",
+        # A deployment with this stack's owner tag that no live run owns (the sweep).
+        "OrphanedDeployments",
         "UndeliveredRunsWaiting",
         "UndeliveredNotificationsWaiting",
         # The last resort: a run whose end could not be recorded or notified.
@@ -48,6 +50,21 @@ def test_every_failure_signal_has_an_alarm_that_notifies_the_topic(dev: Synth) -
     )
     # A sweep that stopped reporting is a problem too.
     assert overdue["TreatMissingData"] == "breaching"
+    orphaned = alarms[prefix + "OrphanedDeployments"]
+    assert (orphaned["Namespace"], orphaned["MetricName"]) == (
+        "BedrockCustomization",
+        "OrphanedDeployments",
+    )
+    # The sweep's own dimension, its 15-minute period, two sweeps in a row.
+    assert {"Name": "service", "Value": "bedrock-customization"} in orphaned["Dimensions"]
+    assert (orphaned["Statistic"], orphaned["Period"], orphaned["EvaluationPeriods"]) == (
+        "Maximum",
+        900,
+        2,
+    )
+    # A sweep that cannot look at Bedrock publishes no count: that alarms too.
+    assert orphaned["TreatMissingData"] == "breaching"
+    assert "bedrock-customize spend" in orphaned["AlarmDescription"]
 
 
 def test_cloudwatch_may_publish_to_the_topic_and_use_its_key_only_for_these_alarms(
@@ -79,6 +96,7 @@ def test_the_dashboard_shows_runs_jobs_tokens_spend_errors_and_alarms(dev: Synth
         "TrainedTokensEstimate",
         "EstimatedSpendUsd",
         "OverdueDeployments",
+        "OrphanedDeployments",
         "ExecutionsFailed",
         "Errors",
         "ApproximateNumberOfMessagesVisible",

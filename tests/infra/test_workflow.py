@@ -344,12 +344,20 @@ def test_each_handler_gets_only_its_own_bedrock_actions(dev: Synth) -> None:
         "bedrock:GetCustomModelDeployment",
     }
     assert bedrock_actions("evaluate") == {"bedrock:InvokeModel"}
+    # A deploy-only manifest's model, by ARN: its status and its owner and run tags.
     assert bedrock_actions("validate_request") == {
         "bedrock:GetFoundationModel",
         "bedrock:GetFoundationModelAvailability",
+        "bedrock:GetCustomModel",
+        "bedrock:ListTagsForResource",
     }
     assert bedrock_actions("watch_deployment") == set()
-    assert bedrock_actions("sweep_deployments") == set()
+    # The sweep lists what is deployed and reads its owner tag, to find orphans.
+    assert bedrock_actions("sweep_deployments") == {
+        "bedrock:ListProvisionedModelThroughputs",
+        "bedrock:ListCustomModelDeployments",
+        "bedrock:ListTagsForResource",
+    }
     assert bedrock_actions("notify") == set()
     assert bedrock_actions("start_job") == {
         "bedrock:CreateModelCustomizationJob",
@@ -436,3 +444,61 @@ def test_stopping_an_execution_cancels_its_run_until_it_lands(dev: Synth) -> Non
         }
     ]
     assert states["KeepUnendedExecution"]["Resource"].endswith(":states:::sqs:sendMessage")
+
+
+def test_a_deploy_only_run_skips_the_dataset_and_training_but_not_the_gates(dev: Synth) -> None:
+    # Given the definition, when a run trains nothing (``trains`` False: deployModel)
+    states = _definition(dev)["States"]
+    deploy_only = {"Variable": "$.trains", "BooleanEquals": False}
+
+    # Then after ValidateRequest it goes to EstimateCost, not ValidateDataset ...
+    duplicate = states["Duplicate?"]["Choices"]
+    assert {**deploy_only, "Next": "EstimateCost"} in duplicate
+    ended = next(i for i, c in enumerate(duplicate) if c["Next"] == "Notify")
+    # (a refused one is told first, like a refused training run)
+    assert ended < duplicate.index({**deploy_only, "Next": "EstimateCost"})
+    assert states["Duplicate?"]["Default"] == "ValidateDataset"
+
+    # ... through the same approval gate, then to the after-training branch, not StartJob
+    assert states["EstimateCost"]["Next"] == "Approval?"
+    assert states["RequestApproval"]["Next"] == "Trains?"
+    assert states["Approval?"]["Default"] == "Trains?"
+    assert states["Trains?"]["Type"] == "Choice"
+    assert states["Trains?"]["Choices"] == [{**deploy_only, "Next": "Deploy?"}]
+    assert states["Trains?"]["Default"] == "StartJob"
+    # Deploy? is the after-training branch RecordResult leads to as well
+    assert states["ModelUsable?"]["Default"] == "Deploy?"
+    assert states["Deploy?"]["Default"] == "WaitForModel"
+    # Nothing else reaches StartJob: a deploy-only run cannot train
+    into_start_job = [
+        name
+        for name, state in states.items()
+        if state.get("Next") == "StartJob"
+        or state.get("Default") == "StartJob"
+        or any(c.get("Next") == "StartJob" for c in state.get("Choices", []))
+    ]
+    assert into_start_job == ["Trains?"]
+
+
+def test_validate_request_reads_only_custom_models_with_this_stacks_owner_tag(dev: Synth) -> None:
+    # A deploy-only manifest names a model by ARN: ValidateRequest reads it and its tags,
+    # and IAM lets it read no model another stack made (customization_core/deploy_existing.py).
+    from customization_core.naming import OWNER_TAG
+    from tests.infra.synth import ACCOUNT, REGION
+
+    reads = [
+        s
+        for s in _policy_of(dev, "validate_request")
+        if {"bedrock:GetCustomModel", "bedrock:ListTagsForResource"} & set(as_list(s["Action"]))
+    ]
+    assert {a for s in reads for a in as_list(s["Action"])} == {
+        "bedrock:GetCustomModel",
+        "bedrock:ListTagsForResource",
+    }
+    for statement in reads:
+        assert as_list(statement["Resource"]) == [
+            f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/*"
+        ]
+        assert statement["Condition"] == {
+            "StringEquals": {f"aws:ResourceTag/{OWNER_TAG}": dev.settings.stack_name}
+        }

@@ -538,3 +538,14 @@ def test_a_folder_prepared_at_run_time_says_how_its_records_are_written() -> Non
     (missing,) = [p for p in document["problems"] if p["code"] == "training-file-missing"]
     assert "prepare.json" in missing["message"]
     assert "make demo" in missing["message"]
+
+
+def test_a_deploy_only_folder_says_what_is_judged_when_it_runs(
+    tmp_path: Path, cdk_json: Path
+) -> None:
+    manifest = {"deployModel": "summaries-0123456789ab", "deploy": {"mode": "on-demand"}}
+    code, document = outcome(folder(tmp_path, manifest=manifest, train=b""), cdk=cdk_json)
+    assert code == 0, document
+    notes = [n["message"] for n in document["notes"] if n["step"] == "manifest"]
+    assert any("A deploy-only manifest (deployModel summaries-0123456789ab)" in n for n in notes)
+    assert not any("names no base model" in n for n in notes)

@@ -116,7 +116,8 @@ def test_on_demand_has_no_hourly_charge_and_shows_a_guide_per_1000_requests() ->
         request_tokens=1000,
     )
     deployment, evaluation = estimate.part("deployment"), estimate.part("evaluation")
-    assert deployment is not None and evaluation is not None
+    assert deployment is not None
+    assert evaluation is not None
     assert deployment.usd == 0
     per_request = 1000 / 1000 * 0.00006 + 512 / 1000 * 0.00024
     assert f"{money(per_request * 1000)} per 1,000 requests" in deployment.detail
@@ -186,10 +187,12 @@ def test_more_model_units_than_the_stage_allows_are_held() -> None:
 def test_budget_applies_to_the_total_and_to_known_parts_when_a_price_is_unknown() -> None:
     deploy = {"mode": "provisioned", "modelUnits": 1, "ttlHours": 10}
     over = budget_problem(_estimate(deploy=deploy), 50)
-    assert over is not None and "total $73.45" in over
+    assert over is not None
+    assert "total $73.45" in over
     assert budget_problem(_estimate(deploy=deploy), 100) is None
     unknown = budget_problem(_estimate(training=_training(None), deploy=deploy), 50)
-    assert unknown is not None and "already come to $72.95" in unknown
+    assert unknown is not None
+    assert "already come to $72.95" in unknown
     assert budget_problem(_estimate(), None) is None
 
 
@@ -200,5 +203,6 @@ def test_every_deployment_price_in_the_catalog_has_a_source_and_a_day() -> None:
     for model in priced:
         prices = model.deployment_prices
         assert prices is not None
-        assert prices.source and prices.read <= date(2026, 12, 2)
+        assert prices.source
+        assert prices.read <= date(2026, 12, 2)
         assert all(usd > 0 for usd in prices.provisioned_hourly_usd.values())

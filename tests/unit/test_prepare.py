@@ -187,12 +187,36 @@ def test_cost_prints_the_estimate_without_submitting(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     estimate = json.loads(result.output)
-    assert estimate["epochs"] == 3
-    assert estimate["billed_tokens"] == 3 * estimate["training_tokens"]
-    unpriced = CliRunner().invoke(
-        main, ["cost", "--train", str(train), "--model", "amazon.titan-text-express-v1:0:8k"]
+    training = estimate["training"]
+    assert training["epochs"] == 3
+    assert training["billed_tokens"] == 3 * training["training_tokens"]
+    parts = {p["name"]: p["usd"] for p in estimate["parts"]}
+    assert parts["storage"] == 1.95
+    assert estimate["total_usd"] == pytest.approx(parts["training"] + 1.95)
+    deployed = CliRunner().invoke(
+        main,
+        [
+            "cost",
+            "--train",
+            str(train),
+            "--model",
+            "amazon.titan-text-lite-v1:0:4k",
+            "--deploy",
+            "provisioned",
+            "--model-units",
+            "2",
+            "--ttl-hours",
+            "3",
+        ],
     )
-    assert "unknown (no price for this model; pass --price-per-1k-tokens)" in unpriced.output
+    # Titan Lite: $7.10 per model unit per hour, no commitment (the catalog).
+    assert "deployment: $42.60 (Provisioned Throughput, 2 model unit(s) x 3 h" in deployed.output
+    assert deployed.output.splitlines()[3].startswith("total: $44.5")
+    unpriced = CliRunner().invoke(
+        main, ["cost", "--train", str(train), "--model", "amazon.titan-text-premier-v1:0:32k"]
+    )
+    assert "total: unknown, at least $1.95 (no price for: training)" in unpriced.output
+    assert "--price-per-1k-tokens" in unpriced.output
     bad = CliRunner().invoke(main, ["cost", "--train", str(train), "--model", "no-such-model"])
     assert bad.exit_code == 1
     assert "unknown-model" in bad.output
