@@ -20,7 +20,7 @@ from typing import Any, Final
 from customization_core import approval
 from customization_core.catalog import Catalog, load_catalog
 from customization_core.contract import DeploymentStatus, Errors
-from customization_core.deploy_existing import validate_deployment
+from customization_core.deploy_existing import deploy_command, validate_deployment
 from customization_core.deployments import (
     deploy_problem,
     may_be_alive,
@@ -853,6 +853,9 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig, registry: Registry) ->
         state = deployment.get("status", "")
         until = f", deleted at {deployment['deleted_at']}" if deployment.get("deleted_at") else ""
         lines.append(f"Deployment: {deployment['arn']} ({deployment['mode']}, {state}{until})")
+    if run.status is Status.SUCCEEDED and run.model_arn and not may_be_alive(run.deployment):
+        # Nothing serves it now: the command that deploys it in a run of its own.
+        lines.append(f"Deploy it later: {deploy_command(run.state(), load_catalog())}")
     sns.publish(
         TopicArn=config.topic_arn,
         Subject=notice_subject(f"{run.status.value}: {run.run_id}"),

@@ -576,6 +576,17 @@ def test_the_notification_says_what_happened_and_where_to_look(aws: Aws) -> None
     assert f"s3://{ARTIFACTS}/runs/{run.run_id}/validation-report.json" in message["Message"]
 
 
+def test_a_trained_model_that_nothing_serves_is_told_how_to_deploy_it(aws: Aws) -> None:
+    run = _validated(aws)
+    run.status = Status.SUCCEEDED
+    run.model_arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/summaries"
+    steps.notify(run, sns=aws.sns, config=aws.config, registry=aws.registry)
+    (message,) = aws.sns.published
+    # Titan Lite has no on-demand deployment: Provisioned Throughput is the way.
+    expected = f"Deploy it later: bedrock-customize deploy {run.run_id} --provisioned --ttl-hours 2"
+    assert expected in message["Message"]
+
+
 def test_without_epoch_count_the_notice_report_and_registry_agree_on_the_default(
     aws: Aws,
 ) -> None:
