@@ -614,6 +614,7 @@ def _cost(manifest: Manifest, rules: Rules | None, catalog: Catalog, outcome: Ou
         deploy,
         threshold_usd=rules.approval_threshold_usd if rules else None,
         max_unapproved_units=rules.max_unapproved_model_units if rules else 1,
+        budget_usd=manifest.budget_usd,
     )
     outcome.needs_approval = bool(reasons)
     if reasons:

@@ -472,6 +472,8 @@ def cost(
         for finding in request_errors:
             click.echo(f"{finding['code']}: {finding['message']}", err=True)
         sys.exit(EXIT_FAILED)
+    if evaluate_samples and deploy_mode == "none":
+        raise click.UsageError("--evaluate-samples needs --deploy provisioned or on-demand.")
     records = int(report.document["records"] or 0)
     tokens = int(report.document["tokens"]["total"] or 0)
     estimate = estimate_of(
@@ -494,10 +496,14 @@ def cost(
     for part in estimate.parts:
         click.echo(f"  {part.name}: {part.source}")
     if estimate.total_usd is None:
+        hint = (
+            " Give the training price with --price-per-1k-tokens."
+            if "training" in estimate.unknown
+            else ""
+        )
         click.echo(
-            "A price is unknown: give the training price with --price-per-1k-tokens (or the "
-            "stage setting trainingPricesUsd); bedrock-customize catalog --check reads the "
-            "AWS Price List."
+            f"No price is known for: {', '.join(estimate.unknown)}.{hint} "
+            "bedrock-customize catalog --check compares the catalog with the AWS Price List."
         )
     if not report.valid:
         click.echo(

@@ -491,7 +491,7 @@ def _answer(where: stacks.Where, run_id: str, decision: str, reason: str | None)
     taken = verdict["taken"]
     by = f"answered by {user_id} at {taken.get('answered_at')}"
     if decision == approval.APPROVE:
-        goes_on = "to deploy" if taken.get("model_of_run") else "to train"
+        goes_on = "to deploy" if taken.get("trains") is False else "to train"
         say(f"Approved {run_id}: it goes on {goes_on} ({by}).")
     else:
         say(f"Rejected {run_id}: {reason} ({by}).")

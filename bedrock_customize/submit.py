@@ -108,6 +108,12 @@ POLL_SECONDS: Final = {True: 0.2, False: 15.0}  # local emulator, AWS
     help="Delete the deployment this many hours after it is ready (default 24).",
 )
 @click.option(
+    "--idle-hours",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Delete the deployment early after this many hours with no invocation "
+    "(default: the stage's deploymentIdleHours).",
+)
+@click.option(
     "--keep-deployment",
     is_flag=True,
     help="No end time (ttlHours: null): the deployment stays until someone deletes it.",
@@ -151,6 +157,7 @@ def submit(
     deploy_mode: str,
     model_units: int | None,
     ttl_hours: float | None,
+    idle_hours: float | None,
     keep_deployment: bool,
     evaluate_samples: int | None,
     min_improvement: float | None,
@@ -183,11 +190,14 @@ def submit(
         manifest["tags"] = tags
     if budget_usd is not None:
         manifest["budgetUsd"] = budget_usd
-    manifest.update(
-        _after_training(
-            deploy_mode, model_units, ttl_hours, keep_deployment, evaluate_samples, min_improvement
-        )
+    blocks = _after_training(
+        deploy_mode, model_units, ttl_hours, keep_deployment, evaluate_samples, min_improvement
     )
+    if idle_hours is not None:
+        if "deploy" not in blocks:
+            raise click.UsageError("--idle-hours needs --deploy provisioned or on-demand.")
+        blocks["deploy"]["idleHours"] = idle_hours
+    manifest.update(blocks)
     manifest_bytes = json.dumps(manifest, indent=2).encode()
     parsed = parse_manifest(manifest_bytes)
     if parsed.problems:

@@ -279,6 +279,7 @@ def approval_reasons(
     *,
     threshold_usd: float | None,
     max_unapproved_units: int,
+    budget_usd: float | None = None,
 ) -> list[str]:
     """Why a person must approve the run before anything is spent (empty: nobody need).
 
@@ -303,6 +304,11 @@ def approval_reasons(
                 f"the deployment alone is estimated at {money(deployment.usd)}, above "
                 f"{money(threshold_usd)}"
             )
+    if budget_usd is not None and total is None and estimate.known_usd <= budget_usd:
+        reasons.append(
+            f"the price of {', '.join(estimate.unknown)} is unknown, so the total cannot be "
+            f"shown to be within the manifest's budgetUsd {money(budget_usd)}"
+        )
     mode = str((deploy or {}).get("mode", "none"))
     if mode != "none" and (deploy or {}).get("ttlHours", 0) is None:
         reasons.append("the deployment has no end time (deploy.ttlHours: null)")

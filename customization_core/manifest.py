@@ -119,6 +119,17 @@ class Deploy(_Strict):
     # deploymentIdleHours.
     idle_hours: float | None = Field(default=None, gt=0)
 
+    @model_validator(mode="after")
+    def _idle_needs_an_end(self) -> Deploy:
+        # A deployment kept with no end time ends its run at once: nothing watches it idle.
+        if self.ttl_hours is None and self.idle_hours is not None:
+            raise ValueError(
+                "deploy.idleHours needs an end time: a deployment kept with ttlHours null is "
+                "not watched, so it would never be deleted when idle; give ttlHours, or drop "
+                "idleHours"
+            )
+        return self
+
 
 class Evaluate(_Strict):
     """How to compare the custom model with its base (the evaluate stage fills this in)."""

@@ -387,6 +387,7 @@ def estimate_cost(
         deploy,
         threshold_usd=config.approval_threshold_usd,
         max_unapproved_units=config.max_unapproved_model_units,
+        budget_usd=float(budget) if budget is not None else None,
     )
     run.needs_approval = bool(reasons)
     run.extra["approval_reasons"] = reasons
@@ -414,7 +415,13 @@ def request_approval(
         kms, key_arn=config.approval_key_arn, run_id=run.run_id, token=task_token
     )
     registry.update(run, Status.AWAITING_APPROVAL, approval_token_ciphertext=ciphertext)
-    what = "training" if run.trains else f"deploying the custom model of run {run.model_of_run}"
+    what = (
+        "training"
+        if run.trains
+        else f"deploying the custom model of run {run.model_of_run}"
+        if run.model_of_run
+        else f"deploying the custom model {run.model_arn}"
+    )
     why = "; ".join(run.extra.get("approval_reasons") or ()) or "the stage asks for it"
     sns.publish(
         TopicArn=config.topic_arn,

@@ -61,8 +61,8 @@ class MonthlyBudget(Construct):
     (the topic statement, whose documented aws:SourceArn is arn:aws:budgets::<account-id>:*,
     narrowed here to this budget's ARN; and "To enable compatibility between AWS Budgets and
     encrypted Amazon SNS topics": kms:GenerateDataKey* and kms:Decrypt in the key policy,
-    narrowed to kms:GenerateDataKey, the one the SNS guide names for a publisher to an
-    encrypted topic, as the alarms' grant is: stacks/notifications.py allow_publishing).
+    granted as kms:GenerateDataKey and kms:Decrypt, bound to this account and this budget's
+    ARN: stacks/notifications.py allow_publishing).
     """
 
     def __init__(

@@ -59,7 +59,7 @@ def test_prepare_submit_follow_and_compare(served: Path, tmp_path: Path) -> None
     assert prepared.exit_code == 0, prepared.output
     submitted = _submit(
         "summaries", tmp_path / "train.jsonl", "--validation", str(tmp_path / "validation.jsonl"),
-        "--epochs", "2", "--deploy", "provisioned", "--ttl-hours", "24", "--evaluate-samples", "3",
+        "--epochs", "2", "--deploy", "provisioned", "--ttl-hours", "24", "--idle-hours", "24", "--evaluate-samples", "3",
         "--wait",
     )  # fmt: skip
     assert submitted.exit_code == 0, submitted.output

@@ -143,7 +143,12 @@ def test_a_model_deployed_by_its_arn_answers_by_either_run_id_until_cancelled(
     # Given the model named by its ARN (the pipeline reads its owner and run-id tags, as
     # the enforced IAM allows), deployed on demand for a day (about 90 s on the emulator)
     model_arn = _json("show", "--local", trained_id)["model_arn"]
-    deployed = _cli("deploy", "--local", model_arn, "--on-demand", "--ttl-hours", "24", "--wait")
+    # idleHours as long as its life: on a loaded machine the emulator's 4 idle hours
+    # (14.4 s) can pass before it is invoked, and it would rightly be deleted as idle.
+    deployed = _cli(
+        "deploy", "--local", model_arn, "--on-demand", "--ttl-hours", "24",
+        "--idle-hours", "24", "--wait",
+    )  # fmt: skip
     assert deployed.exit_code == 0, deployed.output
     run_id = deployed.stdout.strip()
     assert f"run {run_id} deploys the custom model of {model_arn} (on-demand)" in deployed.stderr

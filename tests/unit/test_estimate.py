@@ -206,3 +206,18 @@ def test_every_deployment_price_in_the_catalog_has_a_source_and_a_day() -> None:
         assert prices.source
         assert prices.read <= date(2026, 12, 2)
         assert all(usd > 0 for usd in prices.provisioned_hourly_usd.values())
+
+
+def test_a_budget_with_an_unknown_total_waits_for_a_person() -> None:
+    estimate = _estimate(training=_training(None))
+    reasons = approval_reasons(
+        estimate, None, threshold_usd=None, max_unapproved_units=1, budget_usd=5
+    )
+    assert reasons == [
+        "the price of training is unknown, so the total cannot be shown to be within the "
+        "manifest's budgetUsd $5.00"
+    ]
+    known = approval_reasons(
+        _estimate(), None, threshold_usd=None, max_unapproved_units=1, budget_usd=5
+    )
+    assert known == []

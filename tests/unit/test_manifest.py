@@ -271,3 +271,14 @@ def test_a_manifest_with_neither_training_field_nor_deploy_model_mentions_deploy
         "To deploy an existing custom model instead of training one, name it with "
         "deployModel (a run id or a custom model ARN) and leave out the training fields."
     )
+
+
+def test_idle_hours_needs_an_end_time() -> None:
+    document = {
+        "customizationType": "FINE_TUNING",
+        "baseModelId": "amazon.nova-micro-v1:0:128k",
+        "deploy": {"mode": "provisioned", "ttlHours": None, "idleHours": 2},
+    }
+    parsed = parse_manifest(json.dumps(document).encode())
+    assert parsed.manifest is None
+    assert any("deploy.idleHours needs an end time" in p for p in parsed.problems)
