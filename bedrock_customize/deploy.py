@@ -23,7 +23,7 @@ import click
 from bedrock_customize import check_cmd, runs, submit
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import say
-from bedrock_customize.options import key_values
+from bedrock_customize.options import deployment_options, key_values
 from bedrock_customize.stack import stack_options
 from customization_core.catalog import load_catalog
 from customization_core.deploy_existing import model_problem
@@ -46,41 +46,7 @@ FOLDER_NAME_MAX: Final = 53  # a run id's longest: 40 characters of slug, '-', 1
     is_flag=True,
     help="Deploy for on-demand inference (the base models the catalog marks).",
 )
-@click.option(
-    "--model-units",
-    type=click.IntRange(1, 10),
-    help="Provisioned Throughput model units (default 1).",
-)
-@click.option(
-    "--ttl-hours",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Delete the deployment this many hours after it is ready (default 24).",
-)
-@click.option(
-    "--keep-deployment",
-    is_flag=True,
-    help="No end time (ttlHours: null): it stays until someone deletes it (needs approval).",
-)
-@click.option(
-    "--idle-hours",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Delete it after this many hours with no invocation (default: the stage's).",
-)
-@click.option(
-    "--evaluate-samples",
-    type=click.IntRange(1, 1000),
-    help="Compare it with its base on this many held-out records of its training run.",
-)
-@click.option(
-    "--min-improvement",
-    type=click.FloatRange(0, 1),
-    help="ROUGE-L points it must gain over its base, or it is torn down.",
-)
-@click.option(
-    "--budget-usd",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Refuse the run when its cost estimate is above this many dollars.",
-)
+@deployment_options
 @click.option(
     "--tag",
     "tags",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from customization_core.catalog import CustomizationType
@@ -50,3 +53,52 @@ def with_epochs(hyperparameters: dict[str, str], epochs: int | None) -> dict[str
             f"--epochs {epochs} and --hyperparameter epochCount={given} disagree; give one."
         )
     return {**hyperparameters, "epochCount": str(epochs)}
+
+
+# The deployment's options, the same for `submit` (after training) and `deploy` (later).
+_DEPLOYMENT_OPTIONS = (
+    click.option(
+        "--model-units",
+        type=click.IntRange(1, 10),
+        help="Provisioned Throughput model units (default 1).",
+    ),
+    click.option(
+        "--ttl-hours",
+        type=click.FloatRange(min=0, min_open=True),
+        help="Delete the deployment this many hours after it is ready (default 24).",
+    ),
+    click.option(
+        "--idle-hours",
+        type=click.FloatRange(min=0, min_open=True),
+        help="Delete the deployment early after this many hours with no invocation "
+        "(default: the stage's deploymentIdleHours).",
+    ),
+    click.option(
+        "--keep-deployment",
+        is_flag=True,
+        help="No end time (ttlHours: null): the deployment stays until someone deletes it "
+        "(needs approval).",
+    ),
+    click.option(
+        "--evaluate-samples",
+        type=click.IntRange(1, 1000),
+        help="Compare custom and base model on this many held-out records.",
+    ),
+    click.option(
+        "--min-improvement",
+        type=click.FloatRange(0, 1),
+        help="ROUGE-L points the custom model must gain over its base, or it is torn down.",
+    ),
+    click.option(
+        "--budget-usd",
+        type=click.FloatRange(min=0, min_open=True),
+        help="Refuse the run when its cost estimate is above this many dollars.",
+    ),
+)
+
+
+def deployment_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the deployment's options (model units, end time, idle time, evaluation, budget)."""
+    for option in reversed(_DEPLOYMENT_OPTIONS):
+        command = option(command)
+    return command

@@ -30,6 +30,7 @@ from bedrock_customize.options import (
     HYPERPARAMETER_OPTION,
     PRICE_OPTION,
     TYPES,
+    deployment_options,
     key_values,
     with_epochs,
 )
@@ -85,11 +86,6 @@ POLL_SECONDS: Final = {True: 0.2, False: 15.0}  # local emulator, AWS
     help="A tag for the job and its model (repeatable).",
 )
 @click.option(
-    "--budget-usd",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Refuse the run when its cost estimate is above this many dollars.",
-)
-@click.option(
     "--deploy",
     "deploy_mode",
     type=click.Choice(["none", "provisioned", "on-demand"]),
@@ -97,37 +93,7 @@ POLL_SECONDS: Final = {True: 0.2, False: 15.0}  # local emulator, AWS
     show_default=True,
     help="Deploy the custom model once trained: no-commitment Provisioned Throughput, or on demand.",
 )
-@click.option(
-    "--model-units",
-    type=click.IntRange(1, 10),
-    help="Provisioned Throughput model units (default 1).",
-)
-@click.option(
-    "--ttl-hours",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Delete the deployment this many hours after it is ready (default 24).",
-)
-@click.option(
-    "--idle-hours",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Delete the deployment early after this many hours with no invocation "
-    "(default: the stage's deploymentIdleHours).",
-)
-@click.option(
-    "--keep-deployment",
-    is_flag=True,
-    help="No end time (ttlHours: null): the deployment stays until someone deletes it.",
-)
-@click.option(
-    "--evaluate-samples",
-    type=click.IntRange(1, 1000),
-    help="Compare custom and base model on this many held-out records (needs --deploy).",
-)
-@click.option(
-    "--min-improvement",
-    type=click.FloatRange(0, 1),
-    help="ROUGE-L points the custom model must gain over its base, or it is torn down.",
-)
+@deployment_options
 @PRICE_OPTION
 @click.option(
     "--force",
