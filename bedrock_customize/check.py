@@ -29,6 +29,7 @@ from customization_core.catalog import Catalog
 from customization_core.deployments import deploy_problem
 from customization_core.estimate import approval_reasons, budget_problem, estimate_of
 from customization_core.faults import BedrockThrottledError, BedrockUnavailableError, error_code
+from customization_core.layout import MANIFEST_NAME, job_prefix
 from customization_core.live import DENIED as LIVE_DENIED
 from customization_core.live import LiveAnswer, ModelCheckDeniedError, check_live
 from customization_core.manifest import (
@@ -41,7 +42,6 @@ from customization_core.manifest import (
     requested_hyperparameters,
 )
 from customization_core.media import LocalMediaResolver
-from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME
 from customization_core.request import CheckedRequest, check_request
 from customization_core.validator import validate_dataset
 
@@ -231,7 +231,7 @@ def check_job(
     price_override: float | None = None,
 ) -> Outcome:
     """Judge ``job`` as the pipeline would; raises only LiveDeniedError (an explicit check refused)."""
-    folder = f"{JOBS_PREFIX}{job.name}/"
+    folder = job_prefix(job.name)
     outcome = Outcome(folder=folder)
     bad_folder = key_problem(folder)
     if bad_folder:

@@ -21,7 +21,7 @@ from bedrock_customize import check
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import emit_json, say
 from customization_core.catalog import load_catalog
-from customization_core.naming import MANIFEST_NAME
+from customization_core.layout import MANIFEST_NAME
 
 if TYPE_CHECKING:
     from stacks.settings import Settings

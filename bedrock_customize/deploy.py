@@ -28,8 +28,8 @@ from bedrock_customize.stack import stack_options
 from customization_core.catalog import load_catalog
 from customization_core.deploy_existing import model_problem
 from customization_core.deployments import deploy_problem
+from customization_core.layout import MANIFEST_NAME, job_prefix
 from customization_core.manifest import DEPLOY_MODEL, parse_manifest
-from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME
 
 EXIT_FAILED = 1
 FOLDER_PREFIX: Final = "deploy-"
@@ -124,7 +124,7 @@ def deploy(
         )
         if refusal:
             raise click.UsageError(refusal)
-    folder = f"{JOBS_PREFIX}{FOLDER_PREFIX}{_folder_name(target)}/"
+    folder = job_prefix(f"{FOLDER_PREFIX}{_folder_name(target)}")
     run_id = submit.put_manifest(stack, folder, manifest)
     click.echo(run_id)
     of = f"run {target}" if item is not None else target

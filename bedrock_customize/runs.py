@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import emit_json, say, status_text, table
 from bedrock_customize.stack import aws, stack_options
-from customization_core import approval
+from customization_core import approval, layout
 from customization_core.deployments import parse_stamp, stamp
 from customization_core.estimate import Estimate
 from customization_core.estimate import money as estimate_money
@@ -448,7 +448,7 @@ def _answer(where: stacks.Where, run_id: str, decision: str, reason: str | None)
     me = aws("sts:GetCallerIdentity", lambda: stack.client("sts").get_caller_identity())
     user_id = str(me["UserId"])
     body = answer.model_copy(update={"arn": str(me["Arn"])}).model_dump_json(exclude_none=True)
-    bucket, key = stack.output("DatasetsBucketName"), approval.answer_key(run_id)
+    bucket, key = stack.output("DatasetsBucketName"), layout.answer_key(run_id)
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": stack.output("DataKeyArn")}
     s3 = stack.client("s3")
 
@@ -468,7 +468,7 @@ def _answer(where: stacks.Where, run_id: str, decision: str, reason: str | None)
             click.echo(
                 f"You may not answer runs of {stack.name}: the datasets bucket refused your "
                 f"answer as {me['Arn']}. The stage's approvers setting names who may; an approver "
-                f"also needs s3:PutObject and s3:PutObjectTagging on {approval.APPROVALS_PREFIX}* "
+                f"also needs s3:PutObject and s3:PutObjectTagging on {layout.APPROVALS_PREFIX}* "
                 "and kms:GenerateDataKey on the data key.",
                 err=True,
             )

@@ -39,8 +39,9 @@ from customization_core import approval
 from customization_core.catalog import CustomizationType, load_catalog
 from customization_core.deploy_existing import deploy_command
 from customization_core.deployments import deploy_problem
+from customization_core.layout import MANIFEST_NAME, job_prefix
 from customization_core.manifest import DEFAULT_TRAINING_KEY, DEFAULT_VALIDATION_KEY, parse_manifest
-from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, ObjectVersion, run_names
+from customization_core.naming import ObjectVersion, run_names
 from customization_core.run import DeploymentStatus, Status
 
 EXIT_FAILED = 1
@@ -177,7 +178,7 @@ def submit(
         stack, where, name, manifest_bytes, train, validation, price_per_1k_tokens, force
     )
 
-    folder, bucket = f"{JOBS_PREFIX}{name}/", stack.output("DatasetsBucketName")
+    folder, bucket = job_prefix(name), stack.output("DatasetsBucketName")
     s3, encryption = stack.client("s3"), upload_encryption(stack)
     user_id = caller(stack)
     uploads = [(train, folder + DEFAULT_TRAINING_KEY)]

@@ -36,12 +36,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from customization_core.contract import Status
 from customization_core.faults import error_code
+from customization_core.layout import ANSWER_NAME, APPROVALS_PREFIX, answer_key
 from customization_core.naming import ObjectVersion, run_names
 from customization_core.registry import Registry
 from customization_core.run import PipelineConfig, Source
 
-APPROVALS_PREFIX: Final = "approvals/"
-ANSWER_NAME: Final = "answer.json"
 SUBMITTED_BY: Final = "submitted-by"  # the manifest's tag
 ANSWERED_BY: Final = "answered-by"  # the answer's tag
 # The encryption context of the token's ciphertext: it decrypts only for its own run.
@@ -118,11 +117,6 @@ class AnswerUpload(BaseModel):
     def of_event(cls, event: dict[str, Any]) -> AnswerUpload:
         """The AnswerUploaded rule's input: {"bucket", "key", "versionId"}."""
         return cls(bucket=event["bucket"], key=event["key"], version_id=event["versionId"])
-
-
-def answer_key(run_id: str) -> str:
-    """Where an answer to ``run_id`` is uploaded, in the datasets bucket."""
-    return f"{APPROVALS_PREFIX}{run_id}/{ANSWER_NAME}"
 
 
 def run_of_answer(key: str) -> str | None:

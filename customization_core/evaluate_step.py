@@ -34,6 +34,7 @@ from customization_core import evaluation
 from customization_core.catalog import Catalog, CustomizationType, Model, load_catalog
 from customization_core.faults import bedrock_faults
 from customization_core.inference import Api, api_for, invoke
+from customization_core.layout import evaluation_keys
 from customization_core.registry import Registry
 from customization_core.run import PipelineConfig, Run, Status
 
@@ -43,7 +44,7 @@ SAFETY_MS: Final = 60_000
 
 
 def _keys(run: Run) -> tuple[str, str]:
-    return f"runs/{run.run_id}/evaluation-partial.json", f"runs/{run.run_id}/evaluation.json"
+    return evaluation_keys(run.run_id)
 
 
 def _samples(run: Run, s3: Any) -> list[evaluation.Sample]:

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from customization_core import layout
+
 JOB_NAME_PATTERN: Final = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*$")
 JOB_NAME_MAX: Final = 63
 MODEL_NAME_PATTERN: Final = re.compile(r"^([0-9a-zA-Z][_-]?){1,63}$")
@@ -34,8 +36,6 @@ S3_KEY_RULE: Final = (
     "folder or file name (no spaces, + = @ :, non-ASCII or '..')"
 )
 
-JOBS_PREFIX: Final = "jobs/"
-MANIFEST_NAME: Final = "job.json"
 TAG_PREFIX: Final = "bedrock-customization:"
 RUN_ID_TAG: Final = f"{TAG_PREFIX}run-id"
 # The owner tag: which stack's pipeline made a Bedrock job, custom model, Provisioned
@@ -63,22 +63,6 @@ class ObjectVersion:
         return hashlib.sha256(self.identity.encode()).hexdigest()
 
 
-class NotAJobManifestError(ValueError):
-    """The key is not ``jobs/<name>/job.json``."""
-
-
-def job_folder(key: str) -> str:
-    """``jobs/<name>/`` for a manifest key; raises NotAJobManifestError for any other key."""
-    if not key.startswith(JOBS_PREFIX) or not key.endswith("/" + MANIFEST_NAME):
-        raise NotAJobManifestError(f"{key!r} is not {JOBS_PREFIX}<name>/{MANIFEST_NAME}")
-    folder = key[: -len(MANIFEST_NAME)]
-    if folder == JOBS_PREFIX:
-        raise NotAJobManifestError(
-            f"{key!r} has no job name between {JOBS_PREFIX} and /{MANIFEST_NAME}"
-        )
-    return folder
-
-
 def s3_key_problem(key: str, *, bucket: str = "b" * 63) -> str | None:
     """Why Bedrock's S3 URI pattern refuses ``key`` (a data key or a folder), or None."""
     # A folder ends with "/"; any other empty segment ("a//b") the pattern refuses.
@@ -91,11 +75,6 @@ def s3_key_problem(key: str, *, bucket: str = "b" * 63) -> str | None:
             f"{key!r} makes an S3 URI longer than Bedrock's {S3_URI_MAX:,} characters; shorten it"
         )
     return None
-
-
-def job_label(key: str) -> str:
-    """The ``<name>`` of ``jobs/<name>/job.json`` (nested folders joined with '-')."""
-    return job_folder(key)[len(JOBS_PREFIX) : -1].replace("/", "-")
 
 
 def _slug(text: str, allowed: str, limit: int) -> str:
@@ -117,7 +96,7 @@ class RunNames:
 def run_names(source: ObjectVersion, *, custom_model_name: str | None = None) -> RunNames:
     """Every generated name of the run started by ``source``."""
     digest = source.digest()[:HASH_CHARS]
-    label = job_label(source.key)
+    label = layout.job_label(source.key)
     # Run ids name S3 prefixes and registry keys: lower case, digits and '-'.
     run_id = f"{_slug(label.lower(), 'a-z0-9', 40)}-{digest}"
     job_name = f"{PRODUCT}-{_slug(label, 'a-zA-Z0-9', JOB_NAME_MAX - HASH_CHARS - 4)}-{digest}"
@@ -128,8 +107,8 @@ def run_names(source: ObjectVersion, *, custom_model_name: str | None = None) ->
         # The idempotency token: the same object version, the same token.
         client_request_token=source.digest()[:64],
         custom_model_name=model_name,
-        output_prefix=f"runs/{run_id}/output/",
-        report_key=f"runs/{run_id}/validation-report.json",
+        output_prefix=layout.output_prefix(run_id),
+        report_key=layout.validation_report_key(run_id),
     )
 
 

@@ -29,6 +29,12 @@ import orjson
 from botocore.exceptions import ConnectionError as NetworkError
 from botocore.exceptions import HTTPClientError, IncompleteReadError
 
+from customization_core.layout import (
+    TRAINING_FOLDER,
+    VALIDATION_FOLDER,
+    input_prefix,
+    media_copy_key,
+)
 from customization_core.media import (
     MEDIA_CONCURRENCY,
     NULL_VERSION,
@@ -37,12 +43,6 @@ from customization_core.media import (
     parse_s3_uri,
 )
 from customization_core.stream import MAX_LINE_BYTES, NEWLINE, reader
-
-RUNS_PREFIX: Final = "runs/"
-INPUT_FOLDER: Final = "input/"  # runs/<run-id>/input/: what the Bedrock role may read
-MEDIA_FOLDER: Final = "media/"  # runs/<run-id>/input/media/<source key>
-TRAINING_FOLDER: Final = "training/"
-VALIDATION_FOLDER: Final = "validation/"
 
 # Multipart part size (bytes). S3 takes parts of 5 MiB to 5 GiB and at most 10,000
 # of them: 8 MiB parts carry files up to 80 GiB, above the catalog's largest
@@ -76,16 +76,6 @@ class Snapshot:
     def record(self) -> dict[str, Any]:
         """The snapshot as JSON-ready fields, for the run document and the registry."""
         return dataclasses.asdict(self)
-
-
-def input_prefix(run_id: str) -> str:
-    """``runs/<run-id>/input/``: the only place Bedrock reads a run's data from."""
-    return f"{RUNS_PREFIX}{run_id}/{INPUT_FOLDER}"
-
-
-def media_copy_key(run_id: str, source_key: str) -> str:
-    """The key of the copy of the media object at ``source_key``."""
-    return f"{input_prefix(run_id)}{MEDIA_FOLDER}{source_key}"
 
 
 def data_copy_key(run_id: str, folder: str, source_key: str) -> str:

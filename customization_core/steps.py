@@ -17,7 +17,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from customization_core import approval
+from customization_core import approval, layout
 from customization_core.catalog import Catalog, load_catalog
 from customization_core.contract import DeploymentStatus, Errors
 from customization_core.deploy_existing import deploy_command, validate_deployment
@@ -38,6 +38,7 @@ from customization_core.estimate import (
 from customization_core.faults import BedrockThrottledError as BedrockThrottledError
 from customization_core.faults import BedrockUnavailableError as BedrockUnavailableError
 from customization_core.faults import bedrock_faults, error_code, reraise_bedrock
+from customization_core.layout import NotAJobManifestError, job_folder, output_prefix
 from customization_core.live import ModelCheckDeniedError, check_live
 from customization_core.manifest import (
     MAX_MANIFEST_BYTES,
@@ -48,9 +49,7 @@ from customization_core.manifest import (
 from customization_core.media import S3MediaResolver
 from customization_core.naming import (
     OWNER_TAG,
-    NotAJobManifestError,
     ObjectVersion,
-    job_folder,
     lineage_tags,
     notice_subject,
     run_names,
@@ -434,7 +433,7 @@ def request_approval(
             f"Submitted by: {run.submitted_by} (who may not answer it)\n\n"
             f"Approve:  bedrock-customize approve {run.run_id}\n"
             f"Reject:   bedrock-customize reject {run.run_id} --reason '...'\n"
-            f"Or upload {approval.answer_key(run.run_id)} to the datasets bucket, "
+            f"Or upload {layout.answer_key(run.run_id)} to the datasets bucket, "
             f'{{"answer": "approve"}} or {{"answer": "reject", "reason": "..."}}, tagged '
             f"{approval.ANSWERED_BY}=<your UserId from aws sts get-caller-identity>."
         ),
@@ -667,7 +666,7 @@ def _utc(moment: datetime) -> datetime:
 def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, float]:
     """The last loss in the metrics CSVs Bedrock writes under the run's output prefix."""
     found: dict[str, float] = {}
-    listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"runs/{run_id}/output/")
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=output_prefix(run_id))
     for item in listing.get("Contents", []):
         key = item["Key"]
         if not key.endswith(".csv"):

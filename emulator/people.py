@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 
-from customization_core import approval
+from customization_core import approval, layout
 from emulator import patches
 from emulator.cloud import REGION, LocalCloud, _object_created
 
@@ -111,7 +111,7 @@ def answer(
     return upload_as(
         cloud,
         who,
-        approval.answer_key(run_id),
+        layout.answer_key(run_id),
         body.encode(),
         tags={approval.ANSWERED_BY: who.user_id},
     )

@@ -32,13 +32,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from customization_core.approval import (
-    ANSWER_NAME,
     ANSWERED_BY,
-    APPROVALS_PREFIX,
     SUBMITTED_BY,
     TOKEN_CONTEXT_CONDITION,
 )
-from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME
+from customization_core.layout import ANSWER_NAME, ANSWERS, APPROVALS_PREFIX, MANIFESTS
 from stacks.compliance import acknowledge, nag_rendering
 from stacks.functions import FunctionSpec, PipelineFunctions
 from stacks.network import Network
@@ -49,8 +47,6 @@ from stacks.storage import KEY_ADMIN_ACTIONS, Storage
 from stacks.uploads import object_created
 from stacks.workflow import EVENT_MAX_AGE_HOURS, EVENT_RETRIES, Workflow
 
-MANIFESTS = f"{JOBS_PREFIX}*/{MANIFEST_NAME}"
-ANSWERS = f"{APPROVALS_PREFIX}*"
 # The IAM policy variable of the caller's unique id (role-id:session for a role session).
 # Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
 USER_ID = "${aws:userid}"

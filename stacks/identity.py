@@ -6,19 +6,19 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from customization_core.snapshot import INPUT_FOLDER, RUNS_PREFIX
+from customization_core.layout import JOBS_PREFIX, OUTPUT_FOLDER, RUN_INPUTS, RUNS_PREFIX
 from stacks.compliance import acknowledge, nag_rendering
 from stacks.network import Network
 from stacks.storage import MODEL_KEY_ACTIONS, Storage
 
 # Where users upload a run's files. The Bedrock role has no access to it: a file
 # there can change after validation, so jobs train on the run's copy instead.
-DATASETS_PREFIX = "jobs/"
+DATASETS_PREFIX = JOBS_PREFIX
 ARTIFACTS_PREFIX = RUNS_PREFIX  # runs/<run-id>/: a run's report, input copy and output
 # runs/<run-id>/input/: the data versions ValidateDataset judged, copied (customization_core/snapshot.py).
-RUN_INPUT = f"{ARTIFACTS_PREFIX}*/{INPUT_FOLDER}*"
+RUN_INPUT = RUN_INPUTS
 # runs/<run-id>/output/: the outputDataConfig StartJob gives (naming.run_names' output_prefix).
-RUN_OUTPUT = f"{ARTIFACTS_PREFIX}*/output/*"
+RUN_OUTPUT = f"{ARTIFACTS_PREFIX}*/{OUTPUT_FOLDER}*"
 
 # The network-interface permissions Bedrock needs to run a job in a VPC: AWS's documented
 # policy, statement by statement, with its placeholders filled by the stack's subnets and

@@ -35,8 +35,9 @@ from customization_core.contract import (
     Status,
 )
 from customization_core.faults import BedrockThrottledError, BedrockUnavailableError
+from customization_core.layout import MANIFESTS
 from customization_core.media import MediaUnavailableError
-from customization_core.naming import JOBS_PREFIX, MANIFEST_NAME, OWNER_TAG
+from customization_core.naming import OWNER_TAG
 from customization_core.registry import LIVE_DEPLOYMENTS_INDEX, RunEndedError
 from customization_core.snapshot import SnapshotUnavailableError
 from customization_core.steps import RunQueuedError
@@ -227,7 +228,7 @@ class Workflow(Construct):
                     _allow(
                         "ReadManifestTags",
                         ["s3:GetObjectVersionTagging"],
-                        [datasets.arn_for_objects(f"{JOBS_PREFIX}*/{MANIFEST_NAME}")],
+                        [datasets.arn_for_objects(MANIFESTS)],
                     ),
                     # GetFoundationModel takes the foundation-model resource: the catalog's
                     # ids (the stage's allowed ones), in this Region, named one by one.
@@ -526,8 +527,7 @@ class Workflow(Construct):
             pipeline.policies["validate_request"],
             "AwsSolutions-IAM5",
             "Manifests are uploaded under job names people choose; only their tags are read.",
-            resource="Resource::"
-            + nag_rendering(self, datasets.arn_for_objects(f"{JOBS_PREFIX}*/{MANIFEST_NAME}")),
+            resource="Resource::" + nag_rendering(self, datasets.arn_for_objects(MANIFESTS)),
         )
         prefixes = {
             "validate_request": [(DATASETS_PREFIX, datasets)],
@@ -1231,9 +1231,7 @@ class Workflow(Construct):
             self,
             "JobUploaded",
             description="Starts a customization run when jobs/<name>/job.json is uploaded",
-            event_pattern=object_created(
-                storage.datasets.bucket_name, f"{JOBS_PREFIX}*/{MANIFEST_NAME}"
-            ),
+            event_pattern=object_created(storage.datasets.bucket_name, MANIFESTS),
         )
         # The confused-deputy guard EventBridge documents: aws:SourceAccount and aws:SourceArn,
         # the rule's ARN. Source, read 2026-12-02:

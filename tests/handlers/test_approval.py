@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from customization_core import approval, steps
+from customization_core import approval, layout, steps
 from customization_core.approval import AnswerUpload, answer_approval, approver_problem
 from customization_core.run import PipelineConfig, Run, Source, Status
 from lambdas import common
@@ -65,7 +65,7 @@ def _put_answer(
     aws: Aws, run_id: str, body: dict[str, Any] | bytes, *, by: str | None = APPROVER
 ) -> AnswerUpload:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    key = approval.answer_key(run_id)
+    key = layout.answer_key(run_id)
     tags = {"Tagging": urlencode({approval.ANSWERED_BY: by})} if by else {}
     put = aws.s3.put_object(Bucket=DATASETS, Key=key, Body=data, **tags)
     return AnswerUpload(bucket=DATASETS, key=key, version_id=put["VersionId"])

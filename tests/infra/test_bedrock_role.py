@@ -14,13 +14,9 @@ from typing import Any
 
 import pytest
 
+from customization_core.layout import TRAINING_FOLDER, VALIDATION_FOLDER, media_copy_key
 from customization_core.naming import ObjectVersion, run_names
-from customization_core.snapshot import (
-    TRAINING_FOLDER,
-    VALIDATION_FOLDER,
-    data_copy_key,
-    media_copy_key,
-)
+from customization_core.snapshot import data_copy_key
 from tests.infra.synth import Synth, as_list, statements
 
 RUN = run_names(ObjectVersion("inbox", "jobs/support/job.json", "v1"))

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from pydantic import ValidationError
 
-from customization_core import approval
+from customization_core import approval, layout
 from customization_core.approval import Answer, approver_problem, run_of_answer
 from stacks.settings import CONTEXT_KEY, SettingsError, load_settings
 
@@ -22,7 +22,7 @@ SESSION = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Approvers_0a1b/
 
 
 def test_an_answer_key_names_its_run_and_nothing_else_does() -> None:
-    assert approval.answer_key("summaries-0123456789ab") == (
+    assert layout.answer_key("summaries-0123456789ab") == (
         "approvals/summaries-0123456789ab/answer.json"
     )
     assert run_of_answer("approvals/summaries-0123456789ab/answer.json") == "summaries-0123456789ab"

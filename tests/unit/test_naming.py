@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from customization_core.layout import NotAJobManifestError, job_folder
 from customization_core.naming import (
     JOB_NAME_MAX,
     JOB_NAME_PATTERN,
@@ -15,9 +16,7 @@ from customization_core.naming import (
     TAG_PATTERN,
     TAG_VALUE_MAX,
     TOKEN_PATTERN,
-    NotAJobManifestError,
     ObjectVersion,
-    job_folder,
     lineage_tags,
     run_names,
     tag_value,

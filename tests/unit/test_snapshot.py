@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError, ResponseStreamingError
 from moto import mock_aws
 
 from customization_core.formats import MEDIA_BLOCKS
+from customization_core.layout import input_prefix
 from customization_core.media import (
     MEDIA_BLOCK_KINDS,
     MediaUnavailableError,
@@ -28,7 +29,6 @@ from customization_core.snapshot import (
     MIN_PART_BYTES,
     Snapshot,
     SnapshotUnavailableError,
-    input_prefix,
     snapshot,
 )
 from customization_core.stream import READ_BUFFER_BYTES
