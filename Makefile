@@ -19,7 +19,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install synth lint test test-unit test-infra check-templates demo summary local emulator bench clean
+.PHONY: help install synth lint test test-unit test-infra check-templates demo summary diagrams local emulator bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -31,22 +31,26 @@ install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed $
 # uv installs the pinned requirements in seconds where pip takes minutes; pip stays in
 # the environment for the Lambda wheels (pip download) and the asset bundling.
 UV_VERSION := 0.13.9
+PIP_VERSION := 26.3
 UV := $(BIN)/uv pip install --quiet
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip uv==$(UV_VERSION)
+	$(BIN)/pip install --quiet pip==$(PIP_VERSION) uv==$(UV_VERSION)
 	$(UV) --python $(BIN)/python -r requirements-dev.txt -c constraints.txt
-	# The bedrock-customize console script (this repository, editable).
-	$(UV) --python $(BIN)/python --no-deps -e .
+	# The bedrock-customize console script (this repository, editable), built by the setuptools
+	# requirements-dev.txt pins, not by whichever one an isolated build would fetch.
+	$(UV) --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $@
 
-# Wheels for Lambda's platform (arm64, its Python), installed into the asset at synth.
-$(LAMBDA_WHEELS)/.downloaded: requirements-lambda.txt | $(VENV)/.installed
-	rm -rf $(LAMBDA_WHEELS)
+# Wheels for Lambda's platform (arm64, its Python), installed into the asset at synth. They
+# are held to constraints.txt like .venv (botocore too); new wheels void the installed copies.
+$(LAMBDA_WHEELS)/.downloaded: requirements-lambda.txt constraints.txt | $(VENV)/.installed
+	rm -rf $(LAMBDA_WHEELS) $(BUILD)/lambda-deps
 	$(BIN)/pip download --quiet --dest $(LAMBDA_WHEELS) --only-binary=:all: \
-	  --platform manylinux2014_aarch64 --python-version 3.14 --implementation cp \
-	  -r requirements-lambda.txt
+	  --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 \
+	  --python-version 3.14 --implementation cp \
+	  -r requirements-lambda.txt -c constraints.txt
 	touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(VENV)/.installed
@@ -104,8 +108,13 @@ summary: install ## Synthesize STAGE and print what it would deploy (keys, bucke
 	cdk synth -c stage=$(STAGE) --quiet
 	$(BIN)/python -m scripts.summary cdk.out
 
+# The pictures in docs/ are drawn from the dev stage (tests/infra/test_diagrams.py compares them).
+diagrams: install ## Draw docs/system.md and docs/flow-*.md from the synthesized dev stage
+	cdk synth -c stage=dev --quiet -o $(BUILD)/diagrams
+	$(BIN)/python -m scripts.diagrams $(BUILD)/diagrams docs
+
 # `check` first lists every problem the pipeline would find. The emulator runs in us-east-1
-# (emulator/cloud.py REGION) with no AWS credentials, so the catalog's Regions judge (--offline).
+# (emulator/state.py REGION) with no AWS credentials, so the catalog's Regions judge (--offline).
 local: install ## Run your own job folder on the local emulator: make local JOB=path/to/folder
 	test -n "$(JOB)" || { echo "usage: make local JOB=path/to/folder (train.jsonl, optional validation.jsonl, job.json)"; exit 2; }
 	$(BIN)/bedrock-customize check "$(JOB)" --stage $(STAGE) --region us-east-1 --offline
@@ -116,8 +125,9 @@ emulator: install ## Serve the app locally for `bedrock-customize --local` (fore
 	cdk synth -c stage=$(STAGE) --quiet
 	$(BIN)/python -m emulator.server --assembly cdk.out
 
-bench: install ## Validator throughput and peak RSS vs a bare parse loop (1 GB files, 4 GB piped)
+bench: install ## Validator throughput and peak RSS vs a bare parse loop (1 GB files, 4 GB piped); CLI start-up
 	$(BIN)/python -m bench.validator
+	$(BIN)/python -m bench.startup
 
 clean: ## Remove build output (keeps the environments)
-	rm -rf cdk.out $(BUILD)/synth $(BUILD)/reports $(BUILD)/lambda-deps .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf cdk.out $(BUILD)/synth $(BUILD)/reports $(BUILD)/diagrams $(BUILD)/lambda-deps .pytest_cache .mypy_cache .ruff_cache .hypothesis .grimp_cache

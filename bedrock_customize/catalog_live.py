@@ -15,10 +15,11 @@ from typing import Any, Final
 import click
 
 from customization_core.catalog import Catalog
-from customization_core.catalog_check import API_TYPES, LiveModel, LivePrice, Snapshot
-from customization_core.catalog_check import parse_price_item as parse_price
+from customization_core.catalog_check import API_TYPES, LiveModel, Snapshot
 from customization_core.faults import error_code
 from customization_core.live import NOT_FOUND as LIVE_NOT_FOUND
+from customization_core.price_list import LivePrice
+from customization_core.price_list import parse_price_item as parse_price
 
 # The Price List Query API answers at api.pricing.us-east-1 and api.pricing.ap-south-1
 # (AWS Price List API reference, "Service Endpoint"; botocore 1.44 also lists
@@ -26,7 +27,7 @@ from customization_core.live import NOT_FOUND as LIVE_NOT_FOUND
 PRICE_LIST_REGION: Final = "us-east-1"
 PRICE_LIST_SERVICE: Final = "AmazonBedrock"
 # The usagetype parts that fetch every product pricing a custom model, one paginated
-# GetProducts query each (see customization_core/catalog_check.py for what is assumed):
+# GetProducts query each (see customization_core/price_list.py for what is assumed):
 # "ustom" is in …-Customization-Training and -Storage, …-input-tokens-custom-model and
 # …-ProvisionedThroughput-Custom-NoCommit-…, whether or not CONTAINS is case-sensitive (the
 # API reference does not say); "ProvisionedThroughput" adds the base models' terms

@@ -1,7 +1,7 @@
 """``bedrock-customize check FOLDER``: the pipeline's verdict on a job folder, before any upload.
 
 This module reads cdk.json and makes the AWS clients; bedrock_customize/check.py
-judges. ``clients`` is the one place that makes a real Bedrock client: tests
+judges (imported when the command runs). ``clients`` is the one place that makes a real Bedrock client: tests
 replace it (a Stubber-backed client, or none).
 """
 
@@ -17,17 +17,15 @@ from typing import TYPE_CHECKING, Any, Final
 
 import click
 
-from bedrock_customize import check
+from bedrock_customize import check_model
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import emit_json, say
-from customization_core.catalog import load_catalog
+from bedrock_customize.stack import EXIT_FAILED, EXIT_OK
 from customization_core.layout import MANIFEST_NAME
 
 if TYPE_CHECKING:
     from stacks.settings import Settings
 
-EXIT_OK: Final = 0
-EXIT_REJECTED: Final = 1
 REPO: Final = Path(__file__).resolve().parents[1]
 DEFAULT_CDK_JSON: Final = REPO / "cdk.json"
 CONTEXT_KEY: Final = "bedrock-customization"  # stacks/settings.py CONTEXT_KEY
@@ -36,7 +34,7 @@ STACK_STAGE: Final = re.compile(
 )  # Settings.stack_name
 
 
-def clients(*, region: str | None, profile: str | None, stack_name: str | None) -> check.Live:
+def clients(*, region: str | None, profile: str | None, stack_name: str | None) -> check_model.Live:
     """A Bedrock client where the run would go, or why there is none (no credentials, no Region).
 
     Raises AccessError when credentials exist but the stack cannot be read (exit 3).
@@ -54,21 +52,21 @@ def clients(*, region: str | None, profile: str | None, stack_name: str | None) 
         skipped = "no AWS credentials" + (
             f", so stack {stack_name} was not read" if stack_name else ""
         )
-        return check.Live(None, where, skipped=skipped)
+        return check_model.Live(None, where, skipped=skipped)
     if stack_name:
         if where is None:
             raise click.UsageError(
                 f"--stack {stack_name} needs a Region: pass --region, or set one in the profile."
             )
         bedrock = stacks.connect(stack_name, region=where, profile=profile).client("bedrock")
-        return check.Live(bedrock, str(bedrock.meta.region_name), explicit=True)
+        return check_model.Live(bedrock, str(bedrock.meta.region_name), explicit=True)
     if where is None:
-        return check.Live(None, None, skipped="no AWS Region")
+        return check_model.Live(None, None, skipped="no AWS Region")
     try:
         bedrock = session.client("bedrock", region_name=where)
     except BotoCoreError as error:  # InvalidRegionError: "us east 1"
         raise click.BadParameter(str(error), param_hint="--region") from None
-    return check.Live(bedrock, where, explicit=region is not None)
+    return check_model.Live(bedrock, where, explicit=region is not None)
 
 
 def stage_of(stack_name: str | None) -> str | None:
@@ -79,7 +77,7 @@ def stage_of(stack_name: str | None) -> str | None:
 
 def stage_rules(
     cdk_json: Path | None, stage: str | None, *, strict: bool
-) -> tuple[check.Rules | None, str | None]:
+) -> tuple[check_model.Rules | None, str | None]:
     """The stage's rules from cdk.json, or None and why (``strict``: a usage error instead)."""
     path = cdk_json or DEFAULT_CDK_JSON
     try:
@@ -97,8 +95,8 @@ def stage_rules(
     return rules_of(settings), None
 
 
-def rules_of(settings: Settings) -> check.Rules:
-    return check.Rules(
+def rules_of(settings: Settings) -> check_model.Rules:
+    return check_model.Rules(
         stage=settings.stage,
         allowed_models=settings.allowed_base_models,
         default_hyperparameters=settings.default_hyperparameters,
@@ -136,17 +134,17 @@ def job_name(folder: Path) -> str:
     return folder.name if folder.name not in ("", ".", "..") else folder.resolve().name
 
 
-def read_folder(folder: Path) -> check.Job:
+def read_folder(folder: Path) -> check_model.Job:
     manifest = folder / MANIFEST_NAME
-    return check.Job(
+    return check_model.Job(
         name=job_name(folder),
         manifest=manifest.read_bytes() if manifest.is_file() else None,
         locate=lambda key: folder / key,
     )
 
 
-def print_outcome(outcome: check.Outcome, *, err: bool = False) -> None:
-    for line in check.render_text(outcome):
+def print_outcome(outcome: check_model.Outcome, *, err: bool = False) -> None:
+    for line in check_model.render_text(outcome):
         say(line, err=err)
 
 
@@ -199,14 +197,17 @@ def check_command(
     """
     if offline and stack_name:
         raise click.UsageError("--offline makes no AWS call, and --stack needs one: give --region.")
+    from bedrock_customize.check import check_job
+    from customization_core.catalog import load_catalog
+
     rules, unread = stage_rules(cdk_json, stage or stage_of(stack_name), strict=True)
     try:
         live = (
-            check.Live(None, region, skipped="--offline")
+            check_model.Live(None, region, skipped="--offline")
             if offline
             else clients(region=region, profile=profile, stack_name=stack_name)
         )
-        outcome = check.check_job(
+        outcome = check_job(
             read_folder(folder),
             catalog=load_catalog(),
             rules=rules,
@@ -215,7 +216,7 @@ def check_command(
             now=datetime.now(UTC),
             media_root=media_root,
         )
-    except (stacks.AccessError, check.LiveDeniedError) as error:
+    except (stacks.AccessError, check_model.LiveDeniedError) as error:
         click.echo(
             f"{error} (or run with --region R --offline to judge by the catalog only)", err=True
         )
@@ -226,4 +227,4 @@ def check_command(
         emit_json(outcome.to_dict())
     else:
         print_outcome(outcome)
-    sys.exit(EXIT_REJECTED if outcome.verdict == "reject" else EXIT_OK)
+    sys.exit(EXIT_FAILED if outcome.verdict == "reject" else EXIT_OK)

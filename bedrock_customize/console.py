@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported when something is printed: `--help` does not pay for it
+    from rich.console import Console
+    from rich.text import Text
 
 PIPED_WIDTH: Final = 4000  # characters: piped rows are never wrapped, so grep sees whole values
 
 
 def console(*, err: bool = False) -> Console:
     """A console on stdout (or stderr) as click sees it at this moment (tests swap them)."""
+    from rich.console import Console
+
     stream = sys.stderr if err else sys.stdout
     terminal = stream.isatty()
     return Console(
@@ -39,6 +41,8 @@ def table(
     keep_first: bool = True,
 ) -> None:
     """Print rows under column headings (``keep_first``: the first column, an id, never wraps)."""
+    from rich.table import Table
+
     grid = Table(title=title, show_edge=False, box=None, pad_edge=False, header_style="bold")
     for index, name in enumerate(columns):
         grid.add_column(name, no_wrap=keep_first and index == 0, overflow="fold")
@@ -48,6 +52,8 @@ def table(
 
 
 def _cell(value: Any) -> Text:
+    from rich.text import Text
+
     if isinstance(value, Text):
         return value
     return Text("-" if value in (None, "") else str(value))
@@ -76,4 +82,6 @@ STATUS_STYLES: Final = {
 
 def status_text(status: str) -> Text:
     """A status in its colour (colour shows only on a terminal)."""
+    from rich.text import Text
+
     return Text(status, style=STATUS_STYLES.get(status, ""))

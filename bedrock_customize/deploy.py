@@ -20,18 +20,14 @@ from typing import Any, Final
 
 import click
 
-from bedrock_customize import check_cmd, runs, submit
+from bedrock_customize import check_cmd, run_items, uploads
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import say
-from bedrock_customize.options import deployment_options, key_values
-from bedrock_customize.stack import stack_options
-from customization_core.catalog import load_catalog
-from customization_core.deploy_existing import model_problem
-from customization_core.deployments import deploy_problem
+from bedrock_customize.follow import finish
+from bedrock_customize.options import after_training, deployment_options, key_values
+from bedrock_customize.stack import EXIT_FAILED, stack_options
 from customization_core.layout import MANIFEST_NAME, job_prefix
-from customization_core.manifest import DEPLOY_MODEL, parse_manifest
 
-EXIT_FAILED = 1
 FOLDER_PREFIX: Final = "deploy-"
 # The model part of a folder name: the run id, or the ARN's last part, as S3 and run ids allow.
 FOLDER_NAME_MAX: Final = 53  # a run id's longest: 40 characters of slug, '-', 12 of hash
@@ -87,6 +83,9 @@ def deploy(
     approval when a gate holds it, the end time, idle teardown and the evaluation. It is
     linked to the run that trained the model (`show` lists it there).
     """
+    from customization_core.catalog import load_catalog
+    from customization_core.deployments import deploy_problem
+
     if provisioned == on_demand:
         raise click.UsageError(
             "Give --provisioned or --on-demand, not both: how to deploy the model."
@@ -96,7 +95,7 @@ def deploy(
     mode = "provisioned" if provisioned else "on-demand"
     if on_demand and model_units is not None:
         raise click.UsageError("--model-units is for --provisioned: on demand has no units.")
-    blocks = submit._after_training(
+    blocks = after_training(
         mode, model_units, ttl_hours, keep_deployment, evaluate_samples, min_improvement
     )
     if idle_hours is not None:
@@ -125,7 +124,7 @@ def deploy(
         if refusal:
             raise click.UsageError(refusal)
     folder = job_prefix(f"{FOLDER_PREFIX}{_folder_name(target)}")
-    run_id = submit.put_manifest(stack, folder, manifest)
+    run_id = uploads.put_manifest(stack, folder, manifest)
     click.echo(run_id)
     of = f"run {target}" if item is not None else target
     say(
@@ -134,7 +133,7 @@ def deploy(
         err=True,
     )
     other = f"{where.suffix} --profile approver" if where.local else where.suffix
-    submit.finish(
+    finish(
         stack,
         where,
         run_id,
@@ -150,6 +149,9 @@ def deploy(
 
 def _manifest(target: str, extra: dict[str, Any]) -> bytes:
     """The deploy-only manifest's bytes; a usage error naming the field when it is wrong."""
+    from customization_core.manifest import DEPLOY_MODEL
+    from customization_core.manifest_parse import parse_manifest
+
     body = json.dumps({DEPLOY_MODEL: target, **extra}, indent=2).encode()
     parsed = parse_manifest(body)
     if parsed.problems:
@@ -163,13 +165,15 @@ def _resolve(stack: stacks.Stack, model: str) -> tuple[str, dict[str, Any] | Non
     A deployment run's id stands for the run that trained its model. A run whose model
     cannot be deployed exits 1 with why.
     """
+    from customization_core.deploy_existing import model_problem
+
     if model.startswith("arn:"):
         return model, None
-    item = runs.item(stack, model)
+    item = run_items.item(stack, model)
     if item.get("trains") is False and item.get("model_of_run"):
         trained_by = str(item["model_of_run"])
         say(f"Run {model} deployed the custom model of run {trained_by}: deploying it.", err=True)
-        item = runs.item(stack, trained_by)
+        item = run_items.item(stack, trained_by)
     problem = model_problem(item)
     if problem:
         click.echo(problem, err=True)

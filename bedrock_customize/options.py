@@ -2,14 +2,64 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
 
-from customization_core.catalog import CustomizationType
 
-TYPES = [member.cli_name for member in CustomizationType]
+class LazyChoice(click.Choice[str]):
+    """A click.Choice whose choices are read when a command first needs them.
+
+    The catalog (pydantic) is not imported to list the commands: `--help` stays fast.
+    """
+
+    def __init__(self, load: Callable[[], Iterable[str]]) -> None:
+        self._load: Callable[[], Iterable[str]] = load
+        self._loaded: tuple[str, ...] = ()
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if not self._loaded:
+            self._loaded = tuple(self._load())
+        return self._loaded
+
+    @choices.setter
+    def choices(self, value: tuple[str, ...]) -> None:
+        self._loaded = value
+
+
+class LazyDefault:
+    """An option's default read from the core when a command runs or shows its help.
+
+    click calls a callable default to get the value, and prints one that is not a
+    function with str() (`[default: 30]`), so the group starts without importing it.
+    """
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load = load
+
+    def __call__(self) -> Any:
+        return self._load()
+
+    def __str__(self) -> str:
+        return str(self._load())
+
+
+def _type_names() -> list[str]:
+    from customization_core.catalog import CustomizationType
+
+    return [member.cli_name for member in CustomizationType]
+
+
+# The customization types as the command line names them (fine-tuning, ...).
+TYPE_CHOICE = LazyChoice(_type_names)
+# --region of validate, cost and prepare.
+REGION_OPTION = click.option(
+    "--region",
+    help="Refuse unless the model can be customized with --type in this Region.",
+)
 PRICE_OPTION = click.option(
     "--price-per-1k-tokens",
     type=click.FloatRange(min=0),
@@ -102,3 +152,44 @@ def deployment_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_DEPLOYMENT_OPTIONS):
         command = option(command)
     return command
+
+
+def after_training(
+    mode: str,
+    model_units: int | None,
+    ttl_hours: float | None,
+    keep: bool,
+    samples: int | None,
+    min_improvement: float | None,
+) -> dict[str, Any]:
+    """The manifest's deploy and evaluate blocks from the options; a usage error for a mix-up."""
+    deploying = {
+        "model_units": model_units,
+        "ttl_hours": ttl_hours,
+        "keep_deployment": keep or None,
+    }
+    given = [f"--{k.replace('_', '-')}" for k, v in deploying.items() if v is not None]
+    if mode == "none":
+        asked = given + (["--evaluate-samples"] if samples else [])
+        asked += ["--min-improvement"] if min_improvement is not None else []
+        if asked:
+            raise click.UsageError(f"{', '.join(asked)} need(s) --deploy provisioned or on-demand.")
+        return {}
+    if keep and ttl_hours is not None:
+        raise click.UsageError("Give --ttl-hours or --keep-deployment, not both.")
+    deploy: dict[str, Any] = {"mode": mode}
+    if model_units is not None:
+        deploy["modelUnits"] = model_units
+    if keep:
+        deploy["ttlHours"] = None
+    elif ttl_hours is not None:
+        deploy["ttlHours"] = ttl_hours
+    blocks: dict[str, Any] = {"deploy": deploy}
+    if samples is not None or min_improvement is not None:
+        evaluate: dict[str, Any] = {}
+        if samples is not None:
+            evaluate["samples"] = samples
+        if min_improvement is not None:
+            evaluate["minImprovement"] = min_improvement
+        blocks["evaluate"] = evaluate
+    return blocks

@@ -1,11 +1,9 @@
-"""Commands about runs of a deployed stack: list, show, status, approve, reject, cancel.
+"""Commands that read runs of a deployed stack: list, show, status, logs.
 
-They read the run registry (DynamoDB) and the workflow (Step Functions) through the
-stack's outputs. approve and reject upload the caller's answer to the datasets bucket,
-tagged with the caller's identity, and wait for AnswerApproval's verdict
-(customization_core/approval.py); nobody outside the workflow sees a task token. Exit
-codes: 0 ok, 1 the run is not in a state that allows it (or the answer was refused),
-2 usage, 3 AWS access (see stack.describe).
+They read the run registry (customization_core/registry.py, through run_items) and the
+workflow (Step Functions) through the stack's outputs. Exit codes: 0 ok, 1 the run
+ended without succeeding (status) or has no execution yet (logs), 2 usage, 3 AWS access
+(see stack.describe).
 """
 
 from __future__ import annotations
@@ -13,102 +11,23 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import emit_json, say, status_text, table
-from bedrock_customize.stack import aws, stack_options
-from customization_core import approval, layout
-from customization_core.deployments import parse_stamp, stamp
-from customization_core.estimate import Estimate
-from customization_core.estimate import money as estimate_money
-from customization_core.faults import error_code
-from customization_core.registry import BY_STATUS_INDEX
-from customization_core.run import Status
+from bedrock_customize.run_items import by_status, every_run, item, plain
+from bedrock_customize.stack import EXIT_FAILED, aws, stack_options
+from customization_core.contract import Status
 
-EXIT_FAILED = 1
-# Never printed: a task token (stacks of an earlier version stored it) and its ciphertext.
-HIDDEN = frozenset({"approval_token", "approval_token_ciphertext"})
-# How long approve and reject wait for AnswerApproval's verdict, and how often they look
-# (seconds): EventBridge delivers the answer's Object Created event within seconds.
-ANSWER_WAIT_SECONDS = {True: 30.0, False: 120.0}  # local emulator, AWS
-ANSWER_POLL_SECONDS = {True: 0.2, False: 2.0}
 # Statuses a run does not end in; `status` without a run id lists the runs in them.
 IN_PROGRESS = tuple(s.value for s in Status if not s.terminal)
 
 
-def plain(value: Any) -> Any:
-    """DynamoDB values as JSON-ready ones (Decimal to int or float)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items() if k not in HIDDEN}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def find_item(stack: stacks.Stack, run_id: str) -> dict[str, Any] | None:
-    """The registry item of ``run_id``, or None."""
-    name = stack.output("RegistryTableName")
-    found = aws(
-        "dynamodb:GetItem",
-        lambda: stack.client("dynamodb").get_item(TableName=name, Key={"run_id": {"S": run_id}}),
-    ).get("Item")
-    return _deserialize(found) if found else None
-
-
-def item(stack: stacks.Stack, run_id: str) -> dict[str, Any]:
-    """The registry item of ``run_id``; exit code 1 with a hint when there is none."""
-    found = find_item(stack, run_id)
-    if found is None:
-        click.echo(
-            f"There is no run {run_id!r} in {stack.name}: `bedrock-customize list` shows the runs.",
-            err=True,
-        )
-        sys.exit(EXIT_FAILED)
-    return found
-
-
-def by_status(stack: stacks.Stack, status: str, limit: int | None = None) -> list[dict[str, Any]]:
-    """Runs in ``status``, newest first (the registry's by-status index)."""
-    name = stack.output("RegistryTableName")
-    dynamodb = stack.client("dynamodb")
-    query: dict[str, Any] = {
-        "TableName": name,
-        "IndexName": BY_STATUS_INDEX,
-        "KeyConditionExpression": "#s = :s",
-        "ExpressionAttributeNames": {"#s": "status"},
-        "ExpressionAttributeValues": {":s": {"S": status}},
-        "ScanIndexForward": False,
-    }
-    if limit:
-        query["Limit"] = limit
-    pages = aws(
-        "dynamodb:Query",
-        lambda: (
-            list(dynamodb.get_paginator("query").paginate(**query))
-            if not limit
-            else [dynamodb.query(**query)]
-        ),
-    )
-    return [_deserialize(i) for page in pages for i in page.get("Items", [])]
-
-
-def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    return {k: deserializer.deserialize(v) for k, v in item.items()}
-
-
 def money(value: Any) -> str | None:
+    from customization_core.estimate import money as estimate_money
+
     return estimate_money(float(value)) if value is not None else None
 
 
@@ -139,13 +58,9 @@ def list_runs(
     if status:
         items = by_status(stack, status, limit)
     else:
-        name = stack.output("RegistryTableName")
-        dynamodb = stack.client("dynamodb")
-        pages = aws(
-            "dynamodb:Scan", lambda: list(dynamodb.get_paginator("scan").paginate(TableName=name))
-        )
-        items = [_deserialize(i) for page in pages for i in page.get("Items", [])]
-        items = sorted(items, key=lambda i: str(i.get("updated_at", "")), reverse=True)[:limit]
+        items = sorted(every_run(stack), key=lambda i: str(i.get("updated_at", "")), reverse=True)[
+            :limit
+        ]
     if as_json:
         emit_json([plain(i) for i in items])
         return
@@ -216,6 +131,8 @@ def show(
     ]
     table(("FIELD", "VALUE"), ((k, _readable(v)) for k, v in rows))
     if found.get("estimate"):
+        from customization_core.estimate import Estimate
+
         say("")
         say("estimate (before anything was spent):")
         for line in Estimate.from_dict(found["estimate"]).lines():
@@ -395,218 +312,4 @@ def logs(
     )
 
 
-@click.command()
-@stack_options
-@click.argument("run_id")
-@click.option("--reason", help="Why; it is recorded with the answer.")
-def approve(where: stacks.Where, run_id: str, reason: str | None) -> None:
-    """Let RUN_ID, waiting for approval, go on to train. Its submitter may not approve it.
-
-    Uploads the answer tagged with your identity (sts:GetCallerIdentity) and waits for the
-    pipeline's verdict. Exits 1 when the answer is refused (your own run, already answered,
-    not waiting) or no verdict came in time.
-    """
-    _answer(where, run_id, approval.APPROVE, reason)
-
-
-@click.command()
-@stack_options
-@click.argument("run_id")
-@click.option("--reason", required=True, help="Why; it is recorded and notified.")
-def reject(
-    where: stacks.Where,
-    run_id: str,
-    reason: str,
-) -> None:
-    """Refuse RUN_ID, waiting for approval: it ends REJECTED with the reason.
-
-    As approve: your answer is uploaded tagged with your identity, and judged by the pipeline.
-    """
-    _answer(where, run_id, approval.REJECT, reason)
-
-
-def _answer(where: stacks.Where, run_id: str, decision: str, reason: str | None) -> None:
-    """Upload approvals/RUN_ID/answer.json as the caller, then wait for AnswerApproval's verdict."""
-    try:
-        answer = approval.Answer.model_validate({"answer": decision, "reason": reason})
-    except ValidationError as error:
-        raise click.UsageError(
-            "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
-        ) from None
-    stack = where.open()
-    found = item(stack, run_id)
-    if found["status"] != Status.AWAITING_APPROVAL.value:
-        click.echo(f"Run {run_id} is not waiting for approval (it is {found['status']}).", err=True)
-        sys.exit(EXIT_FAILED)
-    if found.get("answered_by"):
-        click.echo(
-            f"Run {run_id} was already answered ({found.get('answer')}) by "
-            f"{found['answered_by']} at {found.get('answered_at')}.",
-            err=True,
-        )
-        sys.exit(EXIT_FAILED)
-    me = aws("sts:GetCallerIdentity", lambda: stack.client("sts").get_caller_identity())
-    user_id = str(me["UserId"])
-    body = answer.model_copy(update={"arn": str(me["Arn"])}).model_dump_json(exclude_none=True)
-    bucket, key = stack.output("DatasetsBucketName"), layout.answer_key(run_id)
-    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": stack.output("DataKeyArn")}
-    s3 = stack.client("s3")
-
-    def upload() -> Any:
-        try:
-            return s3.put_object(
-                Bucket=bucket,
-                Key=key,
-                Body=body.encode(),
-                ContentType="application/json",
-                Tagging=approval.tagging(approval.ANSWERED_BY, user_id),
-                **encryption,
-            )
-        except Exception as error:
-            if error_code(error) not in ("AccessDenied", "AccessDeniedException"):
-                raise  # the usual sentence (stack.aws)
-            click.echo(
-                f"You may not answer runs of {stack.name}: the datasets bucket refused your "
-                f"answer as {me['Arn']}. The stage's approvers setting names who may; an approver "
-                f"also needs s3:PutObject and s3:PutObjectTagging on {layout.APPROVALS_PREFIX}* "
-                "and kms:GenerateDataKey on the data key.",
-                err=True,
-            )
-            sys.exit(stacks.EXIT_ACCESS)
-
-    put = aws("s3:PutObject", upload)
-    version = str(put.get("VersionId"))
-    verdict = _verdict(stack, run_id, version, local=where.local)
-    if verdict is None:
-        click.echo(
-            f"No verdict on your answer to {run_id} within {ANSWER_WAIT_SECONDS[where.local]:g} s; "
-            f"it is at s3://{bucket}/{key} (version {version}). Look again with "
-            f"`bedrock-customize show {run_id}{where.suffix}`.",
-            err=True,
-        )
-        sys.exit(EXIT_FAILED)
-    if "refused" in verdict:
-        click.echo(f"Your answer to {run_id} was refused: {verdict['refused']}", err=True)
-        sys.exit(EXIT_FAILED)
-    taken = verdict["taken"]
-    by = f"answered by {user_id} at {taken.get('answered_at')}"
-    if decision == approval.APPROVE:
-        goes_on = "to deploy" if taken.get("trains") is False else "to train"
-        say(f"Approved {run_id}: it goes on {goes_on} ({by}).")
-    else:
-        say(f"Rejected {run_id}: {reason} ({by}).")
-
-
-def _verdict(
-    stack: stacks.Stack, run_id: str, version: str, *, local: bool
-) -> dict[str, Any] | None:
-    """What AnswerApproval decided about the answer ``version``; None if nothing in time."""
-    deadline = time.monotonic() + ANSWER_WAIT_SECONDS[local]
-    while True:
-        found = find_item(stack, run_id) or {}
-        refused = found.get("approval_refused") or {}
-        if refused.get("answer_version") == version:
-            return {"refused": refused.get("reason")}
-        if found.get("answer_version") == version and found.get("answer_sent_at"):
-            return {"taken": found}
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(ANSWER_POLL_SECONDS[local])
-
-
-@click.command()
-@stack_options
-@click.argument("run_id")
-def cancel(where: stacks.Where, run_id: str) -> None:
-    """Stop RUN_ID: its execution stops, its Bedrock job is stopped, it ends CANCELLED. Nothing is deleted."""
-    stack = where.open()
-    found = item(stack, run_id)
-    if Status(found["status"]).terminal:
-        click.echo(f"Run {run_id} has already ended ({found['status']}).", err=True)
-        sys.exit(EXIT_FAILED)
-    arn = found["execution_arn"]
-    aws(
-        "states:StopExecution",
-        lambda: stack.client("stepfunctions").stop_execution(
-            executionArn=arn, cause="Cancelled with bedrock-customize cancel"
-        ),
-    )
-    say(
-        f"Stopping {run_id}; its Bedrock job is stopped and the run recorded CANCELLED in a moment."
-    )
-
-
-@click.command()
-@stack_options
-@click.argument("run_id")
-@click.option(
-    "--hours",
-    required=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="How much later the deployment is deleted.",
-)
-def extend(where: stacks.Where, run_id: str, hours: float) -> None:
-    """Keep RUN_ID's deployment HOURS longer: the workflow deletes it at the new end time."""
-    stack = where.open()
-    found = item(stack, run_id)
-    deployment = found.get("deployment") or {}
-    if found["status"] != Status.DEPLOYED.value or not deployment.get("expires_at"):
-        click.echo(
-            f"Run {run_id} has no deployment with an end time to extend (it is {found['status']}).",
-            err=True,
-        )
-        sys.exit(EXIT_FAILED)
-    old = parse_stamp(str(deployment["expires_at"]))
-    new = old + timedelta(hours=hours)
-    limit = parse_stamp(str(deployment["max_expires_at"]))
-    if new > limit:
-        click.echo(
-            f"{stamp(new)} is past the latest end time this deployment allows, {stamp(limit)} "
-            "(the stack's maxDeploymentTtlHours); extend it by less.",
-            err=True,
-        )
-        sys.exit(EXIT_FAILED)
-    name = stack.output("RegistryTableName")
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    entry = {
-        "M": {
-            "status": {"S": Status.DEPLOYED.value},
-            "at": {"S": now},
-            "reason": {
-                "S": f"Extended by {hours:g} h to {stamp(new)} with bedrock-customize extend."
-            },
-        }
-    }
-    from botocore.exceptions import ClientError
-
-    try:
-        stack.client("dynamodb").update_item(
-            TableName=name,
-            Key={"run_id": {"S": run_id}},
-            # Only while it is still deployed with the end time read above: the workflow may
-            # be deleting it, or someone else extending it, at this moment.
-            ConditionExpression="#s = :deployed AND deployment.expires_at = :old",
-            UpdateExpression="SET deployment.expires_at = :new, updated_at = :now, "
-            "history = list_append(history, :entry)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":deployed": {"S": Status.DEPLOYED.value},
-                ":old": {"S": str(deployment["expires_at"])},
-                ":new": {"S": stamp(new)},
-                ":now": {"S": now},
-                ":entry": {"L": [entry]},
-            },
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            click.echo(
-                f"Run {run_id} changed meanwhile; look again with `bedrock-customize status`.",
-                err=True,
-            )
-            sys.exit(EXIT_FAILED)
-        click.echo(stacks.describe(error, "dynamodb:UpdateItem"), err=True)
-        sys.exit(stacks.EXIT_ACCESS)
-    say(f"Extended {run_id}: its deployment is now deleted at {stamp(new)} (was {stamp(old)}).")
-
-
-COMMANDS = (list_runs, status, show, logs, approve, reject, cancel, extend)
+COMMANDS = (list_runs, status, show, logs)

@@ -1,4 +1,4 @@
-"""Finding a deployed stack's resources, and turning AWS access problems into one sentence."""
+"""Finding a deployed stack's resources, turning AWS access problems into one sentence; exit codes."""
 
 from __future__ import annotations
 
@@ -9,12 +9,19 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 import click
 
+if TYPE_CHECKING:
+    from customization_core.registry import Registry
+
 DEFAULT_STACK = "BedrockCustomization-dev"
-EXIT_ACCESS = 3  # AWS access errors: credentials, permissions, a missing stack
+# The CLI's exit codes (2, a usage error, is click's).
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1  # the thing asked about failed: invalid data, a refused answer, a failed run
+EXIT_ACCESS: Final = 3  # AWS access errors: credentials, permissions, a missing stack
+EXIT_INTERRUPTED: Final = 130  # Ctrl-C while following a run (the run goes on)
 # Where `make emulator` says where it listens; the CLI's --local reads it.
 LOCAL_STATE_ENV = "BEDROCK_CUSTOMIZE_EMULATOR"
 
@@ -37,6 +44,13 @@ class Stack:
                 f"Stack {self.name} has no output {key}: redeploy it with this version (cdk deploy)."
             )
         return self.outputs[key]
+
+    def registry(self) -> Registry:
+        """The stack's run registry (customization_core/registry.py) through its DynamoDB client."""
+        from customization_core.registry import Registry
+        from customization_core.registry_client import ClientTable
+
+        return Registry(ClientTable(self.client("dynamodb"), self.output("RegistryTableName")))
 
 
 def describe(error: BaseException, action: str) -> str:

@@ -86,6 +86,13 @@ UNTAGGED_MANIFEST: Final = (
 )
 
 
+class RunRejectedError(Exception):
+    """A human or a rule refused the run: the error a rejection fails the approval task with.
+
+    The definition's Catch records it REJECTED (customization_core/end_steps.py).
+    """
+
+
 class Answer(BaseModel):
     """``approvals/<run-id>/answer.json``: what a person decided, and why."""
 
@@ -105,18 +112,17 @@ class Answer(BaseModel):
 
 
 class AnswerUpload(BaseModel):
-    """The answer object version an Object Created event names."""
+    """The answer object version an Object Created event names.
 
-    model_config = ConfigDict(frozen=True)
+    Validated by its field names, or as the AnswerUploaded rule's input: {"bucket", "key",
+    "versionId"} (stacks/approvals.py).
+    """
+
+    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True)
 
     bucket: str
     key: str
-    version_id: str
-
-    @classmethod
-    def of_event(cls, event: dict[str, Any]) -> AnswerUpload:
-        """The AnswerUploaded rule's input: {"bucket", "key", "versionId"}."""
-        return cls(bucket=event["bucket"], key=event["key"], version_id=event["versionId"])
+    version_id: str = Field(alias="versionId")
 
 
 def run_of_answer(key: str) -> str | None:
@@ -288,9 +294,6 @@ def answer_approval(
     ):
         # Another answer (or a cancel) came first: exactly one answer is recorded.
         return refuse(_answered(run_id, registry.get(run_id) or {}))
-    # The error the definition's Catch records as REJECTED (imported here: steps imports this).
-    from customization_core.steps import RunRejectedError
-
     try:
         if answer.answer == APPROVE:
             sfn.send_task_success(taskToken=token, output=json.dumps({"approved_by": by}))

@@ -1,13 +1,14 @@
 """The run contract: every value the handlers and the state-machine definition share.
 
 The definition (stacks/workflow.py) compares fields of the run document with these
-values and matches errors by these names; the handlers (customization_core/steps.py,
-customization_core/deployments.py) set the fields and raise the errors. Neither side
-spells a shared string itself, so a rename here changes both.
+values and matches errors by these names; the handlers (customization_core's
+*_step.py, *_steps.py and deployment modules) set the fields and raise the errors.
+Neither side spells a shared string itself, so a rename here changes both.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
 
@@ -94,6 +95,18 @@ LAST_RESORT_RETRIES: Final = 4
 CANCEL_RETRIES: Final = 10
 
 
+TIMESTAMP: Final = "%Y-%m-%dT%H:%M:%SZ"  # what a Wait state's TimestampPath accepts
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as the run document's timestamps hold it (``wait_until``, a deployment's times)."""
+    return moment.astimezone(UTC).strftime(TIMESTAMP)
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, TIMESTAMP).replace(tzinfo=UTC)
+
+
 class JobStatus(StrEnum):
     """``job_status``: one CheckJob poll's answer (Bedrock's own statuses folded to three)."""
 
@@ -133,8 +146,9 @@ class Errors:
     """The error names the definition's Retry and Catch rules match.
 
     The exception classes live where they are raised (customization_core/faults.py,
-    steps.py, media.py, registry.py); the definition reads their names from the classes
-    (``Class.__name__``), never from a copy. These are the names no handler class has.
+    approval.py, job_steps.py, media.py, registry.py); the definition reads their names
+    from the classes (``Class.__name__``), never from a copy. These are the names no
+    handler class has.
     """
 
     # Raised by Pass states of the definition, not by a handler.

@@ -19,7 +19,6 @@ and ``customizationType`` name what it was made from; ListTagsForResource answer
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -29,7 +28,8 @@ from customization_core.deployments import deploy_problem, plan
 from customization_core.faults import bedrock_faults, error_code
 from customization_core.manifest import DEPLOY_MODEL, DeployManifest
 from customization_core.naming import OWNER_TAG, RUN_ID_TAG
-from customization_core.registry import Registry
+from customization_core.registry import Registry, plain
+from customization_core.rejection import reject
 from customization_core.run import PipelineConfig, Run, Status
 
 # The training run's registry field that lists the runs deploying its model (oldest first).
@@ -103,16 +103,16 @@ def validate_deployment(
     if deployment.run_id is not None:
         found = registry.get(deployment.run_id)
         if found is None:
-            return _reject(
+            return reject(
                 run,
                 registry,
                 f"There is no run {deployment.run_id!r} in this stack's registry: {DEPLOY_MODEL} "
                 "names a run of this stack (`bedrock-customize list`) or a custom model ARN.",
             )
-        training = _training_run(registry, _plain(found))
+        training = _training_run(registry, plain(found))
         problem = model_problem(training)
         if problem:
-            return _reject(run, registry, problem)
+            return reject(run, registry, problem)
         model_arn = str(training["model_arn"])
         trained_by = str(training["run_id"])
     else:
@@ -120,18 +120,18 @@ def validate_deployment(
         model_arn = deployment.model_arn
     described, problem = _custom_model(bedrock, model_arn)
     if problem:
-        return _reject(run, registry, problem)
+        return reject(run, registry, problem)
     if deployment.model_arn is not None:
         tags, problem = _owned_tags(bedrock, model_arn, config.stack_name)
         if problem:
-            return _reject(run, registry, problem)
+            return reject(run, registry, problem)
         trained_by = tags.get(RUN_ID_TAG)
         found = registry.get(trained_by) if trained_by else None
         if found is not None and found.get("model_arn") == model_arn:
-            training = _plain(found)
+            training = plain(found)
             problem = model_problem(training)
             if problem:
-                return _reject(run, registry, problem)
+                return reject(run, registry, problem)
     model_id = str(training["model_id"]) if training else _base_model_id(described)
     kind = str(
         (training or {}).get("customization_type")
@@ -139,7 +139,7 @@ def validate_deployment(
         or CustomizationType.FINE_TUNING.value
     )
     if config.allowed_models is not None and model_id not in config.allowed_models:
-        return _reject(
+        return reject(
             run,
             registry,
             f"The custom model of run {trained_by or model_arn} is of base model {model_id!r}, "
@@ -154,7 +154,7 @@ def validate_deployment(
         deployment, training, kind, trained_by, catalog.find(model_id), s3, run
     )
     if refusal:
-        return _reject(run, registry, refusal)
+        return reject(run, registry, refusal)
 
     run.trains = False
     run.model_of_run = trained_by
@@ -208,7 +208,7 @@ def _training_run(registry: Registry, item: dict[str, Any]) -> dict[str, Any]:
     if item.get("trains") is False and item.get("model_of_run"):
         found = registry.get(str(item["model_of_run"]))
         if found is not None:
-            training: dict[str, Any] = _plain(found)
+            training: dict[str, Any] = plain(found)
             return training
     return item
 
@@ -301,13 +301,3 @@ def _exists(s3: Any, bucket: str, pinned: Mapping[str, str]) -> bool:
             return False
         raise
     return True
-
-
-def _reject(run: Run, registry: Registry, reason: str) -> dict[str, Any]:
-    registry.update(run, Status.REJECTED, reason=reason)
-    return run.state()
-
-
-def _plain(value: Any) -> Any:
-    """A registry value as JSON types (DynamoDB's Decimals become ints or floats)."""
-    return json.loads(json.dumps(value, default=lambda d: int(d) if d == int(d) else float(d)))

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
+from rapidfuzz.distance import LCSseq
+
 Verdict = Literal["PROMOTED", "NOT_PROMOTED", "UNSCORED", "INCONCLUSIVE"]
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
 
@@ -32,16 +34,9 @@ def rouge_l(candidate: str, reference: str) -> float:
     got, want = words(candidate), words(reference)
     if not got or not want:
         return 0.0
-    # Longest common subsequence, one row at a time: O(len(got) x len(want)) time.
-    previous = [0] * (len(want) + 1)
-    for token in got:
-        current = [0]
-        for j, expected in enumerate(want, start=1):
-            current.append(
-                previous[j - 1] + 1 if token == expected else max(previous[j], current[-1])
-            )
-        previous = current
-    common = previous[-1]
+    # rapidfuzz's LCSseq (requirements.txt says why this one) compares the word lists
+    # as sequences of hashable tokens: the length of their longest common subsequence.
+    common = LCSseq.similarity(got, want)
     if common == 0:
         return 0.0
     precision, recall = common / len(got), common / len(want)

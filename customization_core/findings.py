@@ -1,10 +1,13 @@
-"""Findings: what is wrong with a dataset or a request, where, and how to fix it."""
+"""Findings: what is wrong with a dataset or a request, where, and how to fix it; and their tally."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
+
+# Findings kept in the report per severity; the counts stay complete.
+REPORT_CAP: Final = 100
 
 
 class Severity(StrEnum):
@@ -51,3 +54,23 @@ def warning(
     source: Source, code: str, message: str, *, line: int | None = None, field: str | None = None
 ) -> Finding:
     return Finding(Severity.WARNING, source, code, message, line, field)
+
+
+@dataclass
+class Findings:
+    """Every finding counted; the first REPORT_CAP of each severity kept."""
+
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    error_count: int = 0
+    warning_count: int = 0
+
+    def add(self, finding: Finding) -> None:
+        if finding.severity is Severity.ERROR:
+            self.error_count += 1
+            if len(self.errors) < REPORT_CAP:
+                self.errors.append(finding)
+        else:
+            self.warning_count += 1
+            if len(self.warnings) < REPORT_CAP:
+                self.warnings.append(finding)

@@ -30,6 +30,9 @@ EVALUATION_PARTIAL_NAME: Final = "evaluation-partial.json"
 MANIFESTS: Final = f"{JOBS_PREFIX}*/{MANIFEST_NAME}"
 ANSWERS: Final = f"{APPROVALS_PREFIX}*"
 RUN_INPUTS: Final = f"{RUNS_PREFIX}*/{INPUT_FOLDER}*"
+RUN_OUTPUTS: Final = f"{RUNS_PREFIX}*/{OUTPUT_FOLDER}*"
+JOB_FILES: Final = f"{JOBS_PREFIX}*"  # everything people upload for their jobs
+RUN_FILES: Final = f"{RUNS_PREFIX}*"  # everything runs write
 
 
 class NotAJobManifestError(ValueError):

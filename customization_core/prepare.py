@@ -1,7 +1,8 @@
 """Turning a CSV, JSON or JSONL dataset into the training format a model takes.
 
-The format comes from the catalog when a model is named (``resolve_target``),
-or is given. Each row becomes one record:
+Rows are read by customization_core/prepare_rows.py; the format comes from the catalog
+when a model is named, or is given (customization_core/prepare_target.py, which also
+refuses options that do not fit it). Each row becomes one record:
 
 - ``prompt-completion``: ``prompt`` = a template filled from the row (``{field}``
   placeholders), ``completion`` = one field.
@@ -19,374 +20,30 @@ Sampling and the training/validation split are deterministic for a given seed.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 import re
 import string
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 
-from customization_core.bounded import MAX_LISTED, clip, depth_problem, quote, too_deep
-from customization_core.catalog import (
-    Catalog,
-    Customization,
-    CustomizationType,
-    DataFormat,
-    Model,
-    load_catalog,
+from customization_core.bounded import clip, quote, too_deep
+from customization_core.conversation_format import CONVERSATION_SCHEMA
+from customization_core.media_block import EXTENSIONS
+from customization_core.prepare_rows import PrepareError, missing_field, nesting_problem, place_of
+from customization_core.prepare_target import (
+    MediaColumn,
+    Recipe,
+    Target,
+    check_recipe,
+    media_formats,
 )
-from customization_core.formats import CONVERSATION_SCHEMA, NOVA_RESERVED_WORDS
-from customization_core.regions import region_problem
-from customization_core.tokens import CHARS_PER_TOKEN, RECORD_OVERHEAD_TOKENS, estimate_tokens
+from customization_core.tokens import RECORD_OVERHEAD_TOKENS, estimate_tokens
 
-InputFormat = Literal["csv", "json", "jsonl"]
-MediaKind = Literal["image", "video"]
 Record = dict[str, Any]
-
-DATA_FORMATS: Final[tuple[DataFormat, ...]] = get_args(DataFormat)
-CHAT_FORMATS: Final[tuple[DataFormat, ...]] = ("conversation", "claude-messages")
-# The suffixes a file's input format is read from when none is given.
-_SUFFIXES: Final[dict[str, InputFormat]] = {
-    ".csv": "csv",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-# File extensions that name a media format by another spelling.
-_MEDIA_ALIASES: Final = {"jpg": "jpeg"}
-_ACCOUNT: Final = re.compile(r"^[0-9]{12}$")
-
-
-class PrepareError(ValueError):
-    """A row the conversion cannot use; the message says where and how to fix it."""
-
-
-class OptionError(PrepareError):
-    """Options that cannot work together or for the model (a usage error, before any row is read)."""
-
-
-class Row(dict[str, Any]):
-    """One input record, and where it was read: ``Line 3`` (JSONL), ``Row 2`` (CSV), ``Record 2`` (JSON)."""
-
-    place: str = "A row"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    training: list[Record]
-    validation: list[Record]
-    skipped: int  # rows with an empty prompt, completion or input
-
-
-@dataclass(frozen=True)
-class Target:
-    """The format to write, and the model it is for (None when only the format was given)."""
-
-    data_format: DataFormat
-    kind: CustomizationType
-    model: Model | None = None
-    customization: Customization | None = None
-
-    @property
-    def max_tokens(self) -> int | None:
-        return self.customization.token_limit(None) if self.customization else None
-
-    @property
-    def chars_per_token(self) -> int:
-        return CHARS_PER_TOKEN[self.model.family] if self.model else 3
-
-    @property
-    def reserved_words(self) -> tuple[str, ...]:
-        # Nova fails a training job whose text holds one of its template words.
-        nova = self.model is not None and self.model.family == "nova"
-        return NOVA_RESERVED_WORDS if nova and self.data_format == "conversation" else ()
-
-    @property
-    def label(self) -> str:
-        return self.model.name if self.model else f"the {self.data_format} format"
-
-
-@dataclass(frozen=True)
-class MediaColumn:
-    """A column of image or video keys, relative to the job folder at ``uri_prefix``."""
-
-    kind: MediaKind
-    column: str
-    uri_prefix: str
-    bucket_owner: str | None = None
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How rows become records: which fields hold what."""
-
-    prompt_template: str | None = None
-    completion_field: str | None = None
-    input_field: str | None = None
-    messages_field: str | None = None
-    system: str | None = None
-    media: MediaColumn | None = None
-
-
-# --- reading -----------------------------------------------------------------
-
-
-def input_format_of(name: str) -> InputFormat | None:
-    """The input format a file name's extension says (None: it says none)."""
-    return _SUFFIXES.get(PurePosixPath(name.lower()).suffix)
-
-
-def _row(fields: Mapping[str, Any], place: str) -> Row:
-    row = Row(fields)
-    row.place = place
-    return row
-
-
-def read_rows(text: str, input_format: InputFormat) -> list[Row]:
-    """The rows of a dataset, each a mapping of field names to values that knows its place."""
-    if input_format == "csv":
-        return [_row(r, f"Row {n}") for n, r in enumerate(csv.DictReader(io.StringIO(text)), 1)]
-    if input_format == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as problem:
-            raise PrepareError(
-                f"The file is not valid JSON ({problem}); give --input-format jsonl for one object per line."
-            ) from None
-        except RecursionError:  # the json module's parser recurses: about 1,000 levels stop it
-            raise PrepareError(_too_deep("The file", None)) from None
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise PrepareError("A JSON dataset must be one array of objects.")
-        rows = [_row(r, f"Record {n}") for n, r in enumerate(data, 1)]
-    else:
-        rows = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as problem:
-                raise PrepareError(f"Line {number} is not valid JSON ({problem.msg}).") from None
-            except RecursionError:
-                raise PrepareError(_too_deep(f"Line {number}", None)) from None
-            if not isinstance(row, dict):
-                raise PrepareError(f"Line {number} is not a JSON object.")
-            rows.append(_row(row, f"Line {number}"))
-    for row in rows:
-        deep = too_deep(row)
-        if deep is not None:
-            raise PrepareError(_too_deep(row.place, deep))
-    return rows
-
-
-def _too_deep(what: str, under: str | int | None) -> str:
-    return (
-        depth_problem(what, under)
-        + "; a row is an object of texts (a chat: a list of role/content messages). Flatten it."
-    )
-
-
-def _place(row: Mapping[str, Any], number: int) -> str:
-    return row.place if isinstance(row, Row) else f"Row {number}"
-
-
-def _missing(row: Mapping[str, Any], number: int, names: Sequence[str]) -> PrepareError:
-    fields = [clip(str(name)) for name in list(row)[:MAX_LISTED]]
-    if len(row) > MAX_LISTED:
-        fields.append(f"and {len(row) - MAX_LISTED:,} more")
-    return PrepareError(
-        f"{_place(row, number)} has no field {', '.join(quote(m) for m in names)}; it has: {', '.join(fields)}."
-    )
-
-
-# --- the target format ---------------------------------------------------------
-
-
-def resolve_target(
-    *,
-    model_id: str | None,
-    data_format: str | None,
-    kind: CustomizationType | None,
-    region: str | None = None,
-    catalog: Catalog | None = None,
-) -> Target:
-    """The format to write: the named model's (checked against ``data_format``), or ``data_format``."""
-    if data_format is not None and data_format not in DATA_FORMATS:
-        raise OptionError(
-            f"--format {quote(data_format)} is not a training format; give one of {', '.join(DATA_FORMATS)}."
-        )
-    given = data_format  # a DataFormat now: checked just above
-    if model_id is None:
-        if region is not None:
-            raise OptionError("--region needs --model: Regions are a property of the model.")
-        return _format_only(given, kind)
-    model = _find_model(catalog or load_catalog(), model_id)
-    kind = kind or _only_kind(model, given)
-    custom = model.customizations.get(kind)
-    if custom is None:
-        supported = ", ".join(k.cli_name for k in model.customizations)
-        raise OptionError(
-            f"{model.name} does not support {kind.cli_name}; it supports: {supported}. Change --type."
-        )
-    if given is not None and given not in custom.formats:
-        raise OptionError(
-            f"{model.name} takes {' or '.join(custom.formats)} records for {kind.cli_name}, not "
-            f"{given}; leave out --format to write its format."
-        )
-    if region is not None and (problem := region_problem(model, kind, region)):
-        raise OptionError(problem)
-    return Target(given or custom.data_format, kind, model, custom)
-
-
-def _format_only(data_format: DataFormat | None, kind: CustomizationType | None) -> Target:
-    if data_format is None:
-        raise OptionError(
-            f"Give --model MODEL_ID (its format is written; see `bedrock-customize catalog`) or "
-            f"--format {'|'.join(DATA_FORMATS)}."
-        )
-    implied = (
-        CustomizationType.CONTINUED_PRE_TRAINING
-        if data_format == "continued-pretraining"
-        else CustomizationType.FINE_TUNING
-    )
-    if kind is not None and kind is not implied:
-        raise OptionError(
-            f"--format {data_format} is for {implied.cli_name}, not {kind.cli_name}; change --type or --format."
-        )
-    return Target(data_format, implied)
-
-
-def _find_model(catalog: Catalog, model_id: str) -> Model:
-    model = catalog.find(model_id)
-    if model is not None:
-        return model
-    unsupported = catalog.find_unsupported(model_id)
-    if unsupported is not None:
-        raise OptionError(
-            f"This tool does not customize {unsupported.name} ({unsupported.reason}); pick a model "
-            "from `bedrock-customize catalog`."
-        )
-    close = catalog.suggest(model_id)
-    hint = f"did you mean {' or '.join(close)}? " if close else ""
-    raise OptionError(
-        f"{quote(model_id)} is not in the model catalog; {hint}`bedrock-customize catalog` lists the model ids."
-    )
-
-
-def _only_kind(model: Model, data_format: DataFormat | None) -> CustomizationType:
-    """The type to use when --type is not given: the model's only one, or the format's."""
-    # A format no type of the model takes falls through: the format check then says so.
-    kinds = [k for k, c in model.customizations.items() if data_format in c.formats] or list(
-        model.customizations
-    )
-    if len(kinds) == 1:
-        return kinds[0]
-    raise OptionError(
-        f"{model.name} supports {' and '.join(k.cli_name for k in model.customizations)}; "
-        "give --type to choose."
-    )
-
-
-# --- which options fit the format ----------------------------------------------
-
-
-def check_template(template: str) -> None:
-    """Refuse a prompt template ``str.format`` cannot fill from named fields."""
-    problem = (
-        f"--prompt-template {quote(template)} cannot be filled: write each field as {{name}} "
-        "(a column name), and a literal brace as {{ or }}"
-    )
-    try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
-        positional = any(not name.isidentifier() for name in names)
-        if not positional:
-            template.format(**dict.fromkeys(names, "x"))
-    except (ValueError, IndexError, KeyError, AttributeError) as error:
-        raise OptionError(f"{problem} ({clip(str(error))}).") from None
-    if positional:
-        raise OptionError(f"{problem} (names are letters, digits and _, not positions).")
-
-
-def check_recipe(target: Target, recipe: Recipe, *, split: float = 0.0) -> None:
-    """Refuse options the target format cannot use, before any row is read."""
-    if recipe.prompt_template is not None:
-        check_template(recipe.prompt_template)
-    chat = target.data_format in CHAT_FORMATS
-    if recipe.system is not None and not chat:
-        raise OptionError(
-            f"--system works with the conversation and claude-messages formats; {target.label} "
-            f"takes {target.data_format} records, which have no system prompt. Remove --system."
-        )
-    if recipe.system is not None and not recipe.system.strip():
-        raise OptionError("--system is empty; give the system prompt's text or leave it out.")
-    if recipe.messages_field is not None and not chat:
-        raise OptionError(_no_chat(target))
-    if target.data_format == "continued-pretraining":
-        if not recipe.input_field:
-            raise OptionError("Continued pre-training needs --input-field.")
-    elif recipe.messages_field is None and not (recipe.prompt_template and recipe.completion_field):
-        raise OptionError(
-            "Fine-tuning needs --prompt-template and --completion-field"
-            + (" (or --messages-field for multi-turn chats)." if chat else ".")
-        )
-    if recipe.media is not None:
-        media_formats(target, recipe.media)
-        if recipe.messages_field is not None:
-            raise OptionError(
-                f"--{recipe.media.kind}-column works with --prompt-template and --completion-field "
-                "rows, not with multi-turn --messages-field chats."
-            )
-    custom = target.customization
-    if split and custom is not None and not custom.validation_supported:
-        raise OptionError(
-            f"{target.label} takes no validation file; leave out --split (or give --split 0)."
-        )
-
-
-def _no_chat(target: Target) -> str:
-    return (
-        f"Multi-turn chats need a chat format (conversation or claude-messages); {target.label} "
-        f"takes {target.data_format} records. Give single prompts with --prompt-template and "
-        "--completion-field, or pick a chat model from `bedrock-customize catalog`."
-    )
-
-
-def media_formats(target: Target, media: MediaColumn) -> tuple[str, ...]:
-    """The formats ``target`` takes for ``media``'s kind; an OptionError when it takes none."""
-    option = f"--{media.kind}-column"
-    if target.data_format != "conversation":
-        raise OptionError(
-            f"{option} works with the conversation format only; {target.label} takes "
-            f"{target.data_format} records."
-        )
-    custom = target.customization
-    if custom is None:
-        raise OptionError(f"{option} needs --model, to know which {media.kind} formats it takes.")
-    limit = getattr(custom.media, media.kind) if custom.media else None
-    if limit is None:
-        kinds = [k for k in ("image", "video") if custom.media and getattr(custom.media, k)]
-        takes = f"it takes {' and '.join(kinds)} only" if kinds else "it takes text only"
-        raise OptionError(
-            f"{target.label} cannot be trained on {media.kind}s ({takes}); remove {option} or "
-            "pick a model from `bedrock-customize catalog`."
-        )
-    if not media.uri_prefix.startswith("s3://") or len(media.uri_prefix) <= len("s3://"):
-        raise OptionError(
-            f"{option} needs --media-uri-prefix s3://BUCKET/jobs/NAME/, the S3 folder the media keys are under."
-        )
-    if media.bucket_owner is not None and not _ACCOUNT.fullmatch(media.bucket_owner):
-        raise OptionError(
-            f"--bucket-owner {quote(media.bucket_owner)} is not an AWS account id; give its 12 digits."
-        )
-    formats: tuple[str, ...] = limit.formats
-    return formats
-
-
-# --- records -------------------------------------------------------------------
+# The media format each file extension names ("jpg" is "jpeg"), from the one table of them.
+_FORMAT_OF_EXTENSION: Final = {ext: fmt for fmt, exts in EXTENSIONS.items() for ext in exts}
 
 
 def make_records(
@@ -432,12 +89,12 @@ def _prompts(
         missing = [name for name in (*fields, completion_field) if name not in row]
         if missing and "messages" in row:
             raise PrepareError(
-                f"{_place(row, number)} holds a multi-turn chat ('messages'), not the fields "
+                f"{place_of(row, number)} holds a multi-turn chat ('messages'), not the fields "
                 f"{', '.join(map(quote, missing))}; chats need a chat format (conversation or "
                 "claude-messages) and --messages-field messages."
             )
         if missing:
-            raise _missing(row, number, missing)
+            raise missing_field(row, number, missing)
         completion = str(row[completion_field] or "").strip()
         prompt = prompt_template.format(**{name: str(row[name] or "") for name in fields})
         yield (prompt, completion) if completion and prompt.strip() else None
@@ -466,7 +123,7 @@ def single_turn_chat_records(
             continue
         turns = [("user", pair[0]), ("assistant", pair[1])]
         media = _media_block(row, number, target, recipe.media) if recipe.media else None
-        yield _chat(target, turns, recipe.system, media, _place(row, number))
+        yield _chat(target, turns, recipe.system, media, place_of(row, number))
 
 
 def chat_records(
@@ -476,8 +133,8 @@ def chat_records(
     name = recipe.messages_field or "messages"
     for number, row in enumerate(rows, 1):
         if name not in row:
-            raise _missing(row, number, [name])
-        place = _place(row, number)
+            raise missing_field(row, number, [name])
+        place = place_of(row, number)
         system, turns = parse_messages(row[name], f"{place}'s {quote(name)}")
         yield _chat(target, turns, system or recipe.system, None, place)
 
@@ -490,10 +147,10 @@ def parse_messages(value: Any, where: str) -> tuple[str | None, list[tuple[str, 
         except json.JSONDecodeError:
             value = None
         except RecursionError:  # the json module's parser recurses: about 1,000 levels stop it
-            raise PrepareError(_too_deep(where, None)) from None
+            raise PrepareError(nesting_problem(where, None)) from None
         deep = too_deep(value)
         if deep is not None:
-            raise PrepareError(_too_deep(where, deep))
+            raise PrepareError(nesting_problem(where, deep))
     if not isinstance(value, list) or not value:
         raise PrepareError(
             f'{where} must be a list of {{"role": "user"|"assistant", "content": "text"}} messages.'
@@ -588,11 +245,11 @@ def _media_block(
 ) -> Record | None:
     """The row's image or video content block (None when its cell is empty)."""
     if media.column not in row:
-        raise _missing(row, number, [media.column])
+        raise missing_field(row, number, [media.column])
     key = str(row[media.column] or "").strip().lstrip("/")
     if not key:
         return None
-    place = _place(row, number)
+    place = place_of(row, number)
     while key.startswith("./"):
         key = key[2:]
     if ".." in PurePosixPath(key).parts or "://" in key:
@@ -600,7 +257,7 @@ def _media_block(
             f"{place}'s {quote(media.column)} is {quote(key)}; give a key relative to the job folder, e.g. img/a.png."
         )
     suffix = PurePosixPath(key).suffix.lower().lstrip(".")
-    kind_format = _MEDIA_ALIASES.get(suffix, suffix)
+    kind_format = _FORMAT_OF_EXTENSION.get(suffix, suffix)
     allowed = media_formats(target, media)
     if kind_format not in allowed:
         raise PrepareError(
@@ -659,11 +316,11 @@ def pretraining_records(
     for number, row in enumerate(rows, 1):
         if "messages" in row and input_field not in row:
             raise PrepareError(
-                f"{_place(row, number)} holds a multi-turn chat ('messages'); continued "
+                f"{place_of(row, number)} holds a multi-turn chat ('messages'); continued "
                 f"pre-training takes plain text: give --input-field with a text field."
             )
         if input_field not in row:
-            raise _missing(row, number, [input_field])
+            raise missing_field(row, number, [input_field])
         text = str(row[input_field] or "").strip()
         if not text:
             yield None

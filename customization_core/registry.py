@@ -2,8 +2,11 @@
 
 Item: ``run_id`` (partition key), ``status``, ``updated_at`` (the GSI
 ``by-status`` lists runs by status and time), ``history`` (a list of
-``{status, at, reason}``), and the run's fields as they become known.
-The table is passed in (a boto3 ``Table``): this module imports no boto3.
+``{status, at, reason}``, history_entry), and the run's fields as they become known.
+The one gateway to the table for the handlers and the CLI alike: writes (claim, update,
+note, answer, annotate, extend_deployment) and reads (get, by_status, scan). The table
+is passed in (a boto3 ``Table``, or registry_client.ClientTable over a low-level
+client): this module imports no boto3.
 """
 
 from __future__ import annotations
@@ -42,6 +45,31 @@ class RunEndedError(TransitionRefusedError):
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def history_entry(status: Status, at: str, reason: str | None = None) -> dict[str, Any]:
+    """One entry of a run's ``history``: the status it entered, when, and why (if said)."""
+    entry = {"status": status.value, "at": at}
+    return {**entry, "reason": reason} if reason else entry
+
+
+def plain(value: Any, *, hide: frozenset[str] = frozenset()) -> Any:
+    """A registry value as JSON types (DynamoDB's Decimals become ints or floats).
+
+    ``hide``: attribute names left out at every level (what the CLI never prints).
+    """
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v, hide=hide) for k, v in value.items() if k not in hide}
+    if isinstance(value, list):
+        return [plain(v, hide=hide) for v in value]
+    return value
+
+
+def run_of_item(item: dict[str, Any]) -> Run:
+    """The run document of a registry item (its Run fields, as JSON types)."""
+    return Run.model_validate({k: v for k, v in plain(item).items() if k in Run.model_fields})
 
 
 def _dynamo(value: Any) -> Any:
@@ -104,7 +132,7 @@ class Registry:
                 "status": run.status.value,
                 "created_at": now,
                 "updated_at": now,
-                "history": [{"status": run.status.value, "at": now}],
+                "history": [history_entry(run.status, now)],
             }
         )
         try:
@@ -131,7 +159,7 @@ class Registry:
         True or False adds the run to, or removes it from, the live-deployments index.
         """
         now = self._clock()
-        entry = _dynamo({"status": status.value, "at": now, "reason": reason})
+        entry = history_entry(status, now, reason)
         values: dict[str, Any] = {
             ":status": status.value,
             ":now": now,
@@ -253,25 +281,77 @@ class Registry:
         item: dict[str, Any] | None = self._table.get_item(Key={"run_id": run_id}).get("Item")
         return item
 
-    def by_status(self, status: Status) -> list[dict[str, Any]]:
-        """Every run in ``status`` (the by-status index), all pages."""
-        return self._query(BY_STATUS_INDEX, "status", status.value)
+    def extend_deployment(self, run_id: str, *, old: str, new: str, reason: str) -> bool:
+        """Move a DEPLOYED run's deployment end time from ``old`` to ``new``; appends to the history.
+
+        Only while it is still deployed with the end time ``old``: the workflow may be
+        deleting it, or someone else extending it, at this moment. False when it changed.
+        """
+        now = self._clock()
+        try:
+            self._table.update_item(
+                Key={"run_id": run_id},
+                ConditionExpression="#s = :deployed AND deployment.expires_at = :old",
+                UpdateExpression="SET deployment.expires_at = :new, updated_at = :now, "
+                "history = list_append(history, :entry)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":deployed": Status.DEPLOYED.value,
+                    ":old": old,
+                    ":new": new,
+                    ":now": now,
+                    ":entry": [history_entry(Status.DEPLOYED, now, reason)],
+                },
+            )
+        except self._table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def by_status(
+        self, status: Status, *, newest_first: bool = False, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Runs in ``status`` (the by-status index): all pages, or the first ``limit`` runs."""
+        return self._query(
+            BY_STATUS_INDEX, "status", status.value, newest_first=newest_first, limit=limit
+        )
 
     def with_live_deployment(self) -> list[dict[str, Any]]:
         """Every run, in any status, that owns a deployment which may be alive."""
         return self._query(LIVE_DEPLOYMENTS_INDEX, LIVE_ATTRIBUTE, LIVE)
 
-    def _query(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
+    def scan(self) -> list[dict[str, Any]]:
+        """Every run of the table, all pages, in no order."""
+        return self._pages(self._table.scan, {})
+
+    def _query(
+        self,
+        index: str,
+        attribute: str,
+        value: str,
+        *,
+        newest_first: bool = False,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         query: dict[str, Any] = {
             "IndexName": index,
             "KeyConditionExpression": "#s = :s",
             "ExpressionAttributeNames": {"#s": attribute},
             "ExpressionAttributeValues": {":s": value},
         }
+        if newest_first:
+            query["ScanIndexForward"] = False
+        if limit:  # one page of at most ``limit`` items
+            return list(self._table.query(**query, Limit=limit).get("Items", []))
+        return self._pages(self._table.query, query)
+
+    @staticmethod
+    def _pages(
+        call: Callable[..., dict[str, Any]], request: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
         while True:
-            page = self._table.query(**query)
+            page = call(**request)
             items.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return items
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}

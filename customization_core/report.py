@@ -12,8 +12,8 @@ from customization_core.stats import TokenStats
 
 if TYPE_CHECKING:
     from customization_core.cost import CostEstimate
+    from customization_core.findings import Findings
     from customization_core.request import CheckedRequest
-    from customization_core.validator import Findings
 
 P95 = 0.95
 

@@ -59,26 +59,20 @@ class PipelineConfig(BaseModel):
 
 
 class Source(BaseModel):
-    """The ``job.json`` object version that started the run."""
+    """The ``job.json`` object version that started the run.
 
-    model_config = ConfigDict(frozen=True)
+    Validated by its field names (the run document), or by the names of the trigger rule's
+    input, which is the execution's input: {"bucket", "key", "versionId", "etag", "time"}
+    (stacks/workflow.py).
+    """
+
+    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True)
 
     bucket: str
     key: str
-    version_id: str
+    version_id: str = Field(alias="versionId")
     etag: str | None = None
-    event_time: str | None = None
-
-    @classmethod
-    def of_execution_input(cls, event: dict[str, Any]) -> Source:
-        """The trigger rule's input: {"bucket", "key", "versionId", "etag", "time"}."""
-        return cls(
-            bucket=event["bucket"],
-            key=event["key"],
-            version_id=event["versionId"],
-            etag=event.get("etag"),
-            event_time=event.get("time"),
-        )
+    event_time: str | None = Field(default=None, alias="time")
 
 
 class Run(BaseModel):
@@ -133,7 +127,7 @@ class Run(BaseModel):
     extra: dict[str, Any] = Field(
         default_factory=dict
     )  # deploy/evaluate/budget, recorded for later stages
-    # After training (customization_core/deployments.py): the deployment and its end of life,
+    # After training (customization_core/deployment*.py): the deployment and its end of life,
     # the evaluation's progress and verdict, and what the workflow does next.
     deployment: dict[str, Any] | None = None
     evaluation: dict[str, Any] | None = None

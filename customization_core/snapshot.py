@@ -35,13 +35,8 @@ from customization_core.layout import (
     input_prefix,
     media_copy_key,
 )
-from customization_core.media import (
-    MEDIA_CONCURRENCY,
-    NULL_VERSION,
-    S3_TRANSIENT,
-    media_locations,
-    parse_s3_uri,
-)
+from customization_core.media import MEDIA_CONCURRENCY, NULL_VERSION, S3_TRANSIENT
+from customization_core.media_block import media_locations, parse_s3_uri
 from customization_core.stream import MAX_LINE_BYTES, NEWLINE, reader
 
 # Multipart part size (bytes). S3 takes parts of 5 MiB to 5 GiB and at most 10,000

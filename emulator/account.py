@@ -22,9 +22,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from moto.bedrock.responses import BedrockResponse
-from moto.core.exceptions import JsonRESTError
 
 from emulator import faults
+from emulator.state import BedrockError
 
 FIXTURE = Path(__file__).with_name("account.json")
 # Availability of a model no entry overrides.
@@ -34,11 +34,6 @@ AVAILABLE: dict[str, Any] = {
     "agreementAvailability": {"status": "AVAILABLE"},
     "regionAvailability": "AVAILABLE",
 }
-
-
-class AccountError(JsonRESTError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
 
 
 @dataclass
@@ -55,12 +50,12 @@ class Faults:
     def check(self, operation: str) -> None:
         self.calls += 1
         if self.denied:
-            raise AccountError(
+            raise BedrockError(
                 "AccessDeniedException",
                 f"User is not authorized to perform: bedrock:{operation} (emulated).",
             )
         if self.calls <= self.throttle_first:
-            raise AccountError("ThrottlingException", "Rate exceeded (emulated).")
+            raise BedrockError("ThrottlingException", "Rate exceeded (emulated).")
 
 
 FAULTS = Faults()
@@ -102,7 +97,7 @@ def _get_foundation_model(self: BedrockResponse) -> str:
     identifier = unquote(self.path.split("/foundation-models/", 1)[1])
     entry = find(self.region, identifier)
     if entry is None:
-        raise AccountError(
+        raise BedrockError(
             "ResourceNotFoundException", f"Could not resolve the foundation model {identifier}."
         )
     return json.dumps({"modelDetails": _details(self.region, self.current_account, entry)})
@@ -116,7 +111,7 @@ def _get_foundation_model_availability(self: BedrockResponse) -> str:
         None,
     )
     if entry is None:
-        raise AccountError("ResourceNotFoundException", f"Model {identifier} was not found.")
+        raise BedrockError("ResourceNotFoundException", f"Model {identifier} was not found.")
     return json.dumps({"modelId": identifier, **AVAILABLE, **entry.get("availability", {})})
 
 

@@ -1,29 +1,23 @@
-"""The synthesized app on an in-process AWS (moto), with the real handlers.
+"""The synthesized app on an in-process AWS (moto), with the real handlers: what a user does.
 
-``LocalCloud`` reads the stack template from the cloud assembly, creates what
-the workflow touches (buckets, table, topic, queues, keys, roles, the Lambda
-functions with their handler, environment and timeout, the state machine with
-the synthesized definition itself), resolves Ref/GetAtt/Join tokens to local
-names and ARNs, and delivers S3 Object Created events through the EventBridge
-rules of the template, as EventBridge would. With ``watch`` (``make
-emulator``), it also turns changes other clients make into events: new object
-versions and stopped executions. See emulator/patches.py for what it changes
-in moto.
+``LocalCloud`` reads the stack template from the cloud assembly, creates its
+resources (emulator/provision.py), judges every handler's call by the
+synthesized IAM (emulator/iam/), and delivers S3 Object Created events through
+the EventBridge rules of the template, as EventBridge would. With ``watch``
+(``make emulator``), it also turns changes other clients make into events: new
+object versions and stopped executions. See emulator/patches.py for what it
+changes in moto.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import threading
 import time
-import uuid
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +25,13 @@ import boto3
 from moto import mock_aws
 
 from emulator import patches
-from emulator.events import matches, transform
+from emulator.events import envelope, matches, object_created, transform
 from emulator.iam import enforce, lambda_role, policies
 from emulator.iam.lookup import AccountLookup
+from emulator.lambda_service import HANDLER_LOCK, clear_handler_environment
+from emulator.provision import StackResources
+from emulator.state import ACCOUNT, BEDROCK, REGION
 
-ACCOUNT = "123456789012"  # moto's default account
-REGION = "us-east-1"
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
@@ -44,19 +39,7 @@ MOTO_CONFIG = {
 
 
 @dataclass
-class Execution:
-    arn: str
-    run_id: str | None = None
-
-
-@dataclass
-class LocalCloud:
-    template: dict[str, Any]
-    name: str = "local"  # the stack's name in the cloud assembly
-    quiet: bool = False  # handlers log warnings only (the demo); tests keep their logs
-    clients: dict[str, Any] = field(default_factory=dict)
-    physical: dict[str, str] = field(default_factory=dict)  # logical id -> name or id
-    arns: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+class LocalCloud(StackResources):
     # What has already been turned into events: (key, version id), and the executions whose
     # end (ABORTED, FAILED, TIMED_OUT) was sent.
     delivered: set[tuple[str, str]] = field(default_factory=set)
@@ -88,7 +71,7 @@ class LocalCloud:
         ((stack_name, artifact),) = stacks
         template = json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
         patches.install()
-        patches.BEDROCK.reset()
+        BEDROCK.reset()
         # Fake credentials for the in-process AWS only: nothing here may reach a real account.
         fake = {
             "AWS_ACCESS_KEY_ID": "local",
@@ -102,7 +85,7 @@ class LocalCloud:
         try:
             with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
                 cloud = cls(template, quiet=quiet, name=stack_name)
-                cloud._provision()
+                cloud.provision()
                 # Every call a handler makes is judged by the synthesized IAM from here on.
                 cloud.enforcer = enforce.Enforcer(
                     policies.read(
@@ -132,182 +115,13 @@ class LocalCloud:
                         watcher.join(timeout=5)
         finally:
             enforce.activate(None)
-            patches.clear_handler_environment()
-            with patches.HANDLER_LOCK:
+            clear_handler_environment()
+            with HANDLER_LOCK:
                 for name, value in saved.items():
                     if value is None:
                         os.environ.pop(name, None)
                     else:
                         os.environ[name] = value
-
-    def client(self, service: str) -> Any:
-        # Made while no handler runs (patches.run_handler holds the lock while it sets its
-        # function's environment, which client creation reads).
-        with patches.HANDLER_LOCK:
-            if service not in self.clients:
-                self.clients[service] = boto3.client(service, region_name=REGION)
-            return self.clients[service]
-
-    def _resources(self, type_: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for logical_id, resource in self.template["Resources"].items():
-            if resource["Type"] == type_:
-                yield logical_id, resource.get("Properties", {})
-
-    def _provision(self) -> None:
-        s3, iam = self.client("s3"), self.client("iam")
-        for logical_id, _ in self._resources("AWS::IAM::Role"):
-            name = f"{logical_id[:48]}-{uuid.uuid4().hex[:8]}"
-            role = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]
-            self.physical[logical_id], self.arns[logical_id] = name, role["Arn"]
-        for logical_id, _ in self._resources("AWS::KMS::Key"):
-            key = self.client("kms").create_key(Description=logical_id)["KeyMetadata"]
-            self.physical[logical_id], self.arns[logical_id] = key["KeyId"], key["Arn"]
-        for logical_id, _ in self._resources("AWS::S3::Bucket"):
-            name = f"local-{logical_id.lower()[:40]}"
-            s3.create_bucket(Bucket=name)
-            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-            self.physical[logical_id], self.arns[logical_id] = name, f"arn:aws:s3:::{name}"
-        for logical_id, props in self._resources("AWS::DynamoDB::GlobalTable"):
-            self._table(logical_id, props)
-        for logical_id, _ in self._resources("AWS::SNS::Topic"):
-            arn = self.client("sns").create_topic(Name=f"local-{logical_id}")["TopicArn"]
-            self.physical[logical_id] = self.arns[logical_id] = arn
-        for logical_id, _ in self._resources("AWS::SQS::Queue"):
-            url = self.client("sqs").create_queue(QueueName=f"local-{logical_id}")["QueueUrl"]
-            self.physical[logical_id] = url
-            self.arns[logical_id] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:local-{logical_id}"
-        for logical_id, _ in self._resources("AWS::EC2::SecurityGroup"):
-            self.physical[logical_id] = f"sg-{uuid.uuid4().hex[:17]}"
-        for logical_id, _ in self._resources("AWS::EC2::Subnet"):
-            self.physical[logical_id] = f"subnet-{uuid.uuid4().hex[:17]}"
-        for logical_id, _ in self._resources("AWS::EC2::VPC"):
-            self.physical[logical_id] = f"vpc-{uuid.uuid4().hex[:17]}"
-        for logical_id, _ in self._resources("AWS::Events::Rule"):
-            self.physical[logical_id] = f"local-{logical_id}"
-            self.arns[logical_id] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/local-{logical_id}"
-        for logical_id, _ in self._resources("AWS::Logs::LogGroup"):
-            self.physical[logical_id] = f"/local/{logical_id}"
-            self.arns[logical_id] = (
-                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/local/{logical_id}:*"
-            )
-        # Functions and the state machine reference the rest, and each other.
-        functions = [
-            (lid, p)
-            for lid, p in self._resources("AWS::Lambda::Function")
-            if str(p.get("Handler", "")).startswith("lambdas.")
-        ]
-        for logical_id, _ in functions:
-            name = f"local-{logical_id[:50]}"
-            self.physical[logical_id] = name
-            self.arns[logical_id] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
-        for logical_id, _ in self._resources("AWS::StepFunctions::StateMachine"):
-            self.physical[logical_id] = self.arns[logical_id] = (
-                f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:local-{logical_id}"
-            )
-        for logical_id, props in functions:
-            self._function(logical_id, props)
-        for logical_id, props in self._resources("AWS::StepFunctions::StateMachine"):
-            definition = self.resolve(props["DefinitionString"])
-            self.client("stepfunctions").create_state_machine(
-                name=f"local-{logical_id}",
-                definition=definition,
-                roleArn=self.resolve(props["RoleArn"]),
-                type=props.get("StateMachineType", "STANDARD"),
-            )
-        self.inbox = self._notification_inbox()
-        patches.BEDROCK.s3 = s3
-
-    def _table(self, logical_id: str, props: dict[str, Any]) -> None:
-        name = f"local-{logical_id}"
-        indexes = [
-            {
-                "IndexName": index["IndexName"],
-                "KeySchema": index["KeySchema"],
-                "Projection": index.get("Projection", {"ProjectionType": "ALL"}),
-            }
-            for index in props.get("GlobalSecondaryIndexes", [])
-        ]
-        self.client("dynamodb").create_table(
-            TableName=name,
-            KeySchema=props["KeySchema"],
-            AttributeDefinitions=props["AttributeDefinitions"],
-            BillingMode="PAY_PER_REQUEST",
-            **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
-        )
-        self.physical[logical_id] = name
-        self.arns[logical_id] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
-
-    def _function(self, logical_id: str, props: dict[str, Any]) -> None:
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w") as zipped:
-            zipped.writestr(
-                "placeholder.py", "# the emulator runs the handler from this checkout\n"
-            )
-        variables = {
-            k: self.resolve(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()
-        }
-        variables["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon on a laptop
-        if self.quiet:
-            variables["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-            variables["POWERTOOLS_METRICS_DISABLED"] = "true"
-        self.client("lambda").create_function(
-            FunctionName=self.physical[logical_id],
-            Runtime="python3.12",  # moto's list; the handler runs on this machine's Python
-            Role=self.resolve(props["Role"]),
-            Handler=props["Handler"],
-            Code={"ZipFile": archive.getvalue()},
-            Timeout=int(props.get("Timeout", 3)),
-            MemorySize=int(props.get("MemorySize", 128)),
-            Environment={"Variables": variables},
-        )
-
-    def _notification_inbox(self) -> str:
-        """An SQS queue subscribed to the topic: what people would receive."""
-        sqs, sns = self.client("sqs"), self.client("sns")
-        url = sqs.create_queue(QueueName="local-notification-inbox")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        for logical_id, _ in self._resources("AWS::SNS::Topic"):
-            sns.subscribe(TopicArn=self.arns[logical_id], Protocol="sqs", Endpoint=arn)
-        return str(url)
-
-    # Tokens ------------------------------------------------------------------------
-
-    def resolve(self, value: Any) -> Any:
-        """A template value with Ref/GetAtt/Join/Select/GetAZs replaced by local values."""
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) != 1:
-            return {k: self.resolve(v) for k, v in value.items()}
-        ((function, args),) = value.items()
-        if function == "Ref":
-            pseudo = {
-                "AWS::Region": REGION,
-                "AWS::AccountId": ACCOUNT,
-                "AWS::Partition": "aws",
-                "AWS::URLSuffix": "amazonaws.com",
-            }
-            return pseudo.get(args) or self.physical.get(args) or self.arns.get(args, args)
-        if function == "Fn::GetAtt":
-            logical_id, attribute = args
-            if attribute in ("Arn", "TopicArn", "QueueArn"):
-                return self.arns[logical_id]
-            return self.physical.get(logical_id, f"local-{logical_id}-{attribute}")
-        if function == "Fn::Join":
-            separator, parts = args
-            return separator.join(str(self.resolve(p)) for p in parts)
-        if function == "Fn::Select":
-            index, items = args
-            return self.resolve(items)[int(index)]
-        if function == "Fn::GetAZs":
-            return [f"{REGION}{zone}" for zone in "abc"]
-        return {function: self.resolve(args)}
-
-    def output(self, name: str) -> str:
-        return str(self.resolve(self.template["Outputs"][name]["Value"]))
 
     # What a user does -------------------------------------------------------------
 
@@ -317,7 +131,7 @@ class LocalCloud:
         with self.lock:
             put = self.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
             self.delivered.add((key, put["VersionId"]))
-        event = _object_created(bucket, key, len(body), put["ETag"], put["VersionId"])
+        event = object_created(bucket, key, len(body), put["ETag"], put["VersionId"])
         return {"event": event, "executions": self.deliver(event)}
 
     def watch(self, stop: threading.Event, interval: float = 0.1) -> None:
@@ -344,7 +158,7 @@ class LocalCloud:
                                 continue
                             self.delivered.add(seen)
                         self.deliver(
-                            _object_created(
+                            object_created(
                                 bucket,
                                 version["Key"],
                                 version["Size"],
@@ -402,7 +216,7 @@ class LocalCloud:
             self.aborted.add(execution_arn)
         described = self.client("stepfunctions").describe_execution(executionArn=execution_arn)
         started = self.deliver(
-            _event(
+            envelope(
                 "aws.states",
                 "Step Functions Execution Status Change",
                 execution_arn,
@@ -461,7 +275,7 @@ class LocalCloud:
 
     def registry_item(self, run_id: str) -> dict[str, Any] | None:
         table = self.output("RegistryTableName")
-        with patches.HANDLER_LOCK:
+        with HANDLER_LOCK:
             resource = self.clients.get("dynamodb-resource") or boto3.resource(
                 "dynamodb", region_name=REGION
             )
@@ -485,35 +299,6 @@ class LocalCloud:
                     {"subject": body.get("Subject", ""), "message": body.get("Message", "")}
                 )
                 sqs.delete_message(QueueUrl=self.inbox, ReceiptHandle=message["ReceiptHandle"])
-
-
-def _object_created(bucket: str, key: str, size: int, etag: str, version_id: str) -> dict[str, Any]:
-    return _event(
-        "aws.s3",
-        "Object Created",
-        f"arn:aws:s3:::{bucket}",
-        {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": {"key": key, "size": size, "etag": etag.strip('"'), "version-id": version_id},
-            "reason": "PutObject",
-        },
-    )
-
-
-def _event(source: str, detail_type: str, resource: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """An EventBridge event envelope, as AWS services send them."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": source,
-        "account": ACCOUNT,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [resource],
-        "detail": detail,
-    }
 
 
 def _account_of(environment: str) -> str | None:

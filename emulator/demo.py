@@ -27,8 +27,15 @@ from typing import Any
 
 from bedrock_customize import cli
 from customization_core.estimate import Estimate
-from emulator import patches, people
+from customization_core.layout import (
+    MANIFEST_NAME,
+    job_prefix,
+    manifest_key,
+    validation_report_key,
+)
+from emulator import clock, people
 from emulator.cloud import LocalCloud
+from emulator.state import BEDROCK, S3_SCHEME, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = (
@@ -75,13 +82,13 @@ SOURCES = ("app.py", "cdk.json", "stacks", "lambdas", "customization_core")
 
 def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
     """Upload a job folder as a user would (data first, job.json last); its final status."""
-    name = folder.name
+    prefix, manifest = job_prefix(folder.name), manifest_key(folder.name)
     if (folder / SCENARIO_FILE).exists():
         settings = json.loads((folder / SCENARIO_FILE).read_text())
-        patches.BEDROCK.scenarios[f"jobs/{name}/"] = patches.Scenario(**settings)
+        BEDROCK.scenarios[prefix] = Scenario(**settings)
         _say(f"  simulated Bedrock scenario from {SCENARIO_FILE}: {settings}")
     for media in sorted(p for p in folder.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES):
-        key = f"jobs/{name}/{media.relative_to(folder).as_posix()}"
+        key = f"{prefix}{media.relative_to(folder).as_posix()}"
         cloud.upload(key, media.read_bytes())
         _say(f"  uploaded {key}")
     with tempfile.TemporaryDirectory() as scratch:
@@ -90,14 +97,12 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
         )
         for file_name in DATA_FILES:
             if (data / file_name).exists():
-                cloud.upload(f"jobs/{name}/{file_name}", (data / file_name).read_bytes())
-                _say(f"  uploaded jobs/{name}/{file_name}")
+                cloud.upload(f"{prefix}{file_name}", (data / file_name).read_bytes())
+                _say(f"  uploaded {prefix}{file_name}")
     # As its submitter, tagged with their id, as `bedrock-customize submit` uploads it.
-    uploaded = people.submit_manifest(
-        cloud, f"jobs/{name}/job.json", (folder / "job.json").read_bytes()
-    )
+    uploaded = people.submit_manifest(cloud, manifest, (folder / MANIFEST_NAME).read_bytes())
     (execution,) = uploaded["executions"]
-    _say(f"  uploaded jobs/{name}/job.json -> started execution {execution.rsplit(':', 1)[1]}")
+    _say(f"  uploaded {manifest} -> started execution {execution.rsplit(':', 1)[1]}")
     described = follow(cloud, execution)
     run_id = cloud.run_id_of(execution)
     item = cloud.registry_item(run_id) if run_id else None
@@ -154,7 +159,7 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
 def _prepared(cloud: LocalCloud, folder: Path, scratch: Path) -> Path:
     """train.jsonl written by `bedrock-customize prepare`, its media named in the datasets bucket."""
     spec = json.loads((folder / PREPARE_FILE).read_text())
-    prefix = f"s3://{cloud.output('DatasetsBucketName')}/jobs/{folder.name}/"
+    prefix = f"{S3_SCHEME}{cloud.output('DatasetsBucketName')}/{job_prefix(folder.name)}"
     args = [a.replace("{media_uri_prefix}", prefix) for a in spec["args"]]
     command = ["prepare", str(folder / spec["source"]), *args, "-o", str(scratch / "train.jsonl")]
     _say(f"  bedrock-customize {' '.join(command[:2])} ... --media-uri-prefix {prefix}")
@@ -163,7 +168,7 @@ def _prepared(cloud: LocalCloud, folder: Path, scratch: Path) -> Path:
 
 
 def _report(cloud: LocalCloud, item: dict[str, Any]) -> None:
-    key = f"runs/{item['run_id']}/validation-report.json"
+    key = validation_report_key(item["run_id"])
     try:
         body = cloud.client("s3").get_object(Bucket=cloud.output("ArtifactsBucketName"), Key=key)[
             "Body"
@@ -235,13 +240,13 @@ def main(argv: list[str]) -> int:
         (ROOT / "examples" / name, status) for name, status in EXAMPLES
     ]
     for folder, _ in plan:
-        if not (folder / "job.json").exists():
+        if not (folder / MANIFEST_NAME).exists():
             _say(
                 f"{folder} has no job.json: a job folder holds train.jsonl, optional validation.jsonl, media and job.json."
             )
             return 2
     # One emulated hour in 0.72 s: the example's two-hour deployment ends within the demo.
-    patches.TIME_SCALE = DEMO_TIME_SCALE
+    clock.TIME_SCALE = DEMO_TIME_SCALE
     started = time.monotonic()
     _say(f"Local emulator: the app synthesized in {args.assembly}, on an in-process AWS (moto),")
     _say("with the real handlers from lambdas/ and simulated Bedrock jobs. No AWS account is used.")

@@ -1,4 +1,4 @@
-"""EventBridge's event patterns and input transformers, for the operators the template uses.
+"""EventBridge's events: their envelope, and the patterns and input transformers the template uses.
 
 Source: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
 (exact values, prefix, wildcard, exists) and
@@ -10,7 +10,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import uuid
+from datetime import UTC, datetime
 from typing import Any
+
+from emulator.state import ACCOUNT, REGION
 
 
 def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
@@ -57,3 +61,35 @@ def transform(transformer: dict[str, Any] | None, event: dict[str, Any]) -> Any:
         r"<([\w.-]+)>", lambda m: json.dumps(values.get(m.group(1))), transformer["InputTemplate"]
     )
     return json.loads(text)
+
+
+def object_created(bucket: str, key: str, size: int, etag: str, version_id: str) -> dict[str, Any]:
+    """The Object Created event S3 sends EventBridge for a new object version."""
+    return envelope(
+        "aws.s3",
+        "Object Created",
+        f"arn:aws:s3:::{bucket}",
+        {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": size, "etag": etag.strip('"'), "version-id": version_id},
+            "reason": "PutObject",
+        },
+    )
+
+
+def envelope(
+    source: str, detail_type: str, resource: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """An EventBridge event envelope, as AWS services send them."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [resource],
+        "detail": detail,
+    }

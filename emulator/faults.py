@@ -2,12 +2,12 @@
 
 - ``FAULTS.add(operation, code, count)``: the next ``count`` calls of a Bedrock or
   Bedrock Runtime operation (whatever the emulator answers it with: moto, or
-  emulator/account.py, deployments.py, runtime.py), or of SNS ``Publish``, fail
+  emulator/account.py, bedrock_deployments.py, bedrock_runtime.py), or of SNS ``Publish``, fail
   with ``code`` and the HTTP status AWS's service model gives it (429 for
   ThrottlingException...), so boto3 raises the ClientError AWS would cause.
 - ``FAULTS.crash(function, count, when)``: the next ``count`` invocations of the
   handler ``lambdas/<function>/handler.py`` raise RuntimeError, before it runs or
-  after (its side effects done, its answer lost); emulator/patches.py run_handler.
+  after (its side effects done, its answer lost); emulator/lambda_service.py run_handler.
 - ``FAULTS.calls(operation)``: the calls that reached the emulator, faulted or not.
 
 The handlers' clients retry throttling and 5xx answers themselves (standard mode,
@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import botocore.session
 from moto.bedrock.responses import BedrockResponse
@@ -84,6 +84,19 @@ def _is_handler(function: str) -> bool:
         return False
 
 
+_Due = TypeVar("_Due", _Fault, _Crash)
+
+
+def _use(due: list[_Due]) -> _Due | None:
+    """The first of ``due`` with uses left, one use taken (None: all used up)."""
+    while due and due[0].remaining <= 0:
+        due.pop(0)
+    if not due:
+        return None
+    due[0].remaining -= 1
+    return due[0]
+
+
 class FaultPlan:
     """The faults still due, by operation and by handler, and the calls seen."""
 
@@ -131,25 +144,16 @@ class FaultPlan:
         """Count one call of ``operation``: the (code, message) it fails with, if one is due."""
         with self._lock:
             self._calls[operation] += 1
-            due = self._faults.get(operation, [])
-            while due and due[0].remaining <= 0:
-                due.pop(0)
-            if not due:
-                return None
-            due[0].remaining -= 1
-            fault = due[0]
+            fault = _use(self._faults.get(operation, []))
+        if fault is None:
+            return None
         return fault.code, fault.message or f"{fault.code}: injected into {operation} (emulated)."
 
     def take_crash(self, function: str) -> When | None:
         """Count one invocation of the handler: when it crashes, if a crash is due."""
         with self._lock:
-            due = self._crashes.get(function, [])
-            while due and due[0].remaining <= 0:
-                due.pop(0)
-            if not due:
-                return None
-            due[0].remaining -= 1
-            return due[0].when
+            crash = _use(self._crashes.get(function, []))
+        return crash.when if crash is not None else None
 
 
 FAULTS = FaultPlan()

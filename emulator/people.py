@@ -15,11 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-
 from customization_core import approval, layout
-from emulator import patches
-from emulator.cloud import REGION, LocalCloud, _object_created
+from emulator.cloud import LocalCloud
+from emulator.events import object_created
+from emulator.lambda_service import cached_client
 
 SUBMITTER = "data-scientist"  # who uploads job folders, unless a test says otherwise
 APPROVER = "approver"  # someone else, who may answer
@@ -36,13 +35,7 @@ class Person:
     clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
-        # Made while no handler runs (see LocalCloud.client).
-        with patches.HANDLER_LOCK:
-            if service not in self.clients:
-                self.clients[service] = boto3.client(
-                    service, region_name=REGION, **self.credentials
-                )
-            return self.clients[service]
+        return cached_client(self.clients, service, **self.credentials)
 
 
 # Per cloud (by identity) and name.
@@ -65,10 +58,11 @@ def person(cloud: LocalCloud, name: str) -> Person:
         "aws_access_key_id": key["AccessKeyId"],
         "aws_secret_access_key": key["SecretAccessKey"],
     }
-    with patches.HANDLER_LOCK:
-        sts = boto3.client("sts", region_name=REGION, **credentials)
-    me = sts.get_caller_identity()
-    found = Person(name=name, user_id=me["UserId"], arn=me["Arn"], credentials=credentials)
+    clients: dict[str, Any] = {}
+    me = cached_client(clients, "sts", **credentials).get_caller_identity()
+    found = Person(
+        name=name, user_id=me["UserId"], arn=me["Arn"], credentials=credentials, clients=clients
+    )
     _PEOPLE[(id(cloud), name)] = found
     return found
 
@@ -83,7 +77,7 @@ def upload_as(
     with cloud.lock:
         put = s3.put_object(Bucket=bucket, Key=key, Body=body, **extra)
         cloud.delivered.add((key, put["VersionId"]))
-    event = _object_created(bucket, key, len(body), put["ETag"], put["VersionId"])
+    event = object_created(bucket, key, len(body), put["ETag"], put["VersionId"])
     return {"event": event, "executions": cloud.deliver(event), "version_id": put["VersionId"]}
 
 

@@ -25,7 +25,8 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from bedrock_customize.stack import local_state_path
-from emulator.cloud import REGION, LocalCloud
+from emulator.cloud import LocalCloud
+from emulator.state import REGION
 
 
 def serve(

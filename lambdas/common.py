@@ -14,9 +14,9 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.config import Config
 
+from customization_core.orphans import ORPHANED_DEPLOYMENTS
 from customization_core.registry import Registry
 from customization_core.run import PipelineConfig, Run
-from customization_core.spend import ORPHANED_DEPLOYMENTS
 from customization_core.telemetry import (
     ESTIMATED_SPEND,
     JOB_DURATION,
@@ -93,6 +93,19 @@ def client(service: str) -> Any:
 def registry() -> Registry:
     table = boto3.resource("dynamodb", config=SDK_CONFIG).Table(os.environ["REGISTRY_TABLE"])
     return Registry(table)
+
+
+_CACHED = (config, client, registry)
+
+
+def reset() -> None:
+    """Forget the settings, clients and registry made so far, as a new container would.
+
+    For tests and the emulator; it clears the factories defined here even while a test
+    has swapped one of them for its own.
+    """
+    for cached in _CACHED:
+        cached.cache_clear()
 
 
 def run_of(event: dict[str, Any]) -> Run:

@@ -19,9 +19,11 @@ workflow's functions name it), the answer path once the workflow exists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -37,15 +39,13 @@ from customization_core.approval import (
     TOKEN_CONTEXT_CONDITION,
 )
 from customization_core.layout import ANSWER_NAME, ANSWERS, APPROVALS_PREFIX, MANIFESTS
-from stacks.compliance import acknowledge, nag_rendering
+from stacks.compliance import acknowledge
 from stacks.functions import FunctionSpec, PipelineFunctions
-from stacks.network import Network
+from stacks.grants import allow
+from stacks.log_groups import Keeping
 from stacks.queues import RETENTION
-from stacks.registry import Registry
-from stacks.settings import Settings
-from stacks.storage import KEY_ADMIN_ACTIONS, Storage
-from stacks.uploads import object_created
-from stacks.workflow import EVENT_MAX_AGE_HOURS, EVENT_RETRIES, Workflow
+from stacks.storage import customer_key
+from stacks.uploads import EVENT_MAX_AGE_HOURS, EVENT_RETRIES, object_created
 
 # The IAM policy variable of the caller's unique id (role-id:session for a role session).
 # Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
@@ -63,6 +63,11 @@ TAG_CHANGES = (
     "s3:DeleteObjectVersionTagging",
     "s3:PutObjectTagging",
     "s3:PutObjectVersionTagging",
+)
+# Why AnswerApproval reads objects by pattern.
+UPLOADS_REASON = (
+    f"Answers are uploaded under {APPROVALS_PREFIX}<run-id>/ (run ids generated per run), "
+    "manifests under the job names people choose: only their objects and tags are read."
 )
 
 
@@ -113,48 +118,50 @@ def upload_rules(
 class Approvals(Construct):
     """The approval key and upload rules now; the answer path with ``answer_with``."""
 
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings, storage: Storage) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        stage: str,
+        keeping: Keeping,
+        datasets: s3.Bucket,
+        approvers: tuple[str, ...] | None,
+    ) -> None:
         super().__init__(scope, id_)
-        removal = cdk.RemovalPolicy.RETAIN if settings.retain else cdk.RemovalPolicy.DESTROY
-        self._settings = settings
-        self.key = kms.Key(
+        self._keeping = keeping
+        # The account administers the key but, by this policy, cannot use it: the two
+        # functions' statements are added once they exist (answer_with).
+        self.key = customer_key(
             self,
             "ApprovalKey",
-            alias=f"alias/bedrock-customization/{settings.stage}/approvals",
+            alias=f"alias/bedrock-customization/{stage}/approvals",
             description="Encrypts the task tokens of runs held for approval; only AnswerApproval decrypts.",
-            enable_key_rotation=True,
-            # The account administers the key but, by this policy, cannot use it: the two
-            # functions' statements are added once they exist (answer_with).
-            policy=iam.PolicyDocument(
-                statements=[
-                    iam.PolicyStatement(
-                        sid="KeyAdministrationThroughIam",
-                        principals=[iam.AccountRootPrincipal()],
-                        actions=list(KEY_ADMIN_ACTIONS),
-                        resources=["*"],
-                    )
-                ]
-            ),
-            removal_policy=removal,
-            # The shortest window KMS allows (days), for a dev stage that destroys its keys.
-            pending_window=cdk.Duration.days(7) if removal == cdk.RemovalPolicy.DESTROY else None,
+            removal=keeping.removal_policy,
         )
-        for statement in upload_rules(storage.datasets, settings.approvers):
-            storage.datasets.add_to_resource_policy(statement)
+        for statement in upload_rules(datasets, approvers):
+            datasets.add_to_resource_policy(statement)
         self.functions: dict[str, lambda_.Function] = {}
 
     def answer_with(
         self,
         *,
-        storage: Storage,
-        network: Network,
-        registry: Registry,
-        workflow: Workflow,
+        datasets: s3.IBucket,
+        data_key: kms.IKey,
+        table_arn: str,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        security_group: ec2.ISecurityGroup,
+        environment: Mapping[str, str],
+        requester: iam.IRole,
+        dead_letters: sqs.IQueue,
     ) -> None:
-        """AnswerApproval, the rule that invokes it, and who may use the key."""
-        settings = self._settings
-        datasets, data_key = storage.datasets, storage.data_key
-        table = registry.table
+        """AnswerApproval, the rule that invokes it, and who may use the key.
+
+        ``requester``: RequestApproval's role; ``dead_letters``: the workflow's UndeliveredRuns
+        queue, for the AnswerUploaded rule's events it cannot deliver.
+        """
+        keeping = self._keeping
         # Answers AnswerApproval could not handle after Lambda's retries (an access or KMS
         # fault): a person looks, then uploads the answer again.
         self.unprocessed = sqs.Queue(
@@ -164,65 +171,65 @@ class Approvals(Construct):
             encryption_master_key=data_key,
             enforce_ssl=True,
             retention_period=RETENTION,
-            removal_policy=cdk.RemovalPolicy.RETAIN
-            if settings.retain
-            else cdk.RemovalPolicy.DESTROY,
+            removal_policy=keeping.removal_policy,
         )
-        for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                self.unprocessed,
-                rule,
-                "This queue is itself a dead-letter queue (of AnswerApproval's asynchronous "
-                "invocations); nothing consumes it automatically, so nothing in it can fail again.",
-            )
+        acknowledge(
+            self.unprocessed,
+            "Serverless-SQSRedrivePolicy",
+            "This queue is itself a dead-letter queue (of AnswerApproval's asynchronous "
+            "invocations); nothing consumes it automatically, so nothing in it can fail again.",
+        )
         decrypt_condition = dict(TOKEN_CONTEXT_CONDITION)
         spec = FunctionSpec(
             "answer_approval",
             "Judge an uploaded approval answer, record who answered, then answer the run",
             [
-                _allow(
+                allow(
                     "ReadAnswers",
                     ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectVersionTagging"],
                     [datasets.arn_for_objects(ANSWERS)],
+                    wildcard_reason=UPLOADS_REASON,
                 ),
                 # Who submitted the run, from its manifest version's tag.
-                _allow(
+                allow(
                     "ReadManifestTags",
                     ["s3:GetObjectVersionTagging"],
                     [datasets.arn_for_objects(MANIFESTS)],
+                    wildcard_reason=UPLOADS_REASON,
                 ),
-                _allow("UseDataKeyThroughS3", ["kms:Decrypt"], [data_key.key_arn]),
-                _allow(
-                    "ReadAndAnswerRun",
-                    ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-                    [table.table_arn],
-                ),
-                _allow("DecryptTaskToken", ["kms:Decrypt"], [self.key.key_arn], decrypt_condition),
+                allow("UseDataKeyThroughS3", ["kms:Decrypt"], [data_key.key_arn]),
+                allow("ReadAndAnswerRun", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [table_arn]),
+                allow("DecryptTaskToken", ["kms:Decrypt"], [self.key.key_arn], decrypt_condition),
                 # SendTaskSuccess and SendTaskFailure take no resource: the token is the
                 # capability, and only this role can decrypt one. Source: Service
                 # Authorization Reference, AWS Step Functions (iam-data, 2026-09-26).
-                _allow(
-                    "AnswerWorkflow", ["states:SendTaskFailure", "states:SendTaskSuccess"], ["*"]
+                allow(
+                    "AnswerWorkflow",
+                    ["states:SendTaskFailure", "states:SendTaskSuccess"],
+                    ["*"],
+                    wildcard_reason="states:SendTaskSuccess and SendTaskFailure have no resource "
+                    "type; the task token is the capability and only this role may decrypt one.",
                 ),
-                _allow("KeepUnprocessedAnswers", ["sqs:SendMessage"], [self.unprocessed.queue_arn]),
-                _allow(
+                allow("KeepUnprocessedAnswers", ["sqs:SendMessage"], [self.unprocessed.queue_arn]),
+                allow(
                     "EncryptUnprocessedAnswers",
                     ["kms:Decrypt", "kms:GenerateDataKey"],
                     [data_key.key_arn],
                 ),
             ],
-            no_dlq_reason="Its dead-letter queue is UnprocessedAnswers.",
+            # Its dead-letter queue is UnprocessedAnswers (below).
+            no_dlq_reason=None,
         )
         pipeline = PipelineFunctions(
             self,
             "Functions",
-            settings=settings,
+            keeping=keeping,
             specs=[spec],
             key=data_key,
-            vpc=network.vpc,
-            subnets=network.subnets,
-            security_group=network.workload_security_group,
-            environment=workflow.environment,
+            vpc=vpc,
+            subnets=subnets,
+            security_group=security_group,
+            environment=environment,
         )
         function = pipeline.functions[spec.name]
         self.functions = dict(pipeline.functions)
@@ -231,25 +238,7 @@ class Approvals(Construct):
         cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
             target_arn=self.unprocessed.queue_arn
         )
-        policy = pipeline.policies[spec.name]
-        for arn in (datasets.arn_for_objects(ANSWERS), datasets.arn_for_objects(MANIFESTS)):
-            acknowledge(
-                policy,
-                "AwsSolutions-IAM5",
-                "Answers and manifests are uploaded under generated run ids and job names; "
-                "only their objects and tags are read.",
-                resource="Resource::" + nag_rendering(self, arn),
-            )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5",
-            "states:SendTaskSuccess and SendTaskFailure have no resource type; the task token "
-            "is the capability and only this role may decrypt one.",
-            resource="Resource::*",
-        )
-        requester = workflow.functions["request_approval"].role
         answerer = function.role
-        assert requester is not None
         assert answerer is not None
         for sid, principal, action in (
             ("RequestApprovalEncryptsTaskTokens", requester, "kms:Encrypt"),
@@ -282,14 +271,8 @@ class Approvals(Construct):
                         "versionId": events.EventField.from_path("$.detail.object.version-id"),
                     }
                 ),
-                dead_letter_queue=workflow.dead_letters,
+                dead_letter_queue=dead_letters,
                 retry_attempts=EVENT_RETRIES,
                 max_event_age=cdk.Duration.hours(EVENT_MAX_AGE_HOURS),
             )
         )
-
-
-def _allow(
-    sid: str, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None
-) -> iam.PolicyStatement:
-    return iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)

@@ -23,7 +23,6 @@ from constructs import Construct
 
 from customization_core.naming import OWNER_TAG
 from stacks.notifications import Notifications
-from stacks.settings import Settings
 
 BUDGETS_SERVICE = "budgets.amazonaws.com"
 # When the topic hears: at these percentages of the monthly amount, of the spend so far
@@ -66,11 +65,9 @@ class MonthlyBudget(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id_: str, *, settings: Settings, notifications: Notifications
+        self, scope: Construct, id_: str, *, monthly_usd: float, notifications: Notifications
     ) -> None:
         super().__init__(scope, id_)
-        if settings.monthly_budget_usd is None:
-            raise ValueError("MonthlyBudget needs the stage's monthlyBudgetUsd")
         stack = cdk.Stack.of(self)
         # Budget names are unique per account, across Regions: the stack name and Region
         # make it this deployment's.
@@ -85,9 +82,7 @@ class MonthlyBudget(Construct):
                 budget_name=self.name,
                 budget_type="COST",
                 time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(
-                    amount=settings.monthly_budget_usd, unit="USD"
-                ),
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=monthly_usd, unit="USD"),
                 cost_filters=tag_filter(stack.stack_name),
             ),
             notifications_with_subscribers=[

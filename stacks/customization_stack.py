@@ -11,6 +11,7 @@ from stacks.approvals import Approvals
 from stacks.budgets import MonthlyBudget
 from stacks.compliance import add_compliance_checks
 from stacks.identity import Identity
+from stacks.log_groups import Keeping
 from stacks.network import Network
 from stacks.notifications import Notifications
 from stacks.observability import Observability
@@ -18,6 +19,7 @@ from stacks.registry import Registry
 from stacks.settings import Settings
 from stacks.storage import Storage
 from stacks.workflow import Workflow
+from stacks.workflow_props import WorkflowProps
 
 # Fn::GetAZs lists a region's zones at deploy time; three is the most any setting asks for.
 MAX_AZS = 3
@@ -66,20 +68,47 @@ class BedrockCustomizationStack(cdk.Stack):
         self.settings = settings
         for problem in region_problems(settings):
             cdk.Annotations.of(self).add_warning_v2("bedrock-customization:region", problem)
-        self.storage = Storage(self, "Storage", settings=settings)
-        self.notifications = Notifications(
-            self, "Notifications", settings=settings, key=self.storage.data_key
+        keeping = Keeping.of(retain=settings.retain, log_retention_days=settings.log_retention_days)
+        self.storage = storage = Storage(
+            self,
+            "Storage",
+            stage=settings.stage,
+            keeping=keeping,
+            noncurrent_version_days=settings.noncurrent_version_days,
         )
-        storage = self.storage
+        data_key = storage.data_key
+        self.notifications = Notifications(
+            self,
+            "Notifications",
+            stage=settings.stage,
+            emails=settings.notification_emails,
+            key=data_key,
+            removal_policy=keeping.removal_policy,
+        )
+        topic = self.notifications.topic
         # The approval key first: the KMS endpoint and the workflow's functions name it.
-        self.approvals = Approvals(self, "Approvals", settings=settings, storage=storage)
-        self.registry = Registry(self, "Registry", settings=settings, key=storage.data_key)
-        table_arn = self.registry.table.table_arn
-        self.network = Network(
+        self.approvals = Approvals(
+            self,
+            "Approvals",
+            stage=settings.stage,
+            keeping=keeping,
+            datasets=storage.datasets,
+            approvers=settings.approvers,
+        )
+        self.registry = Registry(
+            self, "Registry", key=data_key, removal_policy=keeping.removal_policy
+        )
+        table = self.registry.table
+        self.network = network = Network(
             self,
             "Network",
-            settings=settings,
-            log_key=storage.data_key,
+            keeping=keeping,
+            log_key=data_key,
+            vpc_cidr=settings.vpc_cidr,
+            az_count=settings.az_count,
+            existing_vpc=settings.existing_vpc,
+            gateway_endpoints=settings.gateway_endpoints,
+            interface_endpoints=settings.interface_endpoints,
             # Workloads and Bedrock write only to the artifacts bucket; the datasets bucket
             # (the inbox) is only read through the endpoint.
             read_only_buckets=[
@@ -88,47 +117,73 @@ class BedrockCustomizationStack(cdk.Stack):
             ],
             scope_to={
                 "s3": [storage.artifacts.bucket_arn, storage.artifacts.arn_for_objects("*")],
-                "kms": [
-                    storage.data_key.key_arn,
-                    storage.model_key.key_arn,
-                    self.approvals.key.key_arn,
-                ],
-                "sns": [self.notifications.topic.topic_arn],
-                "dynamodb": [table_arn, f"{table_arn}/index/*"],
+                "kms": [data_key.key_arn, storage.model_key.key_arn, self.approvals.key.key_arn],
+                "sns": [topic.topic_arn],
+                "dynamodb": [table.table_arn, f"{table.table_arn}/index/*"],
             },
         )
-        self.identity = Identity(self, "Identity", storage=storage, network=self.network)
-        self.workflow = Workflow(
+        self.identity = Identity(
+            self,
+            "Identity",
+            artifacts=storage.artifacts,
+            data_key=data_key,
+            model_key=storage.model_key,
+            subnet_ids=network.subnet_ids,
+            job_security_group_id=network.job_security_group.security_group_id,
+        )
+        self.workflow = workflow = Workflow(
             self,
             "Workflow",
-            settings=settings,
-            storage=storage,
-            network=self.network,
-            identity=self.identity,
-            registry=self.registry,
-            notifications=self.notifications,
+            props=WorkflowProps.of(settings),
+            keeping=keeping,
+            datasets=storage.datasets,
+            artifacts=storage.artifacts,
+            data_key=data_key,
+            model_key=storage.model_key,
             approval_key=self.approvals.key,
+            table=table,
+            topic=topic,
+            bedrock_role_arn=self.identity.bedrock_role.role_arn,
+            vpc=network.vpc,
+            subnets=network.subnets,
+            workload_security_group=network.workload_security_group,
+            job_security_group=network.job_security_group,
         )
+        requester = workflow.functions["request_approval"].role
+        assert requester is not None
         self.approvals.answer_with(
-            storage=storage, network=self.network, registry=self.registry, workflow=self.workflow
+            datasets=storage.datasets,
+            data_key=data_key,
+            table_arn=table.table_arn,
+            vpc=network.vpc,
+            subnets=network.subnets,
+            security_group=network.workload_security_group,
+            environment=workflow.environment,
+            requester=requester,
+            dead_letters=workflow.dead_letters,
         )
         self.observability = Observability(
             self,
             "Observability",
-            settings=settings,
-            topic=self.notifications.topic,
-            key=storage.data_key,
-            state_machine=self.workflow.state_machine,
-            functions={**self.workflow.functions, **self.approvals.functions},
+            stage=settings.stage,
+            topic=topic,
+            key=data_key,
+            state_machine=workflow.state_machine,
+            functions={**workflow.functions, **self.approvals.functions},
             queues={
-                "UndeliveredRuns": self.workflow.dead_letters,
+                "UndeliveredRuns": workflow.dead_letters,
                 "UndeliveredNotifications": self.notifications.undelivered,
-                "UnendedRuns": self.workflow.unended,
+                "UnendedRuns": workflow.unended,
                 "UnprocessedAnswers": self.approvals.unprocessed,
             },
         )
         if settings.monthly_budget_usd is not None:
-            MonthlyBudget(self, "Budget", settings=settings, notifications=self.notifications)
+            MonthlyBudget(
+                self,
+                "Budget",
+                monthly_usd=settings.monthly_budget_usd,
+                notifications=self.notifications,
+            )
 
         cdk.Tags.of(self).add("stage", settings.stage)
         for key, value in sorted(settings.tags.items()):

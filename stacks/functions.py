@@ -2,8 +2,9 @@
 
 Every function runs arm64 in the private subnets with the workload security
 group, reserved concurrency, X-Ray, a KMS-encrypted environment and its own
-log group with retention. Its role has exactly the statements given here, in
-a customer-managed policy: CDK's automatic grants would add inline policies,
+log group with retention. Its role has exactly the grants given here, in a
+customer-managed policy whose wildcards are acknowledged from the grants'
+reasons (stacks/grants.py): CDK's automatic grants would add inline policies,
 so the role is handed to the function with policy updates turned off.
 """
 
@@ -20,10 +21,10 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from customization_core.telemetry import SERVICE
-from stacks import lambda_bundle
-from stacks.compliance import acknowledge, checkov_skip, nag_rendering
-from stacks.log_groups import encrypted_log_group
-from stacks.settings import Settings
+from stacks import lambda_bundle, names
+from stacks.compliance import acknowledge, checkov_skip
+from stacks.grants import Grant, allow, managed_policy
+from stacks.log_groups import Keeping, encrypted_log_group
 
 # What Lambda needs to manage a function's network interfaces in the VPC: the EC2 actions of
 # AWSLambdaVPCAccessExecutionRole (v3, 2024-01-05, which adds ec2:DescribeSubnets), the
@@ -51,13 +52,13 @@ class FunctionSpec:
 
     name: str
     description: str
-    statements: Sequence[iam.PolicyStatement]
+    grants: Sequence[Grant]
     memory_mb: int = 256
     timeout: cdk.Duration = field(default_factory=lambda: cdk.Duration.seconds(60))
     # At most this many runs are handled at once by this function.
     concurrency: int = 2
-    # Why the function needs no dead-letter queue of its own (it is not invoked asynchronously).
-    no_dlq_reason: str = (
+    # Why the function needs no dead-letter queue of its own; None when it has one.
+    no_dlq_reason: str | None = (
         "Step Functions invokes it synchronously and retries or catches every failure; "
         "a dead-letter queue only receives asynchronous invocations."
     )
@@ -69,7 +70,7 @@ class PipelineFunctions(Construct):
         scope: Construct,
         id_: str,
         *,
-        settings: Settings,
+        keeping: Keeping,
         specs: Sequence[FunctionSpec],
         key: kms.IKey,
         vpc: ec2.IVpc,
@@ -83,74 +84,57 @@ class PipelineFunctions(Construct):
         self.policies: dict[str, iam.ManagedPolicy] = {}
         for spec in specs:
             self.functions[spec.name], self.policies[spec.name] = self._function(
-                spec, code, settings, key, vpc, subnets, security_group, environment
+                spec, code, keeping, key, vpc, subnets, security_group, environment
             )
 
     def _function(
         self,
         spec: FunctionSpec,
         code: lambda_.Code,
-        settings: Settings,
+        keeping: Keeping,
         key: kms.IKey,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
         environment: Mapping[str, str],
     ) -> tuple[lambda_.Function, iam.ManagedPolicy]:
-        pascal = "".join(part.capitalize() for part in spec.name.split("_"))
-        log_group = encrypted_log_group(self, f"{pascal}Logs", key=key, settings=settings)
+        pascal = names.pascal(spec.name)
+        log_group = encrypted_log_group(self, f"{pascal}Logs", key=key, keeping=keeping)
         role = iam.Role(
             self,
             f"{pascal}Role",
             description=f"Runs the {spec.name} handler of the customization workflow",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
         )
-        policy = iam.ManagedPolicy(
+        region = cdk.Stack.of(self).region
+        policy = managed_policy(
             self,
             f"{pascal}Policy",
             description=f"What the {spec.name} handler may do",
             roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="WriteOwnLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[log_group.log_group_arn],
+            grants=[
+                # A log group's ARN as a GetAtt: the group itself, no wildcard.
+                allow(
+                    "WriteOwnLogs",
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    [log_group.log_group_arn],
                 ),
-                *_vpc_statements(self, subnets, security_group),
-                iam.PolicyStatement(sid="Trace", actions=list(XRAY_ACTIONS), resources=["*"]),
-                iam.PolicyStatement(
-                    sid="ReadEncryptedEnvironment",
-                    actions=["kms:Decrypt"],
-                    resources=[key.key_arn],
-                    conditions={
-                        "StringEquals": {
-                            "kms:ViaService": f"lambda.{cdk.Stack.of(self).region}.amazonaws.com"
-                        }
-                    },
+                *_vpc_grants(self, subnets, security_group),
+                allow(
+                    "Trace",
+                    XRAY_ACTIONS,
+                    ["*"],
+                    wildcard_reason="The X-Ray actions support no resource-level permissions "
+                    "(tracing needs them on '*').",
                 ),
-                *spec.statements,
+                allow(
+                    "ReadEncryptedEnvironment",
+                    ["kms:Decrypt"],
+                    [key.key_arn],
+                    {"StringEquals": {"kms:ViaService": f"lambda.{region}.amazonaws.com"}},
+                ),
+                *spec.grants,
             ],
-        )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5",
-            "ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets and the X-Ray actions support no "
-            "resource-level permissions (Lambda VPC access and tracing need them on '*').",
-            resource="Resource::*",
-        )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5",
-            "Lambda's network interfaces get ids from EC2 at creation: interfaces of this "
-            "account and Region, created only in the stack's subnets with the workload group, "
-            "and managed only there (ec2:Subnet).",
-            resource=f"Resource::{nag_rendering(self, _interface_arn(self))}",
-        )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5",
-            "A log group ARN ends in ':*' to cover its log streams; this is the function's own group.",
-            resource=f"Resource::{nag_rendering(self, log_group.log_group_arn)}",
         )
         function = lambda_.Function(
             self,
@@ -189,38 +173,22 @@ class PipelineFunctions(Construct):
             "The only writes on '*' are X-Ray's PutTraceSegments and PutTelemetryRecords, which "
             "take no resource. Every other statement names its resources.",
         )
-        for rule in (
-            "Serverless-LambdaDLQ",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        ):
-            acknowledge(
-                function,
-                rule,
-                "Step Functions invokes it synchronously and retries or catches every failure; "
-                "a dead-letter queue only receives asynchronous invocations.",
-            )
-        checkov_skip(
-            function,
-            "CKV_AWS_116",
-            "Invoked synchronously by Step Functions, which retries and catches failures; "
-            "a dead-letter queue only applies to asynchronous invocations.",
-        )
+        if spec.no_dlq_reason is not None:
+            for rule in (
+                "Serverless-LambdaDLQ",
+                "NIST.800.53.R5-LambdaDLQ",
+                "HIPAA.Security-LambdaDLQ",
+            ):
+                acknowledge(function, rule, spec.no_dlq_reason)
+            checkov_skip(function, "CKV_AWS_116", spec.no_dlq_reason)
         return function, policy
 
 
-def _interface_arn(scope: Construct) -> str:
-    """Every network interface of this account and Region (ids are EC2's, given at creation)."""
-    return cdk.Stack.of(scope).format_arn(
-        service="ec2", resource="network-interface", resource_name="*"
-    )
-
-
-def _vpc_statements(
+def _vpc_grants(
     scope: Construct,
     subnets: ec2.SubnetSelection,
     security_group: ec2.ISecurityGroup,
-) -> list[iam.PolicyStatement]:
+) -> list[Grant]:
     """Lambda's network interfaces: created in the stack's subnets, managed only there.
 
     ec2:Subnet is compared only when the request carries it (...IfExists): Lambda checks a
@@ -238,19 +206,31 @@ def _vpc_statements(
     group_arn = stack.format_arn(
         service="ec2", resource="security-group", resource_name=security_group.security_group_id
     )
+    interfaces = stack.format_arn(service="ec2", resource="network-interface", resource_name="*")
+    reason = (
+        "Lambda's network interfaces get ids from EC2 at creation: interfaces of this "
+        "account and Region, created only in the stack's subnets with the workload group, "
+        "and managed only there (ec2:Subnet)."
+    )
     return [
-        iam.PolicyStatement(
-            sid="CreateVpcInterfaces",
-            actions=list(VPC_CREATE_ACTIONS),
-            resources=[_interface_arn(scope), *subnet_arns, group_arn],
+        allow(
+            "CreateVpcInterfaces",
+            VPC_CREATE_ACTIONS,
+            [interfaces, *subnet_arns, group_arn],
+            wildcard_reason=reason,
         ),
-        iam.PolicyStatement(
-            sid="ManageVpcInterfacesInStackSubnets",
-            actions=list(VPC_MANAGE_ACTIONS),
-            resources=[_interface_arn(scope)],
-            conditions={"ArnEqualsIfExists": {"ec2:Subnet": subnet_arns}},
+        allow(
+            "ManageVpcInterfacesInStackSubnets",
+            VPC_MANAGE_ACTIONS,
+            [interfaces],
+            {"ArnEqualsIfExists": {"ec2:Subnet": subnet_arns}},
+            wildcard_reason=reason,
         ),
-        iam.PolicyStatement(
-            sid="DescribeVpcInterfaces", actions=list(VPC_DESCRIBE_ACTIONS), resources=["*"]
+        allow(
+            "DescribeVpcInterfaces",
+            VPC_DESCRIBE_ACTIONS,
+            ["*"],
+            wildcard_reason="ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no "
+            "resource-level permissions (Lambda VPC access needs them on '*').",
         ),
     ]

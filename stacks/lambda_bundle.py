@@ -24,19 +24,28 @@ ROOT: Final = Path(__file__).resolve().parents[1]
 PYTHON_VERSION: Final = "3.14"
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
-PLATFORM: Final = "manylinux2014_aarch64"
+# Wheels for glibc 2.17 or 2.28 (rapidfuzz ships manylinux_2_28 only): Lambda's Python 3.14
+# runs on Amazon Linux 2023, glibc 2.34. Source:
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+PLATFORMS: Final = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 REQUIREMENTS: Final = ROOT / "requirements-lambda.txt"
+# The versions of the whole tree, the same file .venv is installed with (make install).
+CONSTRAINTS: Final = ROOT / "constraints.txt"
 WHEELS: Final = ROOT / "build" / "lambda-wheels"
 SOURCES: Final = ("customization_core", "lambdas")
 
 
 def _requirements_digest() -> str:
-    text = REQUIREMENTS.read_bytes() + f"{PYTHON_VERSION}/{PLATFORM}".encode()
+    text = (
+        REQUIREMENTS.read_bytes()
+        + CONSTRAINTS.read_bytes()
+        + f"{PYTHON_VERSION}/{'+'.join(PLATFORMS)}".encode()
+    )
     return hashlib.sha256(text).hexdigest()[:16]
 
 
 def _dependencies() -> Path:
-    """The installed dependencies for Lambda's platform, cached per requirements file."""
+    """The installed dependencies for Lambda's platform, cached per requirements and constraints."""
     target = ROOT / "build" / "lambda-deps" / _requirements_digest()
     if target.exists():
         return target
@@ -52,9 +61,10 @@ def _dependencies() -> Path:
         [
             sys.executable, "-m", "pip", "install", "--quiet", "--no-index",
             "--find-links", str(WHEELS), "--target", str(staging),
-            "--platform", PLATFORM, "--python-version", PYTHON_VERSION,
+            *(a for p in PLATFORMS for a in ("--platform", p)),
+            "--python-version", PYTHON_VERSION,
             "--implementation", "cp", "--only-binary=:all:",
-            "-r", str(REQUIREMENTS),
+            "-r", str(REQUIREMENTS), "-c", str(CONSTRAINTS),
         ],
         check=False,
     )  # fmt: skip

@@ -38,3 +38,8 @@ def generated_name_pattern(resource: cdk.CfnResource, *, max_length: int) -> str
             f"{max_length} its type takes: CloudFormation would cut it."
         )
     return f"*{logical_id}-*"
+
+
+def pascal(name: str) -> str:
+    """``check_job`` or ``bedrock-runtime`` as a construct id part: ``CheckJob``, ``BedrockRuntime``."""
+    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))

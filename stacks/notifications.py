@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -11,7 +13,6 @@ from constructs import Construct
 
 from stacks.names import generated_name_pattern
 from stacks.queues import dead_letter_queue
-from stacks.settings import Settings
 
 # The longest topic name (characters). Source, read 2026-12-02:
 # https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html
@@ -25,14 +26,23 @@ class Notifications(Construct):
     goes to an encrypted dead-letter queue instead of being dropped.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings, key: kms.IKey) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        stage: str,
+        emails: Sequence[str],
+        key: kms.IKey,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
         self.key = key
         self.topic = sns.Topic(
             self,
             "Topic",
-            display_name=f"Bedrock customization ({settings.stage})",
+            display_name=f"Bedrock customization ({stage})",
             master_key=key,
             enforce_ssl=True,
         )
@@ -42,7 +52,7 @@ class Notifications(Construct):
             self,
             "Undelivered",
             key=key,
-            settings=settings,
+            removal_policy=removal_policy,
             sender="sns.amazonaws.com",
             # This topic only, by its generated name: its ARN would make Key -> Topic -> Key.
             source_arn=stack.format_arn(
@@ -52,7 +62,7 @@ class Notifications(Construct):
             ),
             purpose="of the topic's subscriptions, their RedrivePolicy",
         )
-        for email in settings.notification_emails:
+        for email in emails:
             # Each address gets a confirmation mail from SNS and receives nothing until it confirms.
             self.topic.add_subscription(
                 subscriptions.EmailSubscription(email, dead_letter_queue=self.undelivered)

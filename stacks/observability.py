@@ -24,12 +24,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from customization_core import telemetry
+from customization_core.orphans import ORPHANED_DEPLOYMENTS
 from customization_core.run import Status
-from customization_core.spend import ORPHANED_DEPLOYMENTS
-from stacks.settings import Settings
+from stacks.names import pascal
+from stacks.workflow import SWEEP_MINUTES
 
 PERIOD = cdk.Duration.minutes(5)  # alarm evaluation period
-SWEEP_PERIOD = cdk.Duration.minutes(15)  # the sweep's schedule (stacks/workflow.py)
+SWEEP_PERIOD = cdk.Duration.minutes(SWEEP_MINUTES)  # the sweep's schedule
 # Bedrock throttling is raised by a handler and retried by the workflow: one retried fault
 # should not page anyone; a handler failing again and again should (errors per period).
 HANDLER_ERRORS = 3
@@ -52,7 +53,7 @@ class Observability(Construct):
         scope: Construct,
         id_: str,
         *,
-        settings: Settings,
+        stage: str,
         topic: sns.ITopic,
         key: kms.IKey,
         state_machine: sfn.StateMachine,
@@ -61,7 +62,7 @@ class Observability(Construct):
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
-        self.prefix = f"bedrock-customization-{settings.stage}"
+        self.prefix = f"bedrock-customization-{stage}"
         self._action = cw_actions.SnsAction(topic)
         self.alarms: list[cw.Alarm] = []
         self._allow_alarms_to_publish(stack, topic, key)
@@ -78,7 +79,7 @@ class Observability(Construct):
         )
         for name, function in sorted(functions.items()):
             self._alarm(
-                f"{_pascal(name)}Errors",
+                f"{pascal(name)}Errors",
                 function.metric_errors(period=PERIOD, statistic="Sum"),
                 f"The {name} handler raised {HANDLER_ERRORS} or more errors in 5 minutes: see its log group.",
                 threshold=HANDLER_ERRORS,
@@ -258,7 +259,3 @@ class Observability(Construct):
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24)
         )
         return dashboard
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))

@@ -9,7 +9,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.compliance import acknowledge
-from stacks.settings import Settings
 
 # The longest SQS keeps a message; an undelivered message waits there for a person.
 # Source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
@@ -21,7 +20,7 @@ def dead_letter_queue(
     id_: str,
     *,
     key: kms.IKey,
-    settings: Settings,
+    removal_policy: cdk.RemovalPolicy,
     sender: str,
     source_arn: str,
     purpose: str,
@@ -41,7 +40,7 @@ def dead_letter_queue(
         encryption_master_key=key,
         enforce_ssl=True,
         retention_period=RETENTION,
-        removal_policy=cdk.RemovalPolicy.RETAIN if settings.retain else cdk.RemovalPolicy.DESTROY,
+        removal_policy=removal_policy,
     )
     for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
         acknowledge(

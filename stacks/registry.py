@@ -8,13 +8,14 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from customization_core.registry import BY_STATUS_INDEX, LIVE_ATTRIBUTE, LIVE_DEPLOYMENTS_INDEX
-from stacks.settings import Settings
 
 
 class Registry(Construct):
     """Runs by id; by status and time (``by-status``); those owning a live deployment."""
 
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings, key: kms.IKey) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, key: kms.IKey, removal_policy: cdk.RemovalPolicy
+    ) -> None:
         super().__init__(scope, id_)
         self.table = dynamodb.TableV2(
             self,
@@ -26,10 +27,8 @@ class Registry(Construct):
                 point_in_time_recovery_enabled=True
             ),
             # A dev stage that destroys its resources may delete the table too.
-            deletion_protection=settings.retain,
-            removal_policy=cdk.RemovalPolicy.RETAIN
-            if settings.retain
-            else cdk.RemovalPolicy.DESTROY,
+            deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
+            removal_policy=removal_policy,
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name=BY_STATUS_INDEX,

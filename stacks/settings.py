@@ -170,7 +170,7 @@ class Settings(_Model):
     # time limit is workflowTimeoutHours plus this, since the workflow deletes it at the end.
     max_deployment_ttl_hours: float = Field(default=72, ge=1, le=720)
     # A deployment that gets no invocation for this long (hours) is deleted before its end
-    # time; a manifest's deploy.idleHours overrides it (customization_core/deployments.py).
+    # time; a manifest's deploy.idleHours overrides it (customization_core/deployment_watch.py).
     deployment_idle_hours: float = Field(default=4, ge=1, le=720)
     # More model units than this need a person's approval, whatever their price.
     max_unapproved_model_units: int = Field(default=1, ge=1, le=10)

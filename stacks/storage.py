@@ -17,7 +17,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.compliance import acknowledge, checkov_skip
-from stacks.settings import Settings
+from stacks.log_groups import Keeping
 
 # What a key administrator may do, spelled out: the account (through IAM) can
 # manage the keys but, by the key policy alone, cannot use them to read data.
@@ -75,18 +75,50 @@ DATA_KEY_SERVICES = ("s3", "sns", "sqs", "dynamodb", "lambda")
 ABORT_MULTIPART_DAYS = 7
 
 
+def customer_key(
+    scope: Construct, id_: str, *, alias: str, description: str, removal: cdk.RemovalPolicy
+) -> kms.Key:
+    """A rotated customer-managed key the account administers, and by this policy alone cannot use."""
+    admin = iam.PolicyStatement(
+        sid="KeyAdministrationThroughIam",
+        principals=[iam.AccountRootPrincipal()],
+        actions=list(KEY_ADMIN_ACTIONS),
+        resources=["*"],
+    )
+    return kms.Key(
+        scope,
+        id_,
+        alias=alias,
+        description=description,
+        enable_key_rotation=True,
+        policy=iam.PolicyDocument(statements=[admin]),
+        removal_policy=removal,
+        # The shortest window KMS allows (days), for a dev stage that destroys its keys.
+        pending_window=cdk.Duration.days(7) if removal == cdk.RemovalPolicy.DESTROY else None,
+    )
+
+
 class Storage(Construct):
     """The keys and buckets every other part uses."""
 
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        stage: str,
+        keeping: Keeping,
+        noncurrent_version_days: int,
+    ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
-        self._settings = settings
-        removal = cdk.RemovalPolicy.RETAIN if settings.retain else cdk.RemovalPolicy.DESTROY
+        self._noncurrent_version_days = noncurrent_version_days
+        removal = keeping.removal_policy
 
-        self.data_key = self._key(
+        self.data_key = customer_key(
+            self,
             "DataKey",
-            alias=f"alias/bedrock-customization/{settings.stage}/data",
+            alias=f"alias/bedrock-customization/{stage}/data",
             description="Encrypts datasets, artifacts, logs and notifications of Bedrock customization runs.",
             removal=removal,
         )
@@ -153,9 +185,10 @@ class Storage(Construct):
             )
         )
 
-        self.model_key = self._key(
+        self.model_key = customer_key(
+            self,
             "ModelKey",
-            alias=f"alias/bedrock-customization/{settings.stage}/model",
+            alias=f"alias/bedrock-customization/{stage}/model",
             description="Encrypts the custom models Bedrock makes from this account's customization jobs.",
             removal=removal,
         )
@@ -181,7 +214,7 @@ class Storage(Construct):
             # https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
             key=None,
             log_prefix=None,
-            expire_after_days=settings.log_retention_days,
+            expire_after_days=keeping.log_retention_days,
         )
         for pack_rule in (
             "NIST.800.53.R5-S3BucketReplicationEnabled",
@@ -221,27 +254,6 @@ class Storage(Construct):
         )
         self.artifacts = self._data_bucket("Artifacts", "artifacts/", removal)
 
-    def _key(
-        self, id_: str, *, alias: str, description: str, removal: cdk.RemovalPolicy
-    ) -> kms.Key:
-        admin = iam.PolicyStatement(
-            sid="KeyAdministrationThroughIam",
-            principals=[iam.AccountRootPrincipal()],
-            actions=list(KEY_ADMIN_ACTIONS),
-            resources=["*"],
-        )
-        return kms.Key(
-            self,
-            id_,
-            alias=alias,
-            description=description,
-            enable_key_rotation=True,
-            policy=iam.PolicyDocument(statements=[admin]),
-            removal_policy=removal,
-            # The shortest window KMS allows (days), for a dev stage that destroys its keys.
-            pending_window=cdk.Duration.days(7) if removal == cdk.RemovalPolicy.DESTROY else None,
-        )
-
     def _data_bucket(self, id_: str, log_prefix: str, removal: cdk.RemovalPolicy) -> s3.Bucket:
         bucket = self._bucket(id_, removal=removal, key=self.data_key, log_prefix=log_prefix)
         self._deny_other_encryption(bucket)
@@ -270,9 +282,7 @@ class Storage(Construct):
         rules = [
             s3.LifecycleRule(
                 id="expire-noncurrent-versions",
-                noncurrent_version_expiration=cdk.Duration.days(
-                    self._settings.noncurrent_version_days
-                ),
+                noncurrent_version_expiration=cdk.Duration.days(self._noncurrent_version_days),
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(ABORT_MULTIPART_DAYS),
             )
         ]

@@ -1,8 +1,12 @@
-"""The EventBridge pattern of an upload to a bucket, shared by the rules that start work."""
+"""What the EventBridge rules that start work share: the pattern of an upload, and their delivery."""
 
 from __future__ import annotations
 
 from aws_cdk import aws_events as events
+
+# How long EventBridge keeps trying to deliver to a target before the DLQ (hours).
+EVENT_MAX_AGE_HOURS = 24
+EVENT_RETRIES = 185  # EventBridge's maximum
 
 
 def object_created(bucket_name: str, key_wildcard: str) -> events.EventPattern:

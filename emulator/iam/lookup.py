@@ -6,7 +6,8 @@ from typing import Any
 
 from moto.bedrock.models import bedrock_backends
 
-from emulator import deployments
+from emulator import bedrock_deployments
+from emulator.state import base_model_of
 
 # The Regions a system-defined "us." inference profile routes to (emulated: the US
 # geography's three). Source: Bedrock user guide, "Supported Regions and models for
@@ -22,7 +23,7 @@ class AccountLookup:
         return bedrock_backends[self.account][self.region]
 
     def tags(self, arn: str) -> dict[str, str]:
-        deployment = deployments.find(arn)
+        deployment = bedrock_deployments.find(arn)
         if deployment is not None:
             return dict(getattr(deployment, "tags", None) or {})
         tagged = self._bedrock().tagger.list_tags_for_resource(arn)["Tags"]
@@ -36,14 +37,11 @@ class AccountLookup:
             return str(backend.model_customization_jobs[identifier].job_arn)
         if kind == "custom-model" and identifier in backend.custom_models:
             return str(backend.custom_models[identifier].model_arn)
-        deployment = deployments.find(identifier)
+        deployment = bedrock_deployments.find(identifier)
         return deployment.arn if deployment is not None else None
 
     def base_model_of(self, custom_model_arn: str) -> str | None:
-        for model in self._bedrock().custom_models.values():
-            if model.model_arn == custom_model_arn:
-                return str(model.base_model_arn)
-        return None
+        return base_model_of(self._bedrock(), custom_model_arn)
 
     def profile_models(self, profile_arn: str) -> list[str]:
         profile = profile_arn.rsplit("/", 1)[-1]

@@ -17,6 +17,7 @@ from typing import Any
 
 from emulator.iam import enforce
 from emulator.iam.requests import Context, Request, requests_for
+from emulator.state import s3_location
 
 ENI = "eni-0emulated0000000"
 
@@ -35,12 +36,10 @@ def denial(arguments: dict[str, Any]) -> str | None:
     for validator in (arguments.get("validation_data_config") or {}).get("validators", []):
         uris.append(str(validator["s3Uri"]))
     for uri in uris:
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        bucket, key = s3_location(uri)
         wanted += requests_for("s3", "GetObject", {"Bucket": bucket, "Key": key}, where)
         wanted += requests_for("s3", "ListObjectsV2", {"Bucket": bucket, "Prefix": key}, where)
-    bucket, _, prefix = (
-        str(arguments["output_data_config"]["s3Uri"]).removeprefix("s3://").partition("/")
-    )
+    bucket, prefix = s3_location(str(arguments["output_data_config"]["s3Uri"]))
     output = {"Bucket": bucket, "Key": f"{prefix.rstrip('/')}/{arguments['job_name']}/model.tar"}
     wanted += requests_for("s3", "PutObject", output, where)
     model_key = arguments.get("custom_model_kms_key_id")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import approval
@@ -20,7 +21,7 @@ from lambdas.common import client, config, logger, registry, tracer
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Event (the rule's input): {"bucket", "key", "versionId"}."""
     outcome = approval.answer_approval(
-        approval.AnswerUpload.of_event(event),
+        parse(event=event, model=approval.AnswerUpload),
         s3=client("s3"),
         kms=client("kms"),
         sfn=client("stepfunctions"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization_core import steps
+from customization_core import end_steps
 from customization_core.run import Run
 from lambdas.common import client, logger, registry, tracer
 
@@ -25,10 +25,10 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "run_id" in document:
         run = Run.model_validate(document)
     else:
-        run = steps.run_from_execution_input(
+        run = end_steps.run_from_execution_input(
             document, str(event.get("executionArn", "")), registry=registry()
         )
-    return steps.record_failure(
+    return end_steps.record_failure(
         run,
         error,
         registry=registry(),

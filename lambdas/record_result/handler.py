@@ -6,14 +6,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization_core import steps
+from customization_core import job_steps
 from lambdas.common import client, config, count_job_duration, logger, registry, run_of, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    state = steps.record_result(
+    state = job_steps.record_result(
         run_of(event),
         bedrock=client("bedrock"),
         s3=client("s3"),

@@ -9,14 +9,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization_core import steps
+from customization_core import approval_steps
 from lambdas.common import client, config, logger, registry, run_of, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> None:
-    steps.request_approval(
+    approval_steps.request_approval(
         run_of(event),
         event["taskToken"],
         registry=registry(),

@@ -6,13 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization_core import steps
+from customization_core import job_steps
 from lambdas.common import client, config, logger, registry, run_of, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return steps.start_job(
+    return job_steps.start_job(
         run_of(event), bedrock=client("bedrock"), registry=registry(), config=config()
     )

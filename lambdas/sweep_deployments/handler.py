@@ -7,7 +7,7 @@ alive past its end time, alive after its run ended, or marked DELETE_FAILED (the
 OverdueDeployments alarm). Then, from Bedrock's side: every Provisioned Throughput
 and custom model deployment that carries this stack's owner tag but that no live
 run of the registry owns, a run whose record was lost or a crash left behind (the
-OrphanedDeployments alarm; customization_core/spend.py). The overdue count is
+OrphanedDeployments alarm; customization_core/orphans.py). The overdue count is
 published first, so a Bedrock outage does not hide it.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization_core import deployments, spend
+from customization_core import deployment_end, orphans, spend
 from lambdas.common import (
     client,
     config,
@@ -36,21 +36,21 @@ from lambdas.common import (
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     live = registry().with_live_deployment()
     limit = timedelta(hours=config().workflow_limit_hours)
-    late = deployments.overdue(live, workflow_limit=limit)
+    late = deployment_end.overdue(live, workflow_limit=limit)
     count_overdue(len(late))
     if late:
         logger.warning("Deployments that should be gone", extra={"run_ids": late})
-    orphans = spend.find_orphans(
+    orphaned = orphans.find_orphans(
         client("bedrock"), registry().with_live_deployment, stack_name=config().stack_name
     )
-    count_orphaned(len(orphans))
-    if orphans:
+    count_orphaned(len(orphaned))
+    if orphaned:
         logger.warning(
             "Deployments with this stack's owner tag that no live run owns",
             extra={
                 "orphans": [
-                    {**asdict(o), "delete": spend.delete_command(o.kind, o.arn)} for o in orphans
+                    {**asdict(o), "delete": spend.delete_command(o.kind, o.arn)} for o in orphaned
                 ]
             },
         )
-    return {"live": len(live), "overdue": late, "orphaned": [o.arn for o in orphans]}
+    return {"live": len(live), "overdue": late, "orphaned": [o.arn for o in orphaned]}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization_core import steps
+from customization_core import request_step
 from customization_core.run import Source
 from lambdas.common import client, config, logger, registry, tracer
 
@@ -19,8 +20,8 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     {"bucket", "key", "versionId", "etag", "time", "executionArn"}
     """
-    source = Source.of_execution_input(event)
-    return steps.validate_request(
+    source = parse(event=event, model=Source)
+    return request_step.validate_request(
         source,
         event["executionArn"],
         s3=client("s3"),

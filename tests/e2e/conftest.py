@@ -17,7 +17,7 @@ from bedrock_customize.stack import LOCAL_STATE_ENV
 from emulator import people
 from emulator.cloud import LocalCloud
 from emulator.server import serve
-from tests.infra.synth import stage_settings, synthesize
+from tests.infra.synth import stage_settings, synthesize_once
 
 TITAN_LITE = "amazon.titan-text-lite-v1:0:4k"
 TITAN_EXPRESS = "amazon.titan-text-express-v1:0:8k"  # no catalog price: approval is always asked
@@ -25,18 +25,15 @@ TITAN_EXPRESS = "amazon.titan-text-express-v1:0:8k"  # no catalog price: approva
 
 @pytest.fixture(scope="session")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("e2e")
-    synthesize(stage_settings("dev"), outdir)
-    return outdir
+    return synthesize_once(stage_settings("dev"), "dev", tmp_path_factory).outdir
 
 
 @pytest.fixture(scope="session")
 def approval_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("e2e-approval")
     # $1: a small Titan Express run is estimated at about $2 (its training and the first
     # month of its custom model's storage, $1.95), so it waits for a person.
-    synthesize(stage_settings("dev", approvalThresholdUsd=1), outdir)
-    return outdir
+    settings = stage_settings("dev", approvalThresholdUsd=1)
+    return synthesize_once(settings, "dev-approval", tmp_path_factory).outdir
 
 
 @pytest.fixture
@@ -64,7 +61,7 @@ def fault_cloud(shared_cloud: LocalCloud) -> Iterator[LocalCloud]:
     """The module's stack with no fault, scenario or message left from the scenario before."""
     from emulator import account
     from emulator.faults import FAULTS
-    from emulator.patches import BEDROCK
+    from emulator.state import BEDROCK
     from tests.e2e.promise import unended
 
     def clean() -> None:

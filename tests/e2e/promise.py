@@ -19,7 +19,7 @@ from typing import Any
 from customization_core.contract import TERMINAL, Status
 from customization_core.estimate import Estimate
 from emulator.cloud import LocalCloud
-from emulator.patches import BEDROCK
+from emulator.state import BEDROCK
 from tests.e2e.conftest import submit, until
 
 TERMINAL_NAMES = {s.value for s in TERMINAL}

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from emulator.cloud import LocalCloud
-from emulator.patches import BEDROCK, Scenario
+from emulator.state import BEDROCK, Scenario
 from tests.e2e.conftest import TITAN_LITE, prompt_completion, submit, until
 from tests.e2e.test_runs import FINE_TUNING, _finish
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from bedrock_customize.cli import main
 from bedrock_customize.stack import connect_local
-from emulator.patches import BEDROCK
+from emulator.state import BEDROCK
 from tests.e2e.conftest import until
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dialogue-summaries"

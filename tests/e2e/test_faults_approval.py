@@ -15,7 +15,7 @@ from customization_core.approval import decrypt_token
 from customization_core.run import Status
 from emulator import people
 from emulator.cloud import LocalCloud
-from emulator.patches import BEDROCK
+from emulator.state import BEDROCK
 from tests.e2e.conftest import TITAN_EXPRESS, prompt_completion, until
 from tests.e2e.promise import assert_promise, dataset_versions, finish, start
 

@@ -13,7 +13,7 @@ import pytest
 from customization_core.run import Status
 from emulator.cloud import LocalCloud
 from emulator.faults import FAULTS
-from emulator.patches import BEDROCK, Scenario
+from emulator.state import BEDROCK, Scenario
 from tests.e2e.conftest import TITAN_LITE, prompt_completion
 from tests.e2e.promise import assert_promise, dataset_versions, finish, start
 

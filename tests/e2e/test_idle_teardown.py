@@ -2,7 +2,7 @@
 
 The watch reads Bedrock's invocation metric from CloudWatch (GetMetricStatistics, judged by
 the watch's policy and the monitoring endpoint's); the emulated Bedrock puts one data point
-per call through a deployment (emulator/runtime.py). Wait states are shortened 1000-fold,
+per call through a deployment (emulator/bedrock_runtime.py). Wait states are shortened 1000-fold,
 so half an hour of idleness passes in under two seconds.
 """
 
@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 from emulator.cloud import LocalCloud
-from emulator.patches import BEDROCK
+from emulator.state import BEDROCK
 from tests.e2e.conftest import prompt_completion, submit, until
 from tests.e2e.test_runs import FINE_TUNING, _finish
 

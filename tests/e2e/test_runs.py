@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from emulator import people
+from emulator.account import FAULTS
 from emulator.cloud import LocalCloud
-from emulator.patches import BEDROCK, Scenario
+from emulator.state import BEDROCK, Scenario
 from tests.e2e.conftest import TITAN_EXPRESS, TITAN_LITE, prompt_completion, submit, until
 
 FINE_TUNING = {
@@ -228,12 +231,12 @@ def test_cancelling_stops_the_bedrock_job(cloud: LocalCloud) -> None:
     assert item["reason"] == "Cancelled by request. Its Bedrock job was stopped."
 
 
-def test_throttled_model_lookups_are_retried_by_the_state_machine(cloud: LocalCloud) -> None:
-    from emulator.account import FAULTS
-
+def test_throttled_model_lookups_are_retried_by_the_state_machine(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # GetFoundationModel throttled 4 times: past the handler's 3 SDK attempts, so the state
     # machine retries ValidateRequest, whose second attempt keeps the run's claim.
-    FAULTS.throttle_first = 4
+    monkeypatch.setattr(FAULTS, "throttle_first", 4)
     execution = submit(cloud, "throttled-lookup", FINE_TUNING, train_jsonl=prompt_completion(30))
     described, item, _ = _finish(cloud, execution)
     assert described["status"] == "SUCCEEDED"
@@ -243,10 +246,10 @@ def test_throttled_model_lookups_are_retried_by_the_state_machine(cloud: LocalCl
     assert item["model_check"]["offered"] is True
 
 
-def test_a_denied_model_lookup_fails_the_run_and_the_execution(cloud: LocalCloud) -> None:
-    from emulator.account import FAULTS
-
-    FAULTS.denied = True
+def test_a_denied_model_lookup_fails_the_run_and_the_execution(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(FAULTS, "denied", True)
     execution = submit(cloud, "denied-lookup", FINE_TUNING, train_jsonl=prompt_completion(30))
     described, item, notes = _finish(cloud, execution)
     assert described["status"] == "FAILED"  # the failed-executions alarm sees it

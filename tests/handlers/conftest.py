@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from customization_core import steps
+from customization_core import request_step
 from customization_core.approval import SUBMITTED_BY
 from customization_core.registry import (
     BY_STATUS_INDEX,
@@ -22,7 +22,7 @@ from customization_core.registry import (
 )
 from customization_core.run import PipelineConfig, Source
 from emulator import patches
-from emulator.patches import BEDROCK
+from emulator.state import BEDROCK
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -73,7 +73,7 @@ class Aws:
         self, source: Source, execution: str, *, config: PipelineConfig | None = None
     ) -> dict[str, Any]:
         """ValidateRequest as the handler calls it, in this Region."""
-        return steps.validate_request(
+        return request_step.validate_request(
             source,
             execution,
             s3=self.s3,
@@ -154,3 +154,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             config=config,
             kms=kms,
         )
+
+
+@pytest.fixture
+def bedrock(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """The handlers' moto with the emulator's deployments and model answers (undone after)."""
+    BEDROCK.reset()
+
+    def assign(owner: Any, name: str, value: Any) -> None:
+        monkeypatch.setattr(owner, name, value, raising=False)  # some operations are new
+
+    patches.install(assign)
+    yield aws
+    BEDROCK.reset()

@@ -16,12 +16,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from customization_core import approval, layout, steps
+from customization_core import approval, approval_steps, layout
 from customization_core.approval import AnswerUpload, answer_approval, approver_problem
 from customization_core.run import PipelineConfig, Run, Source, Status
 from lambdas import common
 from tests.handlers.conftest import DATASETS, SUBMITTER, Aws
-from tests.handlers.test_steps import MANIFEST, _validated
+from tests.handlers.runs import MANIFEST, _validated
 
 TOKEN = "task-token-of-the-run"  # noqa: S105 - what Step Functions would issue
 APPROVER = "AIDAAPPROVEREXAMPLE001"
@@ -55,7 +55,7 @@ class FakeSfn:
 def _held(aws: Aws, name: str = "summaries") -> Run:
     """A validated run whose approval was requested with TOKEN."""
     run = _validated(aws, name=name)
-    steps.request_approval(
+    approval_steps.request_approval(
         run, TOKEN, registry=aws.registry, sns=aws.sns, kms=aws.kms, config=aws.config
     )
     return run
@@ -123,8 +123,8 @@ def test_a_rejection_fails_the_task_with_the_reason(aws: Aws) -> None:
     ((call, kwargs),) = sfn.calls
     assert call == "SendTaskFailure"
     assert kwargs == {"taskToken": TOKEN, "error": "RunRejectedError", "cause": "Budget is frozen"}
-    # The error RecordFailure records as REJECTED (steps.record_failure).
-    assert kwargs["error"] == steps.RunRejectedError.__name__
+    # The error RecordFailure records as REJECTED (end_steps.record_failure).
+    assert kwargs["error"] == approval.RunRejectedError.__name__
 
 
 def test_the_submitter_cannot_approve_their_own_run(aws: Aws) -> None:
@@ -273,7 +273,8 @@ def test_a_run_not_waiting_for_approval_refuses_an_answer(aws: Aws) -> None:
     run = _validated(aws)  # never held
     sfn = FakeSfn()
     outcome = _judge(aws, _put_answer(aws, run.run_id, {"answer": "approve"}), sfn)
-    assert outcome["reason"] == f"Run {run.run_id} is not waiting for approval (it is VALIDATING)."
+    assert (outcome["outcome"], outcome["run_id"]) == ("refused", run.run_id)
+    assert "(it is VALIDATING)" in outcome["reason"]
     assert sfn.calls == []
 
 
@@ -345,8 +346,7 @@ def test_the_handler_takes_the_rules_input_and_returns_no_token(
     monkeypatch.setenv("PIPELINE_CONFIG", aws.config.model_dump_json())
     monkeypatch.setenv("REGISTRY_TABLE", aws.table.name)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    for cached in (common.config, common.client, common.registry):
-        cached.cache_clear()
+    common.reset()
     module: Any = importlib.import_module("lambdas.answer_approval.handler")
     monkeypatch.setattr(
         module, "client", lambda name: sfn if name == "stepfunctions" else boto3.client(name)
@@ -360,8 +360,7 @@ def test_the_handler_takes_the_rules_input_and_returns_no_token(
     assert sfn.calls[0][1]["taskToken"] == TOKEN
     assert TOKEN not in json.dumps(outcome)
     assert TOKEN not in capsys.readouterr().out
-    common.config.cache_clear()
-    common.registry.cache_clear()
+    common.reset()
 
 
 @dataclass

@@ -11,13 +11,21 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from customization_core import deployments, evaluate_step, steps
+from customization_core import (
+    approval_steps,
+    dataset_step,
+    deployments,
+    evaluate_step,
+    faults,
+    job_steps,
+)
 from customization_core.run import Run, Status
-from emulator.patches import BEDROCK, Scenario
+from emulator.state import BEDROCK, Scenario
 from tests.handlers.conftest import ACCOUNT, REGION, Aws
-from tests.handlers.test_deployments import DEPLOY, _trained
-from tests.handlers.test_steps import MANIFEST, _records
+from tests.handlers.deployed import DEPLOY, _trained
+from tests.handlers.runs import MANIFEST, _records
 
 DEPLOYING = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:workflow:deploy"
 NOVA_MICRO = "amazon.nova-micro-v1:0:128k"  # on-demand deployments exist for it (catalog)
@@ -36,13 +44,13 @@ def _train_as(aws: Aws, name: str, stack_name: str, **manifest: Any) -> Run:
     source = aws.start(name, {**MANIFEST, **manifest}, train_jsonl=_records(10))
     run = Run.model_validate(aws.validate(source, f"{DEPLOYING}-{name}", config=config))
     run = Run.model_validate(
-        steps.validate_data(run, s3=aws.s3, registry=aws.registry, config=config)
+        dataset_step.validate_data(run, s3=aws.s3, registry=aws.registry, config=config)
     )
     run = Run.model_validate(
-        steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=config)
+        job_steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=config)
     )
     return Run.model_validate(
-        steps.record_result(
+        job_steps.record_result(
             run, bedrock=aws.bedrock, s3=aws.s3, registry=aws.registry, config=config
         )
     )
@@ -111,7 +119,9 @@ def test_a_run_id_deploys_its_model_with_what_the_training_run_knew(aws: Aws) ->
     assert [s.reference for s in samples] == ["Summary 0.", "Summary 1.", "Summary 2."]
 
     # And EstimateCost prices what it spends: the deployment and the evaluation only
-    priced = Run.model_validate(steps.estimate_cost(run, registry=aws.registry, config=aws.config))
+    priced = Run.model_validate(
+        approval_steps.estimate_cost(run, registry=aws.registry, config=aws.config)
+    )
     assert priced.estimate is not None
     assert [p["name"] for p in priced.estimate["parts"]] == ["deployment", "evaluation"]
 
@@ -201,7 +211,7 @@ def test_a_run_without_a_model_is_refused_saying_why_it_has_none(aws: Aws) -> No
     bad = aws.start("broken", MANIFEST, train_jsonl=_records(20, bad_line=3))
     refused = Run.model_validate(aws.validate(bad, f"{DEPLOYING}-bad"))
     refused = Run.model_validate(
-        steps.validate_data(refused, s3=aws.s3, registry=aws.registry, config=aws.config)
+        dataset_step.validate_data(refused, s3=aws.s3, registry=aws.registry, config=aws.config)
     )
     assert refused.status is Status.REJECTED
     waiting = Run.model_validate(
@@ -309,20 +319,20 @@ def test_a_model_that_does_not_exist_is_refused(aws: Aws) -> None:
     assert "it does not exist, or it is not one this stack made" in reason
 
 
-def test_a_model_refused_by_iam_is_refused_as_not_this_stacks(aws: Aws) -> None:
+def test_a_model_refused_by_iam_is_refused_as_not_this_stacks(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # As in AWS, where the function may read only models with this stack's owner tag
     trained = _trained(aws)
     assert trained.model_arn
 
     def denied(**_: Any) -> Any:
-        from botocore.exceptions import ClientError
-
         raise ClientError(
             {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}},
             "GetCustomModel",
         )
 
-    aws.bedrock.get_custom_model = denied
+    monkeypatch.setattr(aws.bedrock, "get_custom_model", denied)
     reason = _rejected(_deploy(aws, trained.model_arn))
     assert "cannot be read by this stack (AccessDeniedException)" in reason
 
@@ -350,18 +360,16 @@ def test_throttling_while_reading_the_model_is_retried_not_judged(aws: Aws) -> N
     trained = _trained(aws)
 
     def throttled(**_: Any) -> Any:
-        from botocore.exceptions import ClientError
-
         raise ClientError(
             {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "GetCustomModel"
         )
 
-    aws.bedrock.get_custom_model = throttled
     source = aws.start("deploy-busy", {"deployModel": trained.run_id, "deploy": DEPLOY})
-    with pytest.raises(steps.BedrockThrottledError):
-        aws.validate(source, DEPLOYING)
-    # The retry (the same execution) goes on from the claim
-    del aws.bedrock.get_custom_model
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(aws.bedrock, "get_custom_model", throttled)
+        with pytest.raises(faults.BedrockThrottledError):
+            aws.validate(source, DEPLOYING)
+    # The retry (the same execution) goes on from the claim, Bedrock answering again
     run = Run.model_validate(aws.validate(source, DEPLOYING))
     assert run.status is Status.VALIDATING, run.reason
     assert json.loads(json.dumps(run.state()))["trains"] is False

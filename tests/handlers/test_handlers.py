@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from customization_core.approval import decrypt_token
+from emulator.events import envelope
 from lambdas import common
 from tests.handlers.conftest import Aws
 
@@ -33,22 +34,29 @@ def env(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     monkeypatch.setenv("PIPELINE_CONFIG", aws.config.model_dump_json())
     monkeypatch.setenv("REGISTRY_TABLE", aws.table.name)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    for cached in (common.config, common.client, common.registry):
-        cached.cache_clear()
-    monkeypatch.setattr(
-        common, "client", lambda name: aws.sns if name == "sns" else boto3.client(name)
-    )
+    common.reset()
     yield aws
-    for cached in (common.config, common.client, common.registry):
-        if hasattr(cached, "cache_clear"):
-            cached.cache_clear()
+    common.reset()
 
 
-def _handler(name: str) -> Callable[[dict[str, Any], Context], Any]:
-    module: Any = importlib.import_module(f"lambdas.{name}.handler")
-    module.client = common.client  # the test's client factory
-    handler: Callable[[dict[str, Any], Context], Any] = module.main
-    return handler
+Handler = Callable[[dict[str, Any], Context], Any]
+
+
+@pytest.fixture
+def handler(env: Aws, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Handler]:
+    """lambdas/<name>/handler.py's entry point, with the test's SNS and moto's other clients."""
+
+    def client(name: str) -> Any:
+        return env.sns if name == "sns" else boto3.client(name)
+
+    def load(name: str) -> Handler:
+        module: Any = importlib.import_module(f"lambdas.{name}.handler")
+        if hasattr(module, "client"):  # EstimateCost calls no AWS service
+            monkeypatch.setattr(module, "client", client)
+        entry: Handler = module.main
+        return entry
+
+    return load
 
 
 def _upload_event(aws: Aws, name: str) -> dict[str, str]:
@@ -69,17 +77,17 @@ def _upload_event(aws: Aws, name: str) -> dict[str, str]:
 
 
 def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(
-    env: Aws, capsys: pytest.CaptureFixture[str]
+    env: Aws, handler: Callable[[str], Handler], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    state = _handler("validate_request")(_upload_event(env, "glue"), Context())
+    state = handler("validate_request")(_upload_event(env, "glue"), Context())
     for name in ("validate_data", "estimate_cost", "start_job", "check_job"):
-        state = _handler(name)(state, Context())
+        state = handler(name)(state, Context())
     assert state["status"] == "TRAINING"
     assert state["job_status"] == "InProgress"
-    state = _handler("record_failure")(
+    state = handler("record_failure")(
         {**state, "error": {"Error": "States.TaskFailed", "Cause": "test"}}, Context()
     )
-    state = _handler("notify")(state, Context())
+    state = handler("notify")(state, Context())
     assert state["status"] == "FAILED"
     assert env.sns.published[-1]["Subject"].startswith("Bedrock customization FAILED")
     emitted = [
@@ -90,9 +98,60 @@ def test_a_run_goes_through_the_handlers_as_the_state_machine_calls_them(
     assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "BedrockCustomization"
 
 
-def test_the_approval_handler_takes_the_run_and_the_task_token(env: Aws) -> None:
-    state = _handler("validate_request")(_upload_event(env, "approve"), Context())
-    assert _handler("request_approval")({"run": state, "taskToken": "tok"}, Context()) is None
+def test_the_approval_handler_takes_the_run_and_the_task_token(
+    env: Aws, handler: Callable[[str], Handler]
+) -> None:
+    state = handler("validate_request")(_upload_event(env, "approve"), Context())
+    assert handler("request_approval")({"run": state, "taskToken": "tok"}, Context()) is None
     stored = env.item(state["run_id"])["approval_token_ciphertext"]
     key = str(env.config.approval_key_arn)
     assert decrypt_token(env.kms, key_arn=key, run_id=state["run_id"], ciphertext=stored) == "tok"
+
+
+def _status_change(execution_input: dict[str, str], status: str) -> dict[str, Any]:
+    """The event Step Functions sends when an execution ends (emulator/events.py builds it)."""
+    return envelope(
+        "aws.states",
+        "Step Functions Execution Status Change",
+        EXECUTION,
+        {
+            "executionArn": EXECUTION,
+            "stateMachineArn": EXECUTION.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0],
+            "status": status,
+            "input": json.dumps(execution_input),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "ended"), [("ABORTED", "CANCELLED"), ("TIMED_OUT", "FAILED"), ("FAILED", "FAILED")]
+)
+def test_the_cancel_handler_reads_the_status_change_event_endrun_passes_on(
+    env: Aws, handler: Callable[[str], Handler], status: str, ended: str
+) -> None:
+    # Given a run that ValidateRequest claimed
+    upload = _upload_event(env, f"stopped-{status.lower()}")
+    state = handler("validate_request")(upload, Context())
+    execution_input = {k: v for k, v in upload.items() if k != "executionArn"}
+    # When EndRun passes its execution's status change on, in its last attempt
+    ended_state = handler("cancel")(
+        {"event": _status_change(execution_input, status), "last": True}, Context()
+    )
+    # Then the run ends with the status the change means, and people are told
+    assert ended_state["run_id"] == state["run_id"]
+    assert env.item(state["run_id"])["status"] == ended
+    assert env.sns.published[-1]["Subject"].startswith(f"Bedrock customization {ended}")
+
+
+def test_the_cancel_handler_leaves_another_executions_run_alone(
+    env: Aws, handler: Callable[[str], Handler]
+) -> None:
+    # Given a run claimed by this execution, and a status change of another (a duplicate)
+    upload = _upload_event(env, "duplicate")
+    state = handler("validate_request")(upload, Context())
+    change = _status_change({k: v for k, v in upload.items() if k != "executionArn"}, "ABORTED")
+    change["detail"]["executionArn"] = EXECUTION + "-again"
+    # When the status change reaches the handler directly (not through EndRun)
+    # Then nothing is done: the run is still its own execution's
+    assert handler("cancel")(change, Context()) is None
+    assert env.item(state["run_id"])["status"] == state["status"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from customization_core import steps
+from customization_core import dataset_step
 from customization_core.faults import BedrockThrottledError
 from customization_core.run import Run, Status
 from emulator.account import FAULTS
@@ -58,15 +58,19 @@ def test_a_model_the_account_offers_that_the_catalog_does_not_know_is_rejected(
     assert "captions" in (run.reason or "")
 
 
-def test_throttled_lookups_raise_the_error_the_state_machine_retries(aws: Aws) -> None:
-    FAULTS.throttle_first = 10
+def test_throttled_lookups_raise_the_error_the_state_machine_retries(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(FAULTS, "throttle_first", 10)
     with pytest.raises(BedrockThrottledError):
         _validate(aws, "amazon.nova-micro-v1:0:128k")
 
 
-def test_the_retry_of_a_throttled_lookup_goes_on_with_the_same_run(aws: Aws) -> None:
+def test_the_retry_of_a_throttled_lookup_goes_on_with_the_same_run(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The state machine retries ValidateRequest: the same execution keeps its claim."""
-    FAULTS.throttle_first = 10  # past the SDK's own retries
+    monkeypatch.setattr(FAULTS, "throttle_first", 10)  # past the SDK's own retries
     manifest = {"customizationType": "FINE_TUNING", "baseModelId": "amazon.nova-micro-v1:0:128k"}
     source = aws.start("retried", manifest, train_jsonl=CONVERSATION + "\n")
 
@@ -75,7 +79,9 @@ def test_the_retry_of_a_throttled_lookup_goes_on_with_the_same_run(aws: Aws) -> 
 
     with pytest.raises(BedrockThrottledError):
         attempt(EXECUTION)
-    FAULTS.throttle_first = 0  # Bedrock answers again by the time the state machine retries
+    monkeypatch.setattr(
+        FAULTS, "throttle_first", 0
+    )  # Bedrock answers again by the time the state machine retries
     retried = Run.model_validate(attempt(EXECUTION))
     assert retried.duplicate is False
     assert retried.status is Status.VALIDATING
@@ -83,8 +89,10 @@ def test_the_retry_of_a_throttled_lookup_goes_on_with_the_same_run(aws: Aws) -> 
     assert attempt(EXECUTION + "-again")["duplicate"] is True
 
 
-def test_denied_lookups_end_the_run_failed_naming_the_action(aws: Aws) -> None:
-    FAULTS.denied = True
+def test_denied_lookups_end_the_run_failed_naming_the_action(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(FAULTS, "denied", True)
     run = _validate(aws, "amazon.nova-micro-v1:0:128k")
     assert run.status is Status.FAILED
     assert "bedrock:GetFoundationModel" in (run.reason or "")
@@ -136,7 +144,7 @@ def test_with_unknown_models_warn_bedrock_decides_and_the_format_is_still_checke
     assert run.status is Status.VALIDATING
     assert any("catalog" in w for w in run.warnings)
     checked = Run.model_validate(
-        steps.validate_data(run, s3=aws.s3, registry=aws.registry, config=config)
+        dataset_step.validate_data(run, s3=aws.s3, registry=aws.registry, config=config)
     )
     assert checked.status is Status.REJECTED  # line 2 is not JSON
     assert "invalid-json" in (checked.reason or "")

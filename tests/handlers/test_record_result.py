@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from customization_core import steps
+from customization_core import job_steps
 from customization_core.faults import BedrockThrottledError
 from customization_core.run import Run, Source, Status
 from tests.handlers.conftest import ACCOUNT, REGION, Aws
@@ -61,7 +61,7 @@ def test_a_throttled_lookup_after_a_paid_job_is_retried_not_failed(aws: Aws) -> 
     run = _run()
     assert aws.registry.claim(run)
     with pytest.raises(BedrockThrottledError):
-        steps.record_result(
+        job_steps.record_result(
             run,
             bedrock=_bedrock("ThrottlingException"),
             s3=aws.s3,
@@ -73,7 +73,7 @@ def test_a_throttled_lookup_after_a_paid_job_is_retried_not_failed(aws: Aws) -> 
 def test_a_completed_job_without_a_custom_model_fails_the_run(aws: Aws) -> None:
     run = _run()
     assert aws.registry.claim(run)
-    state = steps.record_result(
+    state = job_steps.record_result(
         run, bedrock=_bedrock(_job()), s3=aws.s3, registry=aws.registry, config=aws.config
     )
     run = Run.model_validate(state)
@@ -101,7 +101,7 @@ def test_a_completed_job_whose_custom_model_failed_fails_the_run(aws: Aws) -> No
         {"modelIdentifier": model_arn},
     )
     stub.activate()
-    state = steps.record_result(
+    state = job_steps.record_result(
         run, bedrock=client, s3=aws.s3, registry=aws.registry, config=aws.config
     )
     run = Run.model_validate(state)

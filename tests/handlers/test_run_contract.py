@@ -14,13 +14,22 @@ from typing import Any
 
 import pytest
 
-from customization_core import deployments, steps
+from customization_core import (
+    approval_steps,
+    dataset_step,
+    deployment_end,
+    deployments,
+    end_steps,
+    faults,
+    job_steps,
+    notify_step,
+)
 from customization_core.approval import decrypt_token
 from customization_core.registry import RunEndedError, TransitionRefusedError
 from customization_core.run import Run, Status
 from emulator.faults import FAULTS
 from tests.handlers.conftest import Aws
-from tests.handlers.test_steps import EXECUTION, MANIFEST, _records
+from tests.handlers.runs import EXECUTION, MANIFEST, _records
 
 DEPLOY = {"mode": "provisioned", "modelUnits": 1, "ttlHours": 2}
 ALWAYS = 50  # more failures than the SDK's and the state machine's retries together
@@ -42,7 +51,7 @@ def _validated(aws: Aws, **manifest: Any) -> Run:
     )
     run = Run.model_validate(aws.validate(source, EXECUTION))
     run = Run.model_validate(
-        steps.validate_data(run, s3=aws.s3, registry=aws.registry, config=aws.config)
+        dataset_step.validate_data(run, s3=aws.s3, registry=aws.registry, config=aws.config)
     )
     assert run.status is Status.VALIDATING, run.reason
     return run
@@ -51,10 +60,10 @@ def _validated(aws: Aws, **manifest: Any) -> Run:
 def _trained(aws: Aws, **manifest: Any) -> Run:
     run = _validated(aws, **manifest)
     run = Run.model_validate(
-        steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
+        job_steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
     )
     return Run.model_validate(
-        steps.record_result(
+        job_steps.record_result(
             run, bedrock=aws.bedrock, s3=aws.s3, registry=aws.registry, config=aws.config
         )
     )
@@ -103,7 +112,7 @@ def test_a_job_created_after_the_cancel_landed_is_stopped(aws: Aws) -> None:
     run = _validated(aws)
     _cancel_behind(aws, run)
     with pytest.raises(RunEndedError):
-        steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
+        job_steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
     assert run.job_name
     assert _job_status(aws, run.job_name) in ("Stopping", "Stopped")
     item = aws.item(run.run_id)
@@ -114,7 +123,9 @@ def test_a_job_created_after_the_cancel_landed_is_stopped(aws: Aws) -> None:
     assert "stopped" in note["what"]
 
 
-def test_a_deployment_created_after_the_cancel_landed_is_deleted(aws: Aws) -> None:
+def test_a_deployment_created_after_the_cancel_landed_is_deleted(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = _trained(aws, deploy=DEPLOY)
     run = Run.model_validate(deployments.check_model(run, bedrock=aws.bedrock, config=aws.config))
     assert run.deployment is not None
@@ -125,7 +136,7 @@ def test_a_deployment_created_after_the_cancel_landed_is_deleted(aws: Aws) -> No
         _cancel_behind(aws, run)
         return create(**kwargs)
 
-    aws.bedrock.create_provisioned_model_throughput = cancelled_meanwhile
+    monkeypatch.setattr(aws.bedrock, "create_provisioned_model_throughput", cancelled_meanwhile)
     with pytest.raises(RunEndedError):
         deployments.start_deployment(
             run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config
@@ -153,9 +164,9 @@ def test_a_crash_before_validate_request_returned_is_recorded_from_the_execution
         "etag": "e",
         "time": "2026-12-01T00:00:00Z",
     }
-    run = steps.run_from_execution_input(raw, EXECUTION, registry=aws.registry)
+    run = end_steps.run_from_execution_input(raw, EXECUTION, registry=aws.registry)
     error = {"Error": "RuntimeError", "Cause": json.dumps({"errorMessage": "boom"})}
-    state = steps.record_failure(run, error, registry=aws.registry, bedrock=aws.bedrock)
+    state = end_steps.record_failure(run, error, registry=aws.registry, bedrock=aws.bedrock)
     assert state["status"] == "FAILED"
     item = aws.item(run.run_id)
     assert (item["status"], item["reason"]) == ("FAILED", "RuntimeError: boom")
@@ -167,16 +178,16 @@ def test_a_run_claimed_by_another_execution_is_not_failed_by_this_one(aws: Aws) 
     run = _validated(aws)
     raw = {"bucket": run.source.bucket, "key": run.source.key, "versionId": run.source.version_id}
     with pytest.raises(RunEndedError):
-        steps.run_from_execution_input(raw, EXECUTION + "-again", registry=aws.registry)
+        end_steps.run_from_execution_input(raw, EXECUTION + "-again", registry=aws.registry)
     assert aws.item(run.run_id)["status"] == "VALIDATING"
 
 
 def test_the_failure_path_stops_a_job_whose_arn_a_crash_lost(aws: Aws) -> None:
     run = _validated(aws)
     before = Run.model_validate(run.state())  # the state document the Catch hands on
-    steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
+    job_steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
     assert before.job_arn is None
-    state = steps.record_failure(
+    state = end_steps.record_failure(
         before, {"Error": "RuntimeError"}, registry=aws.registry, bedrock=aws.bedrock
     )
     assert state["status"] == "FAILED"
@@ -197,7 +208,7 @@ def test_the_failure_path_deletes_a_deployment_known_only_by_name(aws: Aws) -> N
     aws.registry.note(run, "test: forget the ARN", deployment={**live["deployment"], "arn": None})
     assert before.deployment is not None
     assert "arn" not in before.deployment
-    steps.record_failure(
+    end_steps.record_failure(
         before, {"Error": "RuntimeError"}, registry=aws.registry, bedrock=aws.bedrock
     )
     item = aws.item(run.run_id)
@@ -213,10 +224,12 @@ def test_a_delete_bedrock_keeps_refusing_is_retried_then_named_with_its_command(
     run = _deployed(aws)
     FAULTS.add("DeleteProvisionedModelThroughput", "ThrottlingException", ALWAYS)
     error = {"Error": "DeploymentFailed"}
-    with pytest.raises(steps.BedrockThrottledError):  # not the last attempt: retried
-        steps.record_failure(run, error, registry=aws.registry, bedrock=aws.bedrock, give_up=False)
+    with pytest.raises(faults.BedrockThrottledError):  # not the last attempt: retried
+        end_steps.record_failure(
+            run, error, registry=aws.registry, bedrock=aws.bedrock, give_up=False
+        )
     assert aws.item(run.run_id)["status"] == "DEPLOYING"
-    state = steps.record_failure(
+    state = end_steps.record_failure(
         run, error, registry=aws.registry, bedrock=aws.bedrock, give_up=True
     )
     item = aws.item(run.run_id)
@@ -233,7 +246,7 @@ def test_a_delete_bedrock_keeps_refusing_is_retried_then_named_with_its_command(
     # Still owned by the run: the sweep finds it, in any status.
     live = aws.registry.with_live_deployment()
     assert [i["run_id"] for i in live] == [run.run_id]
-    assert deployments.overdue(live) == [run.run_id]
+    assert deployment_end.overdue(live) == [run.run_id]
 
 
 def _deployed(aws: Aws) -> Run:
@@ -255,7 +268,7 @@ def _execution_input(run: Run) -> dict[str, Any]:
 
 def _cancel(aws: Aws, run: Run, **options: Any) -> dict[str, Any] | None:
     """The cancel handler for ``run``'s stopped execution (EndRun's call)."""
-    return steps.cancel_aborted(
+    return end_steps.cancel_aborted(
         _execution_input(run),
         bedrock=aws.bedrock,
         registry=aws.registry,
@@ -268,10 +281,10 @@ def _cancel(aws: Aws, run: Run, **options: Any) -> dict[str, Any] | None:
 def test_a_throttled_stop_is_retried_until_the_cancel_lands(aws: Aws) -> None:
     run = _validated(aws)
     run = Run.model_validate(
-        steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
+        job_steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
     )
     FAULTS.add("StopModelCustomizationJob", "ThrottlingException", 10)
-    with pytest.raises(steps.BedrockThrottledError):
+    with pytest.raises(faults.BedrockThrottledError):
         _cancel(aws, run, give_up=False)
     # The end is recorded first (a handler still running loses to it); the clean-up is due.
     item = aws.item(run.run_id)
@@ -295,7 +308,7 @@ def test_a_throttled_stop_is_retried_until_the_cancel_lands(aws: Aws) -> None:
 
 def test_on_its_last_attempt_cancel_names_the_job_it_could_not_stop(aws: Aws) -> None:
     run = _validated(aws)
-    steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
+    job_steps.start_job(run, bedrock=aws.bedrock, registry=aws.registry, config=aws.config)
     FAULTS.add("StopModelCustomizationJob", "ServiceUnavailableException", ALWAYS)
     state = _cancel(aws, run, give_up=True)
     assert state is not None
@@ -309,10 +322,10 @@ def test_on_its_last_attempt_cancel_names_the_job_it_could_not_stop(aws: Aws) ->
 
 def test_the_sweep_flags_a_deployment_alive_after_its_run_ended(aws: Aws) -> None:
     run = _deployed(aws)
-    assert deployments.overdue(aws.registry.with_live_deployment()) == []  # still its run's
+    assert deployment_end.overdue(aws.registry.with_live_deployment()) == []  # still its run's
     aws.registry.update(Run.model_validate(run.state()), Status.FAILED, reason="test")
     later = datetime.now(UTC) + timedelta(minutes=1)
-    assert deployments.overdue(aws.registry.with_live_deployment(), later) == [run.run_id]
+    assert deployment_end.overdue(aws.registry.with_live_deployment(), later) == [run.run_id]
 
 
 # A handler whose answer was lost after it wrote the run's end --------------------------------
@@ -322,12 +335,12 @@ def test_a_run_this_execution_ended_is_notified_once_when_the_answer_was_lost(aw
     run = _trained(aws)  # RecordResult wrote SUCCEEDED; say its answer was lost (a crash)
     assert aws.item(run.run_id)["status"] == "SUCCEEDED"
     before = Run.model_validate({**run.state(), "status": "TRAINING"})
-    state = steps.record_failure(
+    state = end_steps.record_failure(
         before, {"Error": "RuntimeError"}, registry=aws.registry, bedrock=aws.bedrock
     )
     assert state["status"] == "SUCCEEDED"  # the end stands; Notify tells it
     for _ in range(2):  # Notify retried after its publish went out: told once
-        steps.notify(
+        notify_step.notify(
             Run.model_validate(state), sns=aws.sns, config=aws.config, registry=aws.registry
         )
     assert [m["Subject"] for m in aws.sns.published] == [
@@ -335,7 +348,7 @@ def test_a_run_this_execution_ended_is_notified_once_when_the_answer_was_lost(aw
     ]
     # A later failure path finds it ended and told: it ends quietly.
     with pytest.raises(RunEndedError):
-        steps.record_failure(
+        end_steps.record_failure(
             before, {"Error": "RuntimeError"}, registry=aws.registry, bedrock=aws.bedrock
         )
 
@@ -352,7 +365,7 @@ def test_a_retried_approval_request_stores_its_new_token(aws: Aws) -> None:
     run = _validated(aws)
     tokens = ("task-1", "task-2")
     for token in tokens:
-        steps.request_approval(
+        approval_steps.request_approval(
             Run.model_validate(run.state()),
             token,
             registry=aws.registry,
@@ -382,9 +395,11 @@ def test_a_cancel_whose_notification_failed_notifies_on_its_retry(aws: Aws) -> N
 
     arguments: dict[str, Any] = {"bedrock": aws.bedrock, "registry": aws.registry}
     with pytest.raises(RuntimeError):
-        steps.cancel_aborted(_execution_input(run), sns=Down(), config=aws.config, **arguments)
+        end_steps.cancel_aborted(_execution_input(run), sns=Down(), config=aws.config, **arguments)
     assert aws.item(run.run_id)["status"] == "CANCELLED"
-    state = steps.cancel_aborted(_execution_input(run), sns=aws.sns, config=aws.config, **arguments)
+    state = end_steps.cancel_aborted(
+        _execution_input(run), sns=aws.sns, config=aws.config, **arguments
+    )
     assert state is not None
     assert [m["Subject"] for m in aws.sns.published] == [
         f"Bedrock customization CANCELLED: {run.run_id}"

@@ -1,6 +1,6 @@
 """SweepDeployments: overdue deployments from the registry, orphans from Bedrock's side.
 
-Bedrock is moto with the emulator's deployments (emulator/deployments.py: Provisioned
+Bedrock is moto with the emulator's deployments (emulator/bedrock_deployments.py: Provisioned
 Throughput, custom model deployments, their lists and tags); the registry is moto's
 DynamoDB with the live-deployments index. The metrics are the embedded-metric-format
 lines the handler prints.
@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from customization_core.naming import OWNER_TAG, RUN_ID_TAG
+from customization_core.orphans import ORPHANED_DEPLOYMENTS
 from customization_core.registry import LIVE, LIVE_ATTRIBUTE
-from customization_core.spend import ORPHANED_DEPLOYMENTS
 from customization_core.telemetry import METRICS_NAMESPACE, OVERDUE_DEPLOYMENTS, SERVICE
 from emulator.faults import ALWAYS, FAULTS
-from emulator.patches import BEDROCK
+from emulator.state import BEDROCK
 from lambdas import common
 from tests.handlers.conftest import ARTIFACTS, MODEL, STACK, Aws
 from tests.handlers.test_handlers import Context
@@ -34,13 +34,11 @@ def sweep(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", SERVICE)  # as stacks/functions.py sets it
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
-    for cached in (common.config, common.client, common.registry):
-        cached.cache_clear()
+    common.reset()
     FAULTS.reset()
     yield importlib.import_module("lambdas.sweep_deployments.handler").main
     FAULTS.reset()
-    for cached in (common.config, common.client, common.registry):
-        cached.cache_clear()
+    common.reset()
 
 
 def _custom_model(aws: Aws, name: str) -> str:

@@ -1,4 +1,4 @@
-"""Synthesized stacks shared by the infra tests (one synth per stage per worker)."""
+"""Synthesized stacks shared by the infra tests (one synth per stage per test session)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.synth import EXISTING_VPC, Synth, stage_settings, synthesize
+from tests.infra.synth import EXISTING_VPC, Synth, stage_settings, synthesize_once
 
 
 @pytest.fixture(scope="session")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize(stage_settings("dev"), tmp_path_factory.mktemp("dev"))
+    return synthesize_once(stage_settings("dev"), "dev", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize(stage_settings("prod"), tmp_path_factory.mktemp("prod"))
+    return synthesize_once(stage_settings("prod"), "prod", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def existing_vpc(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     settings = stage_settings("prod", existingVpc=EXISTING_VPC, gatewayEndpoints=["s3"])
-    return synthesize(settings, tmp_path_factory.mktemp("existing"))
+    return synthesize_once(settings, "existing-vpc", tmp_path_factory)
 
 
 @pytest.fixture(params=["dev", "prod", "existing_vpc"])

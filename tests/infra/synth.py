@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk.assertions import Template
 
 from stacks.customization_stack import BedrockCustomizationStack, build
@@ -78,6 +81,27 @@ def synthesize(
         extend(stack)
     assembly = app.synth()
     template = assembly.get_stack_by_name(stack.stack_name).template
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return Synth(settings=settings, template=template, report=report, outdir=outdir)
+
+
+def synthesize_once(settings: Settings, name: str, factory: pytest.TempPathFactory) -> Synth:
+    """``synthesize`` shared by every xdist worker of this session: the first one to ask
+    synthesizes under a file lock, the others read its cloud assembly.
+
+    Each worker would otherwise synthesize the same stage again (session fixtures are
+    per worker), at about 20 s of CPU each. The folder is the session's own (xdist's
+    documented pattern for session fixtures), so no run reads another run's assembly.
+    """
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    outdir, done = shared / f"synth-{name}", shared / f"synth-{name}.done"
+    with (shared / f"synth-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            synthesize(settings, outdir)
+            done.touch()
+    template = json.loads((outdir / f"{settings.stack_name}.template.json").read_text())
     report = json.loads((outdir / "validation-report.json").read_text())
     return Synth(settings=settings, template=template, report=report, outdir=outdir)
 

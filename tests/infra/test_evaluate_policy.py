@@ -14,7 +14,7 @@ import aws_cdk as cdk
 import pytest
 
 from customization_core.catalog import load_catalog
-from stacks.workflow import _base_model_profiles
+from stacks.bedrock_arns import base_model_profiles
 from tests.infra.synth import ACCOUNT, Synth, as_list, stage_settings, statements, synthesize
 
 ALLOWED = (
@@ -92,7 +92,7 @@ def test_the_models_behind_them_in_every_region_only_through_those_profiles(
 def test_allowed_base_models_narrow_the_profiles_to_theirs() -> None:
     settings = stage_settings("dev", region="us-east-1", allowedBaseModels=list(ALLOWED))
     stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
-    profiles, behind = _base_model_profiles(settings, stack)
+    profiles, behind = base_model_profiles(stack, settings.allowed_base_models)
     assert [_arn(stack.resolve(p)) for p in profiles] == [
         f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.amazon.nova-2-lite-v1:0",
         f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.meta.llama3-3-70b-instruct-v1:0",
@@ -106,7 +106,7 @@ def test_allowed_base_models_narrow_the_profiles_to_theirs() -> None:
 def test_an_environment_agnostic_stack_gets_every_profile_the_catalog_lists() -> None:
     settings = stage_settings("dev")
     stack = cdk.Stack(cdk.App(), "S")  # no env: the Region is a token
-    profiles, _ = _base_model_profiles(settings, stack)
+    profiles, _ = base_model_profiles(stack, settings.allowed_base_models)
     listed = {
         p
         for m in load_catalog().models

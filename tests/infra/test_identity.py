@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from aws_cdk import aws_iam as iam
-
-from stacks.customization_stack import BedrockCustomizationStack
 from stacks.identity import ENI_DESCRIBE_ACTIONS, ENI_MANAGE_ACTIONS
-from tests.infra.synth import Synth, as_list, stage_settings, statements, synthesize
+from tests.infra.synth import Synth, as_list, statements
 
 JOB_ARN = "arn:aws:bedrock:us-east-1:111122223333:model-customization-job/*"
 
@@ -110,39 +106,22 @@ def test_interfaces_are_created_only_in_job_subnets_with_the_job_group(dev: Synt
     assert len(resources) == len(subnet_ids) + 1
 
 
-def test_pass_role_is_granted_only_for_bedrock(tmp_path_factory: pytest.TempPathFactory) -> None:
-    # Given a principal of a later stage, when it is granted the pass, then only to Bedrock
-    def add_starter(stack: BedrockCustomizationStack) -> None:
-        starter = iam.Role(
-            stack, "Starter", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")
-        )
-        policy = iam.ManagedPolicy(stack, "StarterPolicy", roles=[starter])
-        stack.identity.grant_pass_to_bedrock(policy_holder(policy, starter))
-
-    synth = synthesize(stage_settings("dev"), tmp_path_factory.mktemp("pass"), add_starter)
-    role_id, _ = _role(synth)
-    (policy,) = [
-        p["Properties"]["PolicyDocument"]
-        for p in synth.resources("AWS::IAM::ManagedPolicy").values()
-        if "StarterPolicy" in p["Metadata"]["aws:cdk:path"]
-    ]
-    (statement,) = statements(policy)
+def test_the_role_is_passed_only_by_start_job_and_only_to_bedrock(dev: Synth) -> None:
+    # Given every identity policy of the stack, when one allows iam:PassRole,
+    # then it is StartJob's, on the Bedrock role alone, and only to Bedrock
+    role_id, _ = _role(dev)
+    passing = {
+        p["Metadata"]["aws:cdk:path"]: statement
+        for p in dev.resources("AWS::IAM::ManagedPolicy").values()
+        for statement in statements(p["Properties"]["PolicyDocument"])
+        if "iam:PassRole" in as_list(statement["Action"])
+    }
+    assert list(passing) == ["BedrockCustomization-dev/Workflow/Functions/StartJobPolicy/Resource"]
+    (statement,) = passing.values()
     assert statement == {
+        "Sid": "PassRoleToBedrock",
         "Action": "iam:PassRole",
         "Condition": {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
         "Effect": "Allow",
         "Resource": {"Fn::GetAtt": [role_id, "Arn"]},
     }
-
-
-def policy_holder(policy: iam.ManagedPolicy, role: iam.Role) -> iam.IGrantable:
-    """A grantable whose grants land in ``policy`` (a managed policy), not inline on ``role``."""
-
-    class _Holder(iam.UnknownPrincipal):
-        def add_to_principal_policy(
-            self, statement: iam.PolicyStatement
-        ) -> iam.AddToPrincipalPolicyResult:
-            policy.add_statements(statement)
-            return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
-
-    return _Holder(resource=role)

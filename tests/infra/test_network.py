@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from stacks.network import ENDPOINT_ACTIONS, HTTPS
+from stacks.endpoint_actions import ENDPOINT_ACTIONS
+from stacks.network import HTTPS
 from tests.infra.synth import EXISTING_VPC, Synth, as_list, statements
 
 INTERFACE = {"bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns", "monitoring"}

@@ -13,16 +13,10 @@ from typing import Any
 import pytest
 
 from customization_core.catalog import Catalog
-from customization_core.catalog_check import (
-    LiveModel,
-    LivePrice,
-    Snapshot,
-    check,
-    compare,
-    match_price,
-    parse_price_item,
-    usd,
-)
+from customization_core.catalog_check import LiveModel, Snapshot, check, compare
+from customization_core.catalog_difference import customized_id
+from customization_core.price_check import match_price, usd
+from customization_core.price_list import LivePrice, parse_price_item
 
 TODAY = date(2026, 12, 1)
 REGION = "us-east-1"
@@ -296,40 +290,36 @@ def _prices(*deployment: LivePrice) -> tuple[LivePrice, ...]:
 
 
 @pytest.mark.parametrize(
-    ("changed", "catalog", "live", "message"),
+    ("changed", "catalog", "live", "charge"),
     [
         (
             LivePrice(("TitanTextLite",), "provisioned", 8.0, "Hrs", "USE1-TitanTextLite-ProvisionedThroughput-NoCommit-ModelUnits", "none", base_model=True),
             "$7.10",
             "$8.00",
-            "Amazon Titan Text G1 - Lite Provisioned Throughput, no commitment (per model unit "
-            "per hour) in us-east-1: the catalog says $7.10, the Price List $8.00.",
+            "Provisioned Throughput, no commitment (per model unit per hour)",
         ),
         (
             LivePrice(("TitanTextLite",), "provisioned", 6.0, "Hrs", "USE1-TitanTextLite-ProvisionedThroughput-1month-ModelUnits", "1-month", base_model=True),
             "$6.40",
             "$6.00",
-            "Amazon Titan Text G1 - Lite Provisioned Throughput, 1-month commitment (per model "
-            "unit per hour) in us-east-1: the catalog says $6.40, the Price List $6.00.",
+            "Provisioned Throughput, 1-month commitment (per model unit per hour)",
         ),
         (
             LivePrice(("TitanTextLite",), "on-demand-input", 0.00035, "1K tokens", "USE1-TitanTextLite-input-tokens-custom-model"),
             "$0.0003",
             "$0.00035",
-            "Amazon Titan Text G1 - Lite on-demand custom-model inference, input (per 1,000 "
-            "tokens) in us-east-1: the catalog says $0.0003, the Price List $0.00035.",
+            "on-demand custom-model inference, input (per 1,000 tokens)",
         ),
         (
             LivePrice(("TitanTextLite",), "on-demand-output", 0.0006, "1K tokens", "USE1-TitanTextLite-output-tokens-custom-model"),
             "$0.0004",
             "$0.0006",
-            "Amazon Titan Text G1 - Lite on-demand custom-model inference, output (per 1,000 "
-            "tokens) in us-east-1: the catalog says $0.0004, the Price List $0.0006.",
+            "on-demand custom-model inference, output (per 1,000 tokens)",
         ),
     ],
 )  # fmt: skip
 def test_a_changed_deployment_price_is_one_price_difference_naming_its_charge(
-    changed: LivePrice, catalog: str, live: str, message: str
+    changed: LivePrice, catalog: str, live: str, charge: str
 ) -> None:
     # Given the Price List agrees with the catalog but for one deployment charge
     snapshot = _matching(prices=_prices(*_deployment(changed)))
@@ -337,7 +327,10 @@ def test_a_changed_deployment_price_is_one_price_difference_naming_its_charge(
     (difference,) = compare(CATALOG, snapshot, REGION, today=TODAY)
     # Then that charge alone differs, for the model rather than one customization type
     assert (difference.kind, difference.model_id, difference.customization) == ("price", LITE, None)
-    assert (difference.catalog, difference.live, difference.message) == (catalog, live, message)
+    assert (difference.catalog, difference.live) == (catalog, live)
+    # and its sentence names the model, the charge with its unit, the Region and both amounts
+    for fact in ("Amazon Titan Text G1 - Lite", charge, REGION, catalog, live):
+        assert fact in difference.message
 
 
 def test_a_term_the_catalog_lacks_is_a_difference_and_one_it_has_but_aws_lacks_a_note() -> None:
@@ -569,17 +562,16 @@ def test_a_parsed_provisioned_price_is_compared_with_the_catalog() -> None:
     catalog = Catalog.model_validate(data)
     row = "USW2-Llama3-1-70B-ProvisionedThroughput-NoCommit-ModelUnits"
 
-    def price_differences(amount: str) -> list[str]:
+    def price_differences(amount: str) -> list[tuple[str, str | None, str | None]]:
         price = parse_price_item(_product(row, "Hrs", amount))
         assert price is not None
         differences = compare(catalog, _matching(prices=(price,)), "us-west-2", today=TODAY)
-        return [d.message for d in differences if d.kind == "price"]
+        return [(d.model_id, d.catalog, d.live) for d in differences if d.kind == "price"]
 
     # When the Price List says the same, then no price differs; when it moved, one does
     assert price_differences("24.0000000000") == []
     assert price_differences("26.0000000000") == [
-        "Meta Llama 3.1 70B Instruct Provisioned Throughput, no commitment (per model unit per "
-        "hour) in us-west-2: the catalog says $24.00, the Price List $26.00."
+        (customized_id(catalog.models[2]), "$24.00", "$26.00")
     ]
 
 

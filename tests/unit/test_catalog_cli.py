@@ -19,7 +19,7 @@ import pytest
 from botocore.stub import Stubber
 from click.testing import CliRunner, Result
 
-from bedrock_customize import catalog_cmd, catalog_live
+from bedrock_customize import catalog_live, catalog_view
 from bedrock_customize.cli import main
 from customization_core.catalog import load_catalog
 from tests.unit.test_catalog_check import CATALOG, LITE, REGION
@@ -173,7 +173,7 @@ def _products_params(usage: str, **page: str) -> dict[str, Any]:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stubber, Stubber]]:
     """Stubbed bedrock and pricing clients behind the command's seam, and the test catalog."""
     bedrock, pricing = _clients()
-    monkeypatch.setattr(catalog_cmd, "load_catalog", lambda: CATALOG)
+    monkeypatch.setattr(catalog_view, "load_catalog", lambda: CATALOG)
     monkeypatch.setattr(
         catalog_live,
         "clients",

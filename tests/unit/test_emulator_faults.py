@@ -2,7 +2,8 @@
 
 Bedrock/SNS faults by operation and count, handler crashes, task tokens answered
 twice, executions stopped while waiting for a token, and the scenario a job
-follows found from its lineage tag (emulator/faults.py, patches.py, lineage.py).
+follows found from its lineage tag (emulator/faults.py, lambda_service.py, step_functions.py,
+bedrock_jobs.py, state.py).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from emulator import account, patches
+from emulator import account, clock, lambda_service, patches
 from emulator.faults import ALWAYS, CRASH_MESSAGE, FAULTS
-from emulator.patches import BEDROCK, Scenario
+from emulator.state import BEDROCK, Scenario
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -48,7 +49,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     patches.install(assign)
     BEDROCK.reset()
-    monkeypatch.setattr(patches, "TIME_SCALE", 0.0)
+    monkeypatch.setattr(clock, "TIME_SCALE", 0.0)
     with mock_aws(config=MOTO_CONFIG):  # type: ignore[call-overload]
         yield
     FAULTS.reset()
@@ -263,7 +264,7 @@ def handled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     monkeypatch.setattr(module, "main", main)
     yield seen
     FAULTS.reset()
-    patches.clear_handler_environment()
+    lambda_service.clear_handler_environment()
 
 
 def test_a_crash_before_the_handler_runs_leaves_no_side_effect(
@@ -271,27 +272,27 @@ def test_a_crash_before_the_handler_runs_leaves_no_side_effect(
 ) -> None:
     FAULTS.crash(HANDLER, 2, "before")
     for _ in range(2):
-        result, errored = patches.run_handler(_function(), {"n": 1})
+        result, errored = lambda_service.run_handler(_function(), {"n": 1})
         assert errored
         assert json.loads(result)["errorType"] == "RuntimeError"
         assert json.loads(result)["errorMessage"] == CRASH_MESSAGE
     assert handled == []
-    assert patches.run_handler(_function(), {"n": 1}) == ('{"ok": true, "n": 1}', False)
+    assert lambda_service.run_handler(_function(), {"n": 1}) == ('{"ok": true, "n": 1}', False)
     assert handled == [{"n": 1}]
 
 
 def test_a_crash_after_the_handler_ran_loses_its_answer(handled: list[dict[str, Any]]) -> None:
     FAULTS.crash(HANDLER, 1, "after")
-    result, errored = patches.run_handler(_function(), {"n": 1})
+    result, errored = lambda_service.run_handler(_function(), {"n": 1})
     assert errored
     assert json.loads(result)["errorType"] == "RuntimeError"
     assert handled == [{"n": 1}]  # it ran: what it created exists, its answer is gone
-    assert patches.run_handler(_function(), {"n": 2})[1] is False
+    assert lambda_service.run_handler(_function(), {"n": 2})[1] is False
 
 
 def test_a_crash_is_for_its_function_only(handled: list[dict[str, Any]]) -> None:
     FAULTS.crash("notify", ALWAYS, "before")
-    assert patches.run_handler(_function(), {})[1] is False
+    assert lambda_service.run_handler(_function(), {})[1] is False
 
 
 def test_a_crash_of_a_function_that_does_not_exist_is_refused() -> None:
@@ -571,11 +572,11 @@ def test_a_thread_reading_the_environment_never_sees_a_handler_remove_a_variable
     reader.start()
     try:
         for n in range(3000):
-            assert patches.run_handler(function, {"n": n})[1] is False
+            assert lambda_service.run_handler(function, {"n": n})[1] is False
     finally:
         done.set()
         reader.join()
     assert failures == []
     assert os.environ["EMULATOR_TEST_ONLY"] == "1"  # kept until the cloud ends
-    patches.clear_handler_environment()
+    lambda_service.clear_handler_environment()
     assert "EMULATOR_TEST_ONLY" not in os.environ

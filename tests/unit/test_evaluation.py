@@ -22,6 +22,29 @@ def test_rouge_l_is_the_f1_of_the_longest_common_subsequence() -> None:
     assert evaluation.rouge_l("c b a", "a b c") == pytest.approx(1 / 3)
 
 
+@pytest.mark.parametrize(
+    ("candidate", "reference", "expected"),
+    [
+        # LCS "police killed the gunman" (4 words): P = 4/4, R = 4/5, F = 2PR/(P+R) = 8/9.
+        ("police killed the gunman", "the police killed the gunman", 8 / 9),
+        # LCS "the gunman" (2) of 4 and 5 words: P = 2/4, R = 2/5, F = 2 * 0.5 * 0.4 / 0.9 = 4/9.
+        ("the gunman kill police", "the police killed the gunman", 4 / 9),
+        # Words are compared whole and lower-cased: LCS "a b" (2) of 3 and 4 words, F = 4/7.
+        ("A, B! c", "a x b y", 4 / 7),
+        # A repeated word counts once per match: LCS "a a" (2) of 2 and 3 words, F = 4/5.
+        ("a a", "a b a", 4 / 5),
+        # Unicode words: "über straße" (2) of 2 and 3 words, F = 4/5.
+        ("Über Straße", "über die straße", 4 / 5),
+    ],
+)
+def test_rouge_l_matches_hand_computed_values(
+    candidate: str, reference: str, expected: float
+) -> None:
+    assert evaluation.rouge_l(candidate, reference) == pytest.approx(expected)
+    # F1 is symmetric in precision and recall: swapping the texts keeps it.
+    assert evaluation.rouge_l(reference, candidate) == pytest.approx(expected)
+
+
 def test_exact_match_ignores_case_and_punctuation_and_length_ratio_counts_words() -> None:
     assert evaluation.exact_match("Person2 books the room.", "person2 books the room")
     assert not evaluation.exact_match("Person2 books a room", "Person2 books the room")

@@ -23,16 +23,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bedrock_customize import check
-from customization_core import prepare
+from bedrock_customize import check, check_model
+from customization_core import prepare_rows
 from customization_core.bounded import MAX_DEPTH, QUOTE_MAX
 from customization_core.catalog import CustomizationType, load_catalog
 from customization_core.findings import Finding
-from customization_core.manifest import (
-    MAX_MANIFEST_BYTES,
-    parse_manifest,
-    requested_hyperparameters,
-)
+from customization_core.manifest import requested_hyperparameters
+from customization_core.manifest_parse import MAX_MANIFEST_BYTES, parse_manifest
 from customization_core.report import Report
 from customization_core.request import check_request
 from customization_core.validator import validate_dataset
@@ -366,15 +363,15 @@ def test_check_judges_any_job_folder_offline_in_short_sentences(
         outcome = _check(manifest, folder)
     _assert_short(p.message for p in outcome.problems)
     _assert_short(n.message for n in outcome.notes)
-    assert check.render_text(outcome)
+    assert check_model.render_text(outcome)
 
 
-def _check(manifest: bytes, folder: Path) -> check.Outcome:
+def _check(manifest: bytes, folder: Path) -> check_model.Outcome:
     return check.check_job(
-        check.Job(name="fuzz", manifest=manifest, locate=lambda key: folder / key),
+        check_model.Job(name="fuzz", manifest=manifest, locate=lambda key: folder / key),
         catalog=CATALOG,
         rules=None,
-        live=check.Live(None, None, skipped="offline"),
+        live=check_model.Live(None, None, skipped="offline"),
         today=date(2026, 12, 1),
         now=datetime(2026, 12, 1, tzinfo=UTC),
     )
@@ -491,12 +488,14 @@ def test_a_role_nested_deep_in_a_conversation_gives_a_report(depth: int) -> None
 def test_prepare_refuses_a_deeply_nested_row_in_a_sentence(depth: int) -> None:
     line = _deep_line(depth, "[").decode()
     if depth <= MAX_DEPTH:
-        assert prepare.read_rows(line, "jsonl")
+        assert prepare_rows.read_rows(line, "jsonl")
         return
-    with pytest.raises(prepare.PrepareError, match=f"Line 1 nests objects and lists {DEPTH_WORDS}"):
-        prepare.read_rows(line, "jsonl")
-    with pytest.raises(prepare.PrepareError, match=DEPTH_WORDS):
-        prepare.read_rows(f"[{line}]", "json")
+    with pytest.raises(
+        prepare_rows.PrepareError, match=f"Line 1 nests objects and lists {DEPTH_WORDS}"
+    ):
+        prepare_rows.read_rows(line, "jsonl")
+    with pytest.raises(prepare_rows.PrepareError, match=DEPTH_WORDS):
+        prepare_rows.read_rows(f"[{line}]", "json")
 
 
 # --- Regressions of the fuzz review: a 300 KB value --------------------------------------

@@ -7,12 +7,8 @@ import json
 import pytest
 
 from customization_core.catalog import CustomizationType
-from customization_core.manifest import (
-    DEFAULT_TTL_HOURS,
-    MAX_MANIFEST_BYTES,
-    data_keys,
-    parse_manifest,
-)
+from customization_core.manifest import DEFAULT_TTL_HOURS, data_keys
+from customization_core.manifest_parse import MAX_MANIFEST_BYTES, parse_manifest
 
 GOOD = {"customizationType": "FINE_TUNING", "baseModelId": "amazon.titan-text-express-v1:0:8k"}
 

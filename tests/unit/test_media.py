@@ -18,11 +18,9 @@ from customization_core.media import (
     MediaReference,
     S3MediaResolver,
     check_media,
-    image_dimensions,
-    parse_s3_uri,
-    sniff_format,
-    video_duration,
 )
+from customization_core.media_block import parse_s3_uri
+from customization_core.media_bytes import image_dimensions, sniff_format, video_duration
 
 # --- Tiny real headers, built by hand ---------------------------------------------------
 

@@ -109,7 +109,7 @@ def test_a_folder_key_ends_with_a_slash_and_passes() -> None:
 
 @pytest.mark.parametrize("value", ["v\n", "tab\there", "caf\u00e9"])
 def test_tag_values_with_newlines_tabs_or_non_ascii_are_refused(value: str) -> None:
-    from customization_core.manifest import parse_manifest
+    from customization_core.manifest_parse import parse_manifest
 
     manifest = {"customizationType": "FINE_TUNING", "baseModelId": "m", "tags": {"k": value}}
     parsed = parse_manifest(json.dumps(manifest).encode())

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bedrock_customize.cli import main
-from customization_core import prepare
+from customization_core import prepare, prepare_rows, prepare_target
 from customization_core.catalog import CustomizationType, load_catalog
 from customization_core.regions import region_problem
 from customization_core.tokens import RECORD_OVERHEAD_TOKENS, estimate_tokens
@@ -22,7 +22,7 @@ CSV = 'id,dialogue,summary\n1,"#Person1#: Hi.\n#Person2#: Hello.",They greet.\n2
 
 
 def test_csv_rows_become_prompt_completion_records_and_empty_completions_are_skipped() -> None:
-    rows = prepare.read_rows(CSV, "csv")
+    rows = prepare_rows.read_rows(CSV, "csv")
     made = list(
         prepare.fine_tuning_records(rows, prompt_template=TEMPLATE, completion_field="summary")
     )
@@ -35,8 +35,8 @@ def test_csv_rows_become_prompt_completion_records_and_empty_completions_are_ski
 
 def test_json_and_jsonl_read_the_same_rows() -> None:
     rows = [{"text": "a"}, {"text": "b"}]
-    assert prepare.read_rows(json.dumps(rows), "json") == rows
-    assert prepare.read_rows("\n".join(json.dumps(r) for r in rows) + "\n\n", "jsonl") == rows
+    assert prepare_rows.read_rows(json.dumps(rows), "json") == rows
+    assert prepare_rows.read_rows("\n".join(json.dumps(r) for r in rows) + "\n\n", "jsonl") == rows
 
 
 @pytest.mark.parametrize(
@@ -48,15 +48,17 @@ def test_json_and_jsonl_read_the_same_rows() -> None:
         ('{"a": 1}\n{bad\n', "jsonl", "Line 2 is not valid JSON"),
     ],
 )
-def test_unreadable_inputs_say_where(text: str, fmt: prepare.InputFormat, message: str) -> None:
-    with pytest.raises(prepare.PrepareError, match=message):
-        prepare.read_rows(text, fmt)
+def test_unreadable_inputs_say_where(
+    text: str, fmt: prepare_rows.InputFormat, message: str
+) -> None:
+    with pytest.raises(prepare_rows.PrepareError, match=message):
+        prepare_rows.read_rows(text, fmt)
 
 
 def test_a_missing_field_names_the_row_and_the_fields_it_has() -> None:
     rows = [{"dialogue": "x", "summary": "y"}, {"dialog": "x", "summary": "y"}]
     with pytest.raises(
-        prepare.PrepareError, match=r"Row 2 has no field 'dialogue'; it has: dialog, summary\."
+        prepare_rows.PrepareError, match=r"Row 2 has no field 'dialogue'; it has: dialog, summary\."
     ):
         list(
             prepare.fine_tuning_records(rows, prompt_template=TEMPLATE, completion_field="summary")
@@ -599,16 +601,18 @@ def test_the_input_format_comes_from_the_extension_or_the_option(tmp_path: Path)
 
 
 def test_resolve_target_reads_the_catalog() -> None:
-    target = prepare.resolve_target(model_id=LITE, data_format=None, kind=None)
+    target = prepare_target.resolve_target(model_id=LITE, data_format=None, kind=None)
     assert (target.data_format, target.kind) == ("conversation", CustomizationType.FINE_TUNING)
     assert target.reserved_words  # Nova's
-    express = prepare.resolve_target(
+    express = prepare_target.resolve_target(
         model_id=EXPRESS, data_format="continued-pretraining", kind=None
     )
     assert express.kind is CustomizationType.CONTINUED_PRE_TRAINING
     assert express.max_tokens is not None
-    with pytest.raises(prepare.OptionError, match="us-east-1"):
-        prepare.resolve_target(model_id=MICRO, data_format=None, kind=None, region="eu-west-1")
+    with pytest.raises(prepare_target.OptionError, match="us-east-1"):
+        prepare_target.resolve_target(
+            model_id=MICRO, data_format=None, kind=None, region="eu-west-1"
+        )
 
 
 def test_region_problem_names_the_regions_that_can() -> None:

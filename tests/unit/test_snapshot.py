@@ -16,14 +16,9 @@ import pytest
 from botocore.exceptions import ClientError, ResponseStreamingError
 from moto import mock_aws
 
-from customization_core.formats import MEDIA_BLOCKS
 from customization_core.layout import input_prefix
-from customization_core.media import (
-    MEDIA_BLOCK_KINDS,
-    MediaUnavailableError,
-    S3MediaResolver,
-    media_locations,
-)
+from customization_core.media import MediaUnavailableError, S3MediaResolver
+from customization_core.media_block import media_locations
 from customization_core.naming import ObjectVersion, lineage_tags
 from customization_core.snapshot import (
     MIN_PART_BYTES,
@@ -522,7 +517,6 @@ def test_a_version_gone_between_head_and_get_is_missing_a_throttled_get_retried(
 
 
 def test_the_walker_reads_the_media_blocks_the_validator_reads() -> None:
-    assert MEDIA_BLOCK_KINDS == MEDIA_BLOCKS
     assert list(media_locations({"prompt": "p", "completion": "c"})) == []
     assert list(media_locations([conversation(1)])) == []
 

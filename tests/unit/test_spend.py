@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from bedrock_customize import stack as stacks
 from bedrock_customize.cli import main
-from customization_core import spend
+from customization_core import billed_spend, custom_models, orphans, spend
 from customization_core.catalog import load_catalog
 from customization_core.estimate import Estimate, Part
 from customization_core.naming import OWNER_TAG, RUN_ID_TAG
@@ -287,12 +287,12 @@ def test_the_sweep_counts_only_this_stacks_deployments_that_no_live_run_owns(
         http_status_code=403,
         expected_params={"resourceARN": HIDDEN},
     )
-    orphans = spend.find_orphans(client, live, stack_name=STACK)
-    assert [(o.name, o.run_id, o.kind) for o in orphans] == [
+    found = orphans.find_orphans(client, live, stack_name=STACK)
+    assert [(o.name, o.run_id, o.kind) for o in found] == [
         ("bc-run-lost", "run-lost", "provisioned")
     ]
     assert read == ["registry"]
-    assert spend.delete_command(orphans[0].kind, orphans[0].arn) == (
+    assert spend.delete_command(found[0].kind, found[0].arn) == (
         f"aws bedrock delete-provisioned-model-throughput --provisioned-model-id {ORPHAN_PT}"
     )
 
@@ -313,7 +313,7 @@ def test_a_deployment_deleted_between_the_list_and_the_tag_read_is_no_orphan(
         http_status_code=404,
         expected_params={"resourceARN": ORPHAN_PT},
     )
-    assert spend.find_orphans(client, lambda: [], stack_name=STACK) == []
+    assert orphans.find_orphans(client, lambda: [], stack_name=STACK) == []
 
 
 def test_the_sweep_raises_on_a_bedrock_fault_rather_than_count_nothing(
@@ -326,7 +326,7 @@ def test_the_sweep_raises_on_a_bedrock_fault_rather_than_count_nothing(
         http_status_code=403,
     )
     with pytest.raises(client.exceptions.AccessDeniedException):
-        spend.find_orphans(client, lambda: [], stack_name=STACK)
+        orphans.find_orphans(client, lambda: [], stack_name=STACK)
 
 
 # Custom models ----------------------------------------------------------------------------
@@ -378,8 +378,8 @@ def test_custom_models_have_their_storage_price_and_last_deployment(
         },
         {"run_id": "run-new", "status": "SUCCEEDED", "model_arn": _model("run-new")},
     ]
-    models = spend.describe_models(
-        spend.list_models(client),
+    models = custom_models.describe_models(
+        custom_models.list_models(client),
         runs=runs,
         serving=_described(),
         catalog=load_catalog(),
@@ -459,7 +459,7 @@ def test_billed_spend_per_run_is_summed_over_pages_and_joined_to_the_estimates(
         },
         {**REQUEST, "NextPageToken": "next"},
     )
-    billed = spend.billed_by_run(client, days=30, today=TODAY)
+    billed = billed_spend.billed_by_run(client, days=30, today=TODAY)
     assert billed.status == "ok"
     # The untagged group (all other spend of the account) is not a run.
     assert billed.by_run == {"run-a": pytest.approx(13.75), "other": pytest.approx(0.004)}
@@ -469,7 +469,7 @@ def test_billed_spend_per_run_is_summed_over_pages_and_joined_to_the_estimates(
         {"run_id": "run-c", "cost_usd": 0.75},  # a run of before the estimate in parts
         {"run_id": "run-d"},  # nothing estimated, nothing billed: not listed
     ]
-    rows = {r.run_id: r for r in spend.join_spend(billed, runs)}
+    rows = {r.run_id: r for r in billed_spend.join_spend(billed, runs)}
     assert set(rows) == {"run-a", "run-b", "run-c", "other"}
     assert rows["run-a"].billed_usd == pytest.approx(13.75)
     assert rows["run-a"].estimate_usd == pytest.approx(13.95)
@@ -487,12 +487,12 @@ def test_no_group_with_a_run_id_means_the_tag_is_not_activated(ce: tuple[Any, St
         {"ResultsByTime": [_period("2026-11-02", "2026-12-02", _group("", "42.0"))]},
         REQUEST,
     )
-    billed = spend.billed_by_run(client, days=30, today=TODAY)
+    billed = billed_spend.billed_by_run(client, days=30, today=TODAY)
     assert (billed.status, billed.by_run) == ("not-activated", {})
     assert billed.message is not None
     assert "Cost allocation tags" in billed.message
     assert RUN_ID_TAG in billed.message
-    rows = spend.join_spend(billed, [{"run_id": "run-a", "cost_usd": 3.0}])
+    rows = billed_spend.join_spend(billed, [{"run_id": "run-a", "cost_usd": 3.0}])
     assert [(r.run_id, r.billed_usd, r.estimate_usd) for r in rows] == [("run-a", None, 3.0)]
 
 
@@ -505,7 +505,7 @@ def test_cost_explorer_denied_is_said_in_one_line(ce: tuple[Any, Stubber]) -> No
         http_status_code=400,
         expected_params=REQUEST,
     )
-    billed = spend.billed_by_run(client, days=30, today=TODAY)
+    billed = billed_spend.billed_by_run(client, days=30, today=TODAY)
     assert billed.status == "denied"
     assert billed.message == (
         "Billed spend per run is not shown: Cost Explorer access denied (ce:GetCostAndUsage, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,10 +13,11 @@ from typing import Any
 import pytest
 
 from customization_core import stream as stream_module
+from customization_core.findings import REPORT_CAP
 from customization_core.media import LocalMediaResolver
 from customization_core.stats import TokenStats
 from customization_core.tokens import RECORD_OVERHEAD_TOKENS, estimate_tokens
-from customization_core.validator import REPORT_CAP, validate_dataset
+from customization_core.validator import validate_dataset
 
 EXPRESS = "amazon.titan-text-express-v1:0:8k"
 LLAMA = "meta.llama3-1-8b-instruct-v1:0:128k"
@@ -76,7 +78,7 @@ def test_a_line_longer_than_the_cap_is_reported_without_being_held(
 ) -> None:
     # Given a cap of 64 bytes and a 1,000-byte line between good ones
     monkeypatch.setattr(stream_module, "MAX_LINE_BYTES", 64)
-    monkeypatch.setattr("customization_core.validator.MAX_LINE_BYTES", 64)
+    monkeypatch.setattr("customization_core.file_check.MAX_LINE_BYTES", 64)
     good = b'{"prompt": "a", "completion": "b"}\n'
     data = good + b'{"prompt": "' + b"x" * 1000 + b'", "completion": "y"}\n' + good
     report = validate_dataset(io.BytesIO(data), model_id=EXPRESS, customization_type="fine-tuning")
@@ -92,7 +94,7 @@ def test_a_line_longer_than_the_cap_is_reported_without_being_held(
 def test_an_over_long_last_line_without_newline_is_reported(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("customization_core.validator.MAX_LINE_BYTES", 64)
+    monkeypatch.setattr("customization_core.file_check.MAX_LINE_BYTES", 64)
     monkeypatch.setattr(stream_module, "MAX_LINE_BYTES", 64)
     data = b'{"prompt": "a", "completion": "b"}\n' + b"z" * 500
     report = validate_dataset(io.BytesIO(data), model_id=EXPRESS, customization_type="fine-tuning")
@@ -477,12 +479,13 @@ def test_media_count_toward_the_token_limit() -> None:
 def test_media_references_beyond_the_cap_are_counted_not_kept(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("customization_core.validator.MAX_MEDIA_REFERENCES", 3)
+    monkeypatch.setattr("customization_core.file_check.MAX_MEDIA_REFERENCES", 3)
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "cat.png").write_bytes(_png(64, 64))
     doc = _run(_records(8, [_image()]), media=LocalMediaResolver(tmp_path))
     assert [(w["code"], w["line"]) for w in doc["warnings"]] == [("media-references-skipped", None)]
-    assert "5" in doc["warnings"][0]["message"]
+    # the sentence carries the numbers: 5 references skipped past the first 3 kept
+    assert re.findall(r"\d[\d,]*", doc["warnings"][0]["message"])[:2] == ["5", "3"]
     assert doc["media"]["images"] == 8
 
 

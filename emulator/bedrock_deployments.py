@@ -2,14 +2,14 @@
 
 moto has neither. Each deployment moves through the lifecycle its run's
 scenario asks for (Creating for N polls, then InService/Active or Failed),
-serves invocations once ready (emulator/runtime.py), and is gone once
+serves invocations once ready (emulator/bedrock_runtime.py), and is gone once
 deleted. GetCustomModel reports ``modelStatus`` (Creating for N polls, then
 Active), which moto leaves out. ListProvisionedModelThroughputs and
 ListCustomModelDeployments list the live ones (newest first, paged by
 ``maxResults``/``nextToken``; the filters are not emulated), and
 ListTagsForResource answers a deployment's tags (moto's for anything else), as
 ``bedrock-customize spend`` and the sweep read them. Every call is logged in
-``patches.BEDROCK``.
+``state.BEDROCK``.
 """
 
 from __future__ import annotations
@@ -19,19 +19,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote
 
 from moto.bedrock.models import bedrock_backends
 from moto.bedrock.responses import BedrockResponse
-from moto.core.exceptions import JsonRESTError
 
-from emulator import lineage
+from emulator.state import BEDROCK, BedrockError, base_model_of, model_folder
 
-
-class DeploymentError(JsonRESTError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
+# The status of a deployment that serves invocations, by kind.
+READY_STATUS: Final = {"provisioned": "InService", "on-demand": "Active"}
 
 
 @dataclass
@@ -49,37 +46,44 @@ class Deployment:
     # what aws:ResourceTag/<key> reads (emulator/iam/lookup.py).
     tags: dict[str, str] = field(default_factory=dict)
 
-
-def _log() -> Any:
-    from emulator.patches import BEDROCK  # the shared log (patches imports this module)
-
-    return BEDROCK
-
-
-def _folder_of(backend: Any, model_arn: str) -> str:
-    """The job folder whose scenario the model follows (its lineage tag, emulator/lineage.py)."""
-    return lineage.model_folder(backend, model_arn)
+    @property
+    def ready(self) -> bool:
+        """True once it serves invocations."""
+        return self.status == READY_STATUS[self.kind]
 
 
 def find(arn: str) -> Deployment | None:
     """A live deployment by ARN or name (None once deleted)."""
-    deployments: dict[str, Deployment] = _log().deployments
+    deployments: dict[str, Deployment] = BEDROCK.deployments
     return deployments.get(arn) or next((d for d in deployments.values() if d.name == arn), None)
+
+
+def _backend(self: BedrockResponse) -> Any:
+    """moto's Bedrock of the request's account and Region (its custom models and jobs)."""
+    return bedrock_backends[self.current_account][self.region]
+
+
+def _requested(self: BedrockResponse, kind: str) -> Deployment:
+    """The live deployment of ``kind`` the request's path names."""
+    identifier = unquote(self.path.split("/")[-1])
+    deployment = find(identifier)
+    if deployment is None or deployment.kind != kind:
+        raise BedrockError("ResourceNotFoundException", f"{identifier} was not found.")
+    return deployment
 
 
 def _create(self: BedrockResponse, kind: str) -> str:
     params = json.loads(self.body)
-    backend = bedrock_backends[self.current_account][self.region]
+    backend = _backend(self)
     model_arn = params["modelId" if kind == "provisioned" else "modelArn"]
     backend.get_custom_model(model_arn)  # ResourceNotFoundException for an unknown model
     name = params["provisionedModelName" if kind == "provisioned" else "modelDeploymentName"]
-    log = _log()
     operation = (
         "CreateProvisionedModelThroughput"
         if kind == "provisioned"
         else "CreateCustomModelDeployment"
     )
-    log.calls.append((operation, name))
+    BEDROCK.calls.append((operation, name))
     existing = find(name)
     if existing is None:
         resource = "provisioned-model" if kind == "provisioned" else "custom-model-deployment"
@@ -93,29 +97,25 @@ def _create(self: BedrockResponse, kind: str) -> str:
             created_at=datetime.now(UTC).isoformat(),
             tags={str(tag["key"]): str(tag["value"]) for tag in params.get("tags", [])},
         )
-        log.deployments[arn] = existing
+        BEDROCK.deployments[arn] = existing
     key = "provisionedModelArn" if kind == "provisioned" else "customModelDeploymentArn"
     return json.dumps({key: existing.arn})
 
 
 def _advance(self: BedrockResponse, deployment: Deployment) -> None:
     """One Get: Creating for the scenario's polls, then ready or Failed."""
-    backend = bedrock_backends[self.current_account][self.region]
-    scenario = _log().scenario(_folder_of(backend, deployment.model_arn))
+    scenario = BEDROCK.scenario(model_folder(_backend(self), deployment.model_arn))
     deployment.polls += 1
     if deployment.status == "Creating" and deployment.polls >= scenario.deployment_polls:
         if scenario.deployment_outcome == "Failed":
             deployment.status = "Failed"
             deployment.failure_message = "Capacity for this model is not available (emulated)."
         else:
-            deployment.status = "InService" if deployment.kind == "provisioned" else "Active"
+            deployment.status = READY_STATUS[deployment.kind]
 
 
 def _get(self: BedrockResponse, kind: str) -> str:
-    identifier = unquote(self.path.split("/")[-1])
-    deployment = find(identifier)
-    if deployment is None or deployment.kind != kind:
-        raise DeploymentError("ResourceNotFoundException", f"{identifier} was not found.")
+    deployment = _requested(self, kind)
     _advance(self, deployment)
     if kind == "provisioned":
         body: dict[str, Any] = {
@@ -144,28 +144,15 @@ def _get(self: BedrockResponse, kind: str) -> str:
 
 
 def _delete(self: BedrockResponse, kind: str) -> str:
-    identifier = unquote(self.path.split("/")[-1])
-    deployment = find(identifier)
-    if deployment is None or deployment.kind != kind:
-        raise DeploymentError("ResourceNotFoundException", f"{identifier} was not found.")
-    log = _log()
+    deployment = _requested(self, kind)
     operation = (
         "DeleteProvisionedModelThroughput"
         if kind == "provisioned"
         else "DeleteCustomModelDeployment"
     )
-    log.calls.append((operation, deployment.name))
-    del log.deployments[deployment.arn]
+    BEDROCK.calls.append((operation, deployment.name))
+    del BEDROCK.deployments[deployment.arn]
     return json.dumps({})
-
-
-def _base_of(self: BedrockResponse, model_arn: str) -> str:
-    """The foundation-model ARN the custom model ``model_arn`` was trained from ("" unknown)."""
-    backend = bedrock_backends[self.current_account][self.region]
-    for model in backend.custom_models.values():
-        if model.model_arn == model_arn:
-            return str(model.base_model_arn)
-    return ""
 
 
 # One page of a list: at most Bedrock's largest maxResults (1,000 in botocore 1.44.8's
@@ -180,7 +167,7 @@ def _page(self: BedrockResponse, kind: str) -> tuple[list[Deployment], str | Non
     size = min(int((query.get("maxResults") or [PAGE_DEFAULT])[0]), PAGE_MAX)
     start = int((query.get("nextToken") or ["0"])[0])
     found = sorted(
-        (d for d in _log().deployments.values() if d.kind == kind),
+        (d for d in BEDROCK.deployments.values() if d.kind == kind),
         key=lambda d: d.created_at,
         reverse=True,
     )
@@ -199,7 +186,7 @@ def _list(self: BedrockResponse, kind: str) -> str:
                     "provisionedModelArn": d.arn,
                     "modelArn": d.model_arn,
                     "desiredModelArn": d.model_arn,
-                    "foundationModelArn": _base_of(self, d.model_arn),
+                    "foundationModelArn": base_model_of(_backend(self), d.model_arn) or "",
                     "modelUnits": d.model_units,
                     "desiredModelUnits": d.model_units,
                     "status": d.status,
@@ -233,7 +220,7 @@ _original_list_tags = BedrockResponse.list_tags_for_resource
 def _list_tags_for_resource(self: BedrockResponse) -> str:
     """A deployment's tags (kept on it since its create); moto's answer for anything else."""
     arn = str(json.loads(self.body).get("resourceARN", ""))
-    deployment = _log().deployments.get(arn)
+    deployment = BEDROCK.deployments.get(arn)
     if deployment is None:
         return str(_original_list_tags(self))
     return json.dumps({"tags": [{"key": k, "value": v} for k, v in deployment.tags.items()]})
@@ -245,11 +232,9 @@ _original_get_custom_model = BedrockResponse.get_custom_model
 def _get_custom_model(self: BedrockResponse) -> str:
     """moto's answer with the modelStatus Bedrock reports: Creating for N polls, then Active."""
     body = json.loads(_original_get_custom_model(self))
-    backend = bedrock_backends[self.current_account][self.region]
-    log = _log()
-    scenario = log.scenario(_folder_of(backend, body["modelArn"]))
-    polls = log.model_polls.get(body["modelArn"], 0) + 1
-    log.model_polls[body["modelArn"]] = polls
+    scenario = BEDROCK.scenario(model_folder(_backend(self), body["modelArn"]))
+    polls = BEDROCK.model_polls.get(body["modelArn"], 0) + 1
+    BEDROCK.model_polls[body["modelArn"]] = polls
     if polls > scenario.model_creating_polls:
         body["modelStatus"] = scenario.model_outcome
         if scenario.model_outcome == "Failed":

@@ -13,7 +13,7 @@ as Bedrock refuses it), answers with the completion of the closest prompt in
 its own training and validation data (word overlap): a stand-in for a model
 that learned the task. Each successful call through a deployment is counted in
 CloudWatch as Bedrock counts it (AWS/Bedrock Invocations by ModelId), which the
-watch's idle check reads (customization_core/deployments.py).
+watch's idle check reads (customization_core/deployment_watch.py).
 
 A base model that answers on demand only through a system-defined inference
 profile (catalog ``base_invocation: inference-profile``: Llama 3.2 / 3.3, Nova 2
@@ -37,12 +37,11 @@ from moto.bedrock.models import bedrock_backends
 from moto.bedrockruntime.models import BedrockRuntimeBackend
 from moto.bedrockruntime.responses import BedrockRuntimeResponse
 from moto.cloudwatch.models import cloudwatch_backends
-from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.s3.models import s3_backends
 
 from customization_core.catalog import Family, Model, load_catalog
-from customization_core.deployments import (
+from customization_core.deployment_watch import (
     INVOCATIONS_METRIC,
     INVOCATIONS_NAMESPACE,
     MODEL_DIMENSION,
@@ -50,7 +49,8 @@ from customization_core.deployments import (
 from customization_core.evaluation import read_samples
 from customization_core.inference import UnknownFamilyError, family_of
 from customization_core.tokens import CHARS_PER_TOKEN, estimate_tokens
-from emulator import deployments, lineage
+from emulator import bedrock_deployments
+from emulator.state import BEDROCK, S3_SCHEME, BedrockError, model_folder, s3_location
 
 # What InvokeModel requires in each family's body (the model parameter pages cited in
 # customization_core/inference.py).
@@ -67,9 +67,14 @@ _WORD = re.compile(r"[a-z0-9]+")
 PROFILE_PREFIXES: Final = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
 
 
-class InvocationError(JsonRESTError):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
+def _is_deployment(model_id: str) -> bool:
+    """True for a Provisioned Throughput or custom model deployment ARN."""
+    return ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id
+
+
+def _bedrock(backend: BedrockRuntimeBackend) -> Any:
+    """moto's Bedrock (custom models and jobs) of the runtime backend's account and Region."""
+    return bedrock_backends[backend.account_id][backend.region_name]
 
 
 class _Model:
@@ -82,25 +87,25 @@ class _Model:
         self.common: set[str] = set()
         if ":custom-model/" in model_id:
             # As in Bedrock: a custom model answers only through a deployment.
-            raise InvocationError(
+            raise BedrockError(
                 "ValidationException",
                 f"Invocation of model ID {model_id} with on-demand throughput isn't supported: "
                 "use its Provisioned Throughput or custom model deployment.",
             )
-        if ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
+        if _is_deployment(model_id):
             model_id = self._served_model(backend, model_id)
         else:
             model_id = _on_demand_base(model_id)
         if ":custom-model/" in model_id:
-            bedrock = bedrock_backends[backend.account_id][backend.region_name]
+            bedrock = _bedrock(backend)
             try:
                 custom = bedrock.get_custom_model(model_id)
             except Exception:
-                raise InvocationError(
+                raise BedrockError(
                     "ResourceNotFoundException", f"Model {model_id} was not found."
                 ) from None
             base = str(custom.base_model_arn).rsplit("/", 1)[1]
-            scenario = _log().scenario(lineage.model_folder(bedrock, model_id))
+            scenario = BEDROCK.scenario(model_folder(bedrock, model_id))
             if scenario.custom_quality == "learned":
                 # A stand-in for a model that learned the task: it knows its training data
                 # and, to make its lead on held-out records visible, its validation data too,
@@ -116,27 +121,26 @@ class _Model:
         try:
             self.family: Family = family_of(base)
         except UnknownFamilyError:
-            raise InvocationError(
+            raise BedrockError(
                 "ValidationException", "The provided model identifier is invalid."
             ) from None
 
     @staticmethod
     def _served_model(backend: BedrockRuntimeBackend, arn: str) -> str:
         """The custom model a ready deployment serves (invocations are counted per job)."""
-        deployment = deployments.find(arn)
+        deployment = bedrock_deployments.find(arn)
         if deployment is None:
-            raise InvocationError("ResourceNotFoundException", f"{arn} was not found.")
-        if deployment.status not in ("InService", "Active"):
-            raise InvocationError(
+            raise BedrockError("ResourceNotFoundException", f"{arn} was not found.")
+        if not deployment.ready:
+            raise BedrockError(
                 "ValidationException", f"{arn} is {deployment.status}, not ready for inference."
             )
-        bedrock = bedrock_backends[backend.account_id][backend.region_name]
-        folder = lineage.model_folder(bedrock, deployment.model_arn)
-        log = _log()
-        count = log.invocations.get(folder, 0) + 1
-        log.invocations[folder] = count
-        if count <= log.scenario(folder).invoke_throttle_first:
-            raise InvocationError("ThrottlingException", "Too many requests (emulated).")
+        bedrock = _bedrock(backend)
+        folder = model_folder(bedrock, deployment.model_arn)
+        count = BEDROCK.invocations.get(folder, 0) + 1
+        BEDROCK.invocations[folder] = count
+        if count <= BEDROCK.scenario(folder).invoke_throttle_first:
+            raise BedrockError("ThrottlingException", "Too many requests (emulated).")
         return deployment.model_arn
 
     def _words(self, text: str) -> set[str]:
@@ -184,7 +188,7 @@ def _on_demand_base(model_id: str) -> str:
     bare = _without_geography(tail)
     if bare == tail and ":inference-profile/" not in model_id:
         if _profile_only(bare) is not None:
-            raise InvocationError(
+            raise BedrockError(
                 "ValidationException",
                 f"Invocation of model ID {bare} with on-demand throughput isn\u2019t supported. "
                 "Retry your request with the ID or ARN of an inference profile that contains "
@@ -194,18 +198,12 @@ def _on_demand_base(model_id: str) -> str:
     return bare
 
 
-def _log() -> Any:
-    from emulator.patches import BEDROCK  # the shared log (patches imports this module)
-
-    return BEDROCK
-
-
 def _examples(account_id: str, training: dict[str, Any]) -> list[tuple[str, str]]:
     """(prompt, answer) pairs of the data at a config's ``s3Uri`` (any bucket), from local S3."""
     uri = str(training.get("s3Uri", ""))
-    if not uri.startswith("s3://") or "/" not in uri[5:]:
+    bucket, key = s3_location(uri)
+    if not uri.startswith(S3_SCHEME) or not key:
         return []
-    bucket, key = uri[5:].split("/", 1)
     try:
         stored = s3_backends[account_id]["aws"].get_object(bucket, key)
     except Exception:
@@ -250,7 +248,7 @@ def count_invocation(
 
 def _counted(backend: BedrockRuntimeBackend, model: _Model) -> None:
     """Count a successful call made through a deployment (base models are not the watch's)."""
-    if ":provisioned-model/" in model.model_id or ":custom-model-deployment/" in model.model_id:
+    if _is_deployment(model.model_id):
         count_invocation(backend.account_id, backend.region_name, model.model_id)
 
 
@@ -260,7 +258,7 @@ def _invoke_model(self: BedrockRuntimeBackend, payload: Any, model_id: str) -> d
         key for key in REQUIRED[model.family] if not isinstance(payload, dict) or key not in payload
     ]
     if missing:
-        raise InvocationError(
+        raise BedrockError(
             "ValidationException",
             f"Malformed input request: #: required key [{missing[0]}] not found, please reformat your input and try again.",
         )
@@ -306,7 +304,7 @@ def _message_text(messages: Any) -> str:
             if isinstance(part, dict) and "text" in part
         )
     except (KeyError, IndexError, TypeError):
-        raise InvocationError(
+        raise BedrockError(
             "ValidationException", "Malformed input request: messages must end with a user message."
         ) from None
 

@@ -1,0 +1,102 @@
+"""ValidateDataset: stream the pinned dataset versions through the validator, then snapshot them.
+
+What was validated is what is trained: the versions judged are copied for the run
+(customization_core/snapshot.py), and StartJob gives Bedrock only that copy.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+
+from customization_core.media import S3MediaResolver
+from customization_core.registry import Registry
+from customization_core.rejection import reject
+from customization_core.run import PipelineConfig, Run, Status
+from customization_core.snapshot import snapshot
+from customization_core.validator import validate_dataset
+
+SUMMARY_FINDINGS: Final = 5  # findings quoted in a rejection notice
+
+
+def validate_data(
+    run: Run, *, s3: Any, registry: Registry, config: PipelineConfig
+) -> dict[str, Any]:
+    """Stream the pinned training (and validation) versions through the validator; write the report."""
+    assert run.training is not None
+    assert run.model_id
+    assert run.customization_type
+    assert run.report_key
+    bucket = run.source.bucket
+    training = s3.get_object(
+        Bucket=bucket, Key=run.training["key"], VersionId=run.training["version_id"]
+    )["Body"]
+    validation = (
+        s3.get_object(
+            Bucket=bucket, Key=run.validation["key"], VersionId=run.validation["version_id"]
+        )["Body"]
+        if run.validation
+        else None
+    )
+    media = S3MediaResolver(s3)  # remembers the version of each media object it judged
+    report = validate_dataset(
+        training,
+        validation=validation,
+        model_id=run.model_id,
+        customization_type=run.customization_type,
+        hyperparameters=run.hyperparameters,
+        price_per_1k_tokens_usd=config.training_prices_usd.get(run.model_id),
+        # Media blocks must point into the dataset's own bucket; each object they name is
+        # checked to exist, and is checked by its bytes (format, size, dimensions).
+        dataset_bucket=bucket,
+        media=media,
+        unknown_ok=config.unknown_models == "warn",
+    )
+    s3.put_object(
+        Bucket=config.artifacts_bucket,
+        Key=run.report_key,
+        Body=report.to_json(),
+        ContentType="application/json",
+    )
+    document = report.document
+    run.tokens = document["tokens"]["total"]
+    run.cost_usd = (document["cost"] or {}).get("estimated_usd")
+    # EstimateCost prices the whole run from these: the training part and a request's size.
+    run.extra["training_cost"] = document["cost"]
+    records = int(document.get("records") or 0)
+    run.request_tokens = math.ceil(run.tokens / records) if records and run.tokens else None
+    location = f"s3://{config.artifacts_bucket}/{run.report_key}"
+    if not report.valid:
+        quoted = "\n".join(
+            f"  {e['file']}{':' + str(e['line']) if e['line'] else ''} {e['code']}: {e['message']}"
+            for e in document["errors"][:SUMMARY_FINDINGS]
+        )
+        run.report_summary = (
+            f"{document['error_count']} error(s) in the dataset (report: {location})"
+        )
+        return reject(run, registry, f"{run.report_summary}. The first:\n{quoted}")
+    run.report_summary = (
+        f"{document['records']} training records, about {run.tokens:,} tokens, "
+        f"{document['warning_count']} warning(s) (report: {location})"
+    )
+    # What was validated is what is trained: the versions judged, copied for the run.
+    taken = snapshot(
+        s3,
+        source_bucket=bucket,
+        training=run.training,
+        validation=run.validation,
+        media_versions=media.versions,
+        artifacts_bucket=config.artifacts_bucket,
+        run_id=run.run_id,
+    )
+    run.snapshot = taken.record()
+    registry.update(
+        run,
+        Status.VALIDATING,
+        report=location,
+        tokens=run.tokens,
+        request_tokens=run.request_tokens,
+        cost_usd=run.cost_usd,
+        snapshot=run.snapshot,
+    )
+    return run.state()

@@ -1,0 +1,138 @@
+"""Emulated Bedrock model customization jobs: each one lives the life its run's scenario asks for.
+
+moto creates jobs but leaves them InProgress forever. The patched backend moves
+each job through the lifecycle its run's scenario asks for (Completed after N
+polls with the metrics files Bedrock writes, or Failed with a message), can
+answer the first N creates with throttling or quota errors, refuses a model,
+type or Region the emulated account does not offer (emulator/account.py),
+fails a job whose service role lacks a permission (emulator/iam/service_role.py),
+and records every call in ``state.BEDROCK``. A job's outputModelArn is made the
+ARN of the model moto registers. The scenario is the one of the job folder its
+lineage tag names (emulator/state.py), wherever its training data was copied.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.bedrock.models import BedrockBackend
+
+from emulator import account
+from emulator.iam import service_role
+from emulator.state import BEDROCK, BedrockError, Scenario, folder, job_folder_of, s3_location
+
+_original_create = BedrockBackend.create_model_customization_job
+_original_get = BedrockBackend.get_model_customization_job
+_original_stop = BedrockBackend.stop_model_customization_job
+
+
+def _create(self: Any, *args: Any, **kwargs: Any) -> Any:
+    arguments = inspect.signature(_original_create).bind(self, *args, **kwargs).arguments
+    job_folder = folder(
+        arguments.get("job_tags") or arguments.get("custom_model_tags"),
+        arguments.get("training_data_config"),
+    )
+    scenario = BEDROCK.scenario(job_folder)
+    attempt = BEDROCK.creates.get(job_folder, 0) + 1
+    BEDROCK.creates[job_folder] = attempt
+    name = str(arguments.get("job_name"))
+    BEDROCK.calls.append(("CreateModelCustomizationJob", name))
+    if attempt <= scenario.throttle_first:
+        raise BedrockError("ThrottlingException", "Rate exceeded (emulated).")
+    if attempt <= scenario.throttle_first + scenario.quota_first:
+        raise BedrockError(
+            "ServiceQuotaExceededException",
+            "Concurrent customization jobs quota reached (emulated).",
+        )
+    refused = account.refusal(
+        self.region_name,
+        str(arguments.get("base_model_identifier")),
+        str(arguments.get("customization_type") or "FINE_TUNING"),
+    )
+    if refused:
+        raise BedrockError("ValidationException", refused)
+    if name in self.model_customization_jobs:
+        # The same job (its name and client request token follow from the run): Bedrock
+        # answers an idempotent retry with the existing job.
+        return self.model_customization_jobs[name].job_arn
+    created = _original_create(self, *args, **kwargs)
+    # Bedrock reads the data, writes the output and uses the model key and the VPC as
+    # the service role: a permission it lacks fails the job, as in AWS.
+    denied = service_role.denial(arguments)
+    if denied:
+        BEDROCK.denied_jobs[name] = denied
+    # moto names the job's output model "<model>-<job>" but registers the model as "<model>";
+    # in AWS outputModelArn is the custom model's ARN, which is what gets invoked.
+    job = self.model_customization_jobs[name]
+    model = self.custom_models[job.custom_model_name]
+    job.output_model_name, job.output_model_arn = model.model_name, model.model_arn
+    return created
+
+
+def _get(self: Any, job_identifier: str) -> Any:
+    job = _original_get(self, job_identifier)
+    BEDROCK.calls.append(("GetModelCustomizationJob", job.job_name))
+    if job.status != "InProgress":
+        return job
+    scenario = BEDROCK.scenario(job_folder_of(job))
+    polls = BEDROCK.polls.get(job.job_name, 0) + 1
+    BEDROCK.polls[job.job_name] = polls
+    if job.job_name in BEDROCK.denied_jobs:
+        job.status, job.failure_message = "Failed", BEDROCK.denied_jobs[job.job_name]
+        job.end_time = datetime.now(UTC).isoformat()
+        return job
+    if polls >= scenario.polls_until_done:
+        job.status = scenario.outcome
+        job.end_time = datetime.now(UTC).isoformat()
+        if scenario.outcome == "Completed":
+            job.training_metrics = {"trainingLoss": scenario.training_loss}
+            # Bedrock reports validation loss only for jobs given validation data.
+            job.validation_metrics = (
+                [{"validationLoss": scenario.validation_loss}] if job.validation_data_config else []
+            )
+            _write_metrics(job, scenario)
+        else:
+            job.failure_message = scenario.failure_message
+    return job
+
+
+def _stop_job(self: Any, job_identifier: str) -> Any:
+    BEDROCK.calls.append(("StopModelCustomizationJob", job_identifier))
+    return _original_stop(self, job_identifier)
+
+
+def _write_metrics(job: Any, scenario: Scenario) -> None:
+    """The step-wise training metrics Bedrock writes under the output URI."""
+    if BEDROCK.s3 is None:
+        return
+    bucket, prefix = s3_location(str(job.output_data_config["s3Uri"]))
+    rows = ["step_number,epoch_number,training_loss"]
+    loss = scenario.training_loss * 3
+    for step in range(1, 7):
+        loss = max(scenario.training_loss, loss * 0.7)
+        rows.append(f"{step},{(step - 1) // 3},{loss:.4f}")
+    BEDROCK.s3.put_object(
+        Bucket=bucket,
+        Key=f"{prefix.rstrip('/')}/training_artifacts/step_wise_training_metrics.csv",
+        Body="\n".join(rows).encode(),
+    )
+    if job.validation_data_config:
+        validation = ["step_number,epoch_number,validation_loss,perplexity"]
+        validation.append(
+            f"6,1,{scenario.validation_loss:.4f},{2.718**scenario.validation_loss:.4f}"
+        )
+        BEDROCK.s3.put_object(
+            Bucket=bucket,
+            Key=f"{prefix.rstrip('/')}/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
+            Body="\n".join(validation).encode(),
+        )
+
+
+def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Run the jobs (``assign`` is setattr, or a test's monkeypatch.setattr)."""
+    assign(BedrockBackend, "create_model_customization_job", _create)
+    assign(BedrockBackend, "get_model_customization_job", _get)
+    assign(BedrockBackend, "stop_model_customization_job", _stop_job)
