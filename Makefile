@@ -53,9 +53,9 @@ $(LAMBDA_WHEELS)/.downloaded: requirements-lambda.txt constraints.txt | $(VENV)/
 	  -r requirements-lambda.txt -c constraints.txt
 	touch $@
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(VENV)/.installed
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt | $(VENV)/.installed
 	test -d $(CHECKOV_VENV) || $(PYTHON) -m venv --without-pip $(CHECKOV_VENV)
-	$(UV) --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
+	$(UV) --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt -c constraints-checkov.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -96,9 +96,11 @@ check-templates: install ## Synthesize every stage; nag, cfn-lint and checkov on
 	    --output cli --output junitxml --output-file-path console,$(BUILD)/reports/checkov-$$stage; \
 	done
 
-test: install lint ## Lint, unit and infra tests, then nag, cfn-lint and checkov on every stage
+# lint (mypy) and check-templates (synth, cfn-lint, checkov) are one process each: on two
+# cores they run side by side, then pytest takes both cores (-n auto).
+test: install ## Lint and nag, cfn-lint and checkov on every stage; then every test
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint check-templates
 	$(BIN)/pytest
-	$(MAKE) --no-print-directory check-templates
 
 demo: install ## Run five example customizations on the local emulator (no AWS account)
 	cdk synth -c stage=$(STAGE) --quiet
@@ -109,9 +111,10 @@ summary: install ## Synthesize STAGE and print what it would deploy (keys, bucke
 	$(BIN)/python -m scripts.summary cdk.out
 
 # The pictures in docs/ are drawn from the dev stage (tests/infra/test_diagrams.py compares them).
-diagrams: install ## Draw docs/system.md and docs/flow-*.md from the synthesized dev stage
+diagrams: install ## Draw docs/system.md and docs/flow-*.md from the synthesized dev stage, and show them in README.md
 	cdk synth -c stage=dev --quiet -o $(BUILD)/diagrams
 	$(BIN)/python -m scripts.diagrams $(BUILD)/diagrams docs
+	$(BIN)/python -m scripts.readme_diagrams README.md
 
 # `check` first lists every problem the pipeline would find. The emulator runs in us-east-1
 # (emulator/state.py REGION) with no AWS credentials, so the catalog's Regions judge (--offline).

@@ -3,8 +3,9 @@
 Reads Bedrock (every Provisioned Throughput, custom model deployment and custom model of
 the account and Region, with their tags), the stack's registry (its runs, the live
 deployments) and, when the caller may, Cost Explorer (billed spend per run id tag). The
-joins are customization_core/spend.py's. Exit codes: 0 ok, 2 usage, 3 AWS access to
-Bedrock or the registry (Cost Explorer's refusal is one line, and the rest is printed).
+joins are customization_core/spend.py's, custom_models.py's and billed_spend.py's. Exit
+codes: 0 ok, 2 usage, 3 AWS access to Bedrock or the registry (Cost Explorer's refusal is
+one line, and the rest is printed).
 
 Permissions it uses: bedrock:ListProvisionedModelThroughputs, ListCustomModelDeployments,
 ListCustomModels, ListTagsForResource, GetCustomModel (a deployment's base model, when its

@@ -1,8 +1,8 @@
 """What ``spend`` reads and prints: deployments, burn, custom models, billed spend per run.
 
 gather reads Bedrock, the registry and Cost Explorer into one document (the joins are
-customization_core/spend.py's); render prints it. bedrock_customize/spend.py declares
-the command and imports this module when it runs.
+customization_core/spend.py's, custom_models.py's and billed_spend.py's); render prints
+it. bedrock_customize/spend.py declares the command and imports this module when it runs.
 """
 
 from __future__ import annotations

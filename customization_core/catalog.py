@@ -1,20 +1,23 @@
 """The model catalog: what Bedrock accepts for each base model, with the source of each number.
 
 The data lives in ``data/models.json``; this module loads it once, strictly
-(an unknown key or a missing source is a bug in the data, caught by tests).
+(an unknown key or a missing source is a bug in the data, caught by tests), into
+frozen dataclasses (customization_core/strict_data.py): no pydantic to import, so
+``validate`` starts fast.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from customization_core.strict_data import Strict
 
 Family = Literal["titan", "cohere", "llama", "claude", "nova"]
 DataFormat = Literal[
@@ -44,24 +47,23 @@ class CustomizationType(StrEnum):
         raise ValueError(f"Unknown customization type {text!r}; allowed: {allowed}.")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RecordLimit(_Strict):
-    min: int | None = Field(ge=0)
-    max: int | None = Field(ge=1)
+@dataclass(frozen=True, kw_only=True)
+class RecordLimit(Strict):
+    min: int | None = field(metadata={"ge": 0})
+    max: int | None = field(metadata={"ge": 1})
     source: str
 
 
-class TokenLimit(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class TokenLimit(Strict):
     """Max tokens per record for the listed batch sizes (``None``: any batch size)."""
 
     batch_sizes: tuple[int, ...] | None
-    tokens: int = Field(ge=1)
+    tokens: int = field(metadata={"ge": 1})
 
 
-class Hyperparameter(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Hyperparameter(Strict):
     key: str
     type: Literal["int", "float"]
     min: float | None
@@ -77,32 +79,36 @@ class Hyperparameter(_Strict):
         return f"{kind} from {low} to {high}"
 
 
-class MediaLimit(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class MediaLimit(Strict):
     """What one kind of media block (image or video) may hold in a record of this model."""
 
-    formats: tuple[str, ...] = Field(min_length=1)  # the block's "format" values, e.g. png, mp4
-    max_per_record: int = Field(ge=1)
-    max_bytes: int = Field(ge=1)
+    # The block's "format" values, e.g. png, mp4.
+    formats: tuple[str, ...] = field(metadata={"min_length": 1})
+    max_per_record: int = field(metadata={"ge": 1})
+    max_bytes: int = field(metadata={"ge": 1})
     min_pixels: int | None = None  # each side of an image, where documented
     max_pixels: int | None = None
     max_seconds: float | None = None  # a video's duration, where documented
     source: str
 
 
-class Media(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Media(Strict):
     """The media a model's training records may carry; one modality per dataset."""
 
     image: MediaLimit | None = None
     video: MediaLimit | None = None
 
 
-class Customization(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Customization(Strict):
     """What one customization type of one model accepts."""
 
     data_format: DataFormat
     alternate_formats: tuple[DataFormat, ...] = ()
     # The Regions where Bedrock runs this customization type for the model (AWS's table).
-    regions: tuple[str, ...] = Field(min_length=1)
+    regions: tuple[str, ...] = field(metadata={"min_length": 1})
     regions_source: str
     # Whether the API takes a validation file for it (Nova 2 Lite: no).
     validation_supported: bool = True
@@ -116,7 +122,7 @@ class Customization(_Strict):
     validation_records: RecordLimit
     # Where the docs (or the Service Quotas) limit training and validation together.
     total_records: RecordLimit | None = None
-    max_tokens_per_record: tuple[TokenLimit, ...] = Field(min_length=1)
+    max_tokens_per_record: tuple[TokenLimit, ...] = field(metadata={"min_length": 1})
     max_tokens_per_record_source: str
     max_training_file_bytes: int | None
     max_validation_file_bytes: int | None
@@ -143,7 +149,8 @@ class Customization(_Strict):
         return min(limit.tokens for limit in self.max_tokens_per_record)
 
 
-class Lifecycle(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Lifecycle(Strict):
     """Where a model stands in AWS's model lifecycle (page ``model-lifecycle``).
 
     A Legacy model still runs until its end-of-life date; after it, Bedrock refuses
@@ -175,7 +182,8 @@ class Lifecycle(_Strict):
 Commitment = Literal["none", "1-month", "6-month"]
 
 
-class DeploymentPrices(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class DeploymentPrices(Strict):
     """What serving a custom model of this base model costs, as AWS publishes it.
 
     Provisioned Throughput is billed per model unit per hour, at the base model's price
@@ -184,27 +192,26 @@ class DeploymentPrices(_Strict):
     per token at the base model's on-demand price (Nova page ``custom-fine-tune-odi``).
     """
 
-    provisioned_hourly_usd: dict[Commitment, float] = Field(default_factory=dict)
-    on_demand_input_per_1k_tokens_usd: float | None = Field(default=None, gt=0)
-    on_demand_output_per_1k_tokens_usd: float | None = Field(default=None, gt=0)
+    provisioned_hourly_usd: dict[Commitment, float] = field(default_factory=dict)
+    on_demand_input_per_1k_tokens_usd: float | None = field(default=None, metadata={"gt": 0})
+    on_demand_output_per_1k_tokens_usd: float | None = field(default=None, metadata={"gt": 0})
     source: str
     read: date
 
-    @model_validator(mode="after")
-    def _positive(self) -> DeploymentPrices:
+    def __post_init__(self) -> None:
         for term, usd in self.provisioned_hourly_usd.items():
             if not usd > 0:
                 raise ValueError(f"provisioned_hourly_usd[{term}] must be above 0")
-        return self
 
 
-class Model(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Model(Strict):
     name: str
     provider: str
     family: Family
-    model_ids: tuple[str, ...] = Field(min_length=1)
+    model_ids: tuple[str, ...] = field(metadata={"min_length": 1})
     model_ids_source: str
-    customizations: dict[CustomizationType, Customization] = Field(min_length=1)
+    customizations: dict[CustomizationType, Customization] = field(metadata={"min_length": 1})
     lifecycle: Lifecycle | None = None
     # Set when AWS's current customization tables no longer list the model: the live
     # check decides per account, and the catalog says so in a warning.
@@ -218,12 +225,11 @@ class Model(_Strict):
     # How the base model answers on demand: by its model id, or only through a
     # system-defined inference profile (Region -> profile id) for the Regions listed.
     base_invocation: Literal["model-id", "inference-profile"] = "model-id"
-    inference_profiles: dict[str, str] = Field(default_factory=dict)
+    inference_profiles: dict[str, str] = field(default_factory=dict)
     inference_source: str | None = None
     deployment_prices: DeploymentPrices | None = None
 
-    @model_validator(mode="after")
-    def _sources(self) -> Model:
+    def __post_init__(self) -> None:
         if self.on_demand_deployment_regions and not self.on_demand_deployment_source:
             raise ValueError(f"{self.name}: on_demand_deployment_regions needs its source")
         if (self.inference_profiles or self.base_invocation != "model-id") and not (
@@ -232,7 +238,6 @@ class Model(_Strict):
             raise ValueError(f"{self.name}: inference_profiles needs its source")
         if self.base_invocation == "inference-profile" and not self.inference_profiles:
             raise ValueError(f"{self.name}: base_invocation inference-profile needs profiles")
-        return self
 
     @property
     def primary_id(self) -> str:
@@ -258,29 +263,29 @@ class Model(_Strict):
         return self.inference_profiles.get(region)
 
 
-class UnsupportedModel(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class UnsupportedModel(Strict):
     """A model AWS can customize that this product does not run, and why."""
 
     name: str
-    model_ids: tuple[str, ...] = Field(min_length=1)
+    model_ids: tuple[str, ...] = field(metadata={"min_length": 1})
     reason: str
     source: str
 
 
-class Catalog(_Strict):
+@dataclass(frozen=True, kw_only=True)
+class Catalog(Strict):
     catalog_date: date
-    models: tuple[Model, ...] = Field(min_length=1)
+    models: tuple[Model, ...] = field(metadata={"min_length": 1})
     unsupported: tuple[UnsupportedModel, ...] = ()
 
-    @model_validator(mode="after")
-    def _ids_are_unique(self) -> Catalog:
+    def __post_init__(self) -> None:
         seen: dict[str, str] = {}
         for model in self.models:
             for model_id in model.model_ids:
                 if model_id in seen:
                     raise ValueError(f"{model_id} is listed by {seen[model_id]} and {model.name}")
                 seen[model_id] = model.name
-        return self
 
     def by_id(self) -> Mapping[str, Model]:
         return {model_id: model for model in self.models for model_id in model.model_ids}
@@ -330,7 +335,9 @@ def generic_model(model_id: str, kind: CustomizationType) -> Model:
     hyperparameter range: only what every record must be (JSON objects in one
     format) is checked. Used only when a stage sets ``unknownModels: warn``.
     """
-    family = next((f for prefix, f in _FAMILIES.items() if model_id.startswith(prefix)), "titan")
+    family: Family = next(
+        (f for prefix, f in _FAMILIES.items() if model_id.startswith(prefix)), "titan"
+    )
     no_limit = RecordLimit(min=None, max=None, source=UNKNOWN_SOURCE)
     customization = Customization(
         data_format="conversation" if family in ("nova", "llama") else "prompt-completion",
@@ -371,8 +378,9 @@ def generic_model(model_id: str, kind: CustomizationType) -> Model:
 @cache
 def load_catalog() -> Catalog:
     """The packaged catalog (parsed once per process)."""
-    text = resources.files("customization_core").joinpath("data/models.json").read_text("utf-8")
-    return Catalog.model_validate_json(text)
+    return Catalog.model_validate_json(
+        (Path(__file__).parent / "data" / "models.json").read_bytes()
+    )
 
 
 def _number(value: float) -> str:

@@ -1,9 +1,9 @@
 """The run contract: every value the handlers and the state-machine definition share.
 
-The definition (stacks/workflow.py) compares fields of the run document with these
-values and matches errors by these names; the handlers (customization_core's
-*_step.py, *_steps.py and deployment modules) set the fields and raise the errors.
-Neither side spells a shared string itself, so a rename here changes both.
+The definition (stacks/definition.py, stacks/state_tasks.py) compares fields of the run
+document with these values and matches errors by these names; the handlers
+(customization_core's *_step.py, *_steps.py and deployment modules) set the fields and raise
+the errors. Neither side spells a shared string itself, so a rename here changes both.
 """
 
 from __future__ import annotations
@@ -97,6 +97,10 @@ CANCEL_RETRIES: Final = 10
 
 TIMESTAMP: Final = "%Y-%m-%dT%H:%M:%SZ"  # what a Wait state's TimestampPath accepts
 
+# Where a Catch (its ResultPath) and a failure Pass state put ``{"Error", "Cause"}``
+# beside the run document; RecordFailure takes it from there.
+ERROR_FIELD: Final = "error"
+
 
 def stamp(moment: datetime) -> str:
     """A moment as the run document's timestamps hold it (``wait_until``, a deployment's times)."""
@@ -146,7 +150,7 @@ class Errors:
     """The error names the definition's Retry and Catch rules match.
 
     The exception classes live where they are raised (customization_core/faults.py,
-    approval.py, job_steps.py, media.py, registry.py); the definition reads their names
+    job_steps.py, media.py, registry.py, snapshot.py); the definition reads their names
     from the classes (``Class.__name__``), never from a copy. These are the names no
     handler class has.
     """

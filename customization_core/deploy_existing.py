@@ -3,14 +3,16 @@
 ``bedrock-customize deploy RUN_ID|MODEL_ARN`` uploads ``{"deployModel": ..., "deploy":
 ...}`` as ``jobs/deploy-<...>/job.json``. The workflow runs it as a run of its own that
 trains nothing (``run.trains`` False): EstimateCost, RequestApproval when a gate holds it,
-then the after-training states (customization_core/deployments.py) from WaitForModel on.
+then the after-training states (customization_core/deployments.py, deployment_watch.py,
+deployment_end.py) from WaitForModel on.
 ValidateRequest finds the run that trained the model, copies what those states need from
 its registry item (model, type, pinned data for the evaluation's held-out records), plans
 the deployment as RecordResult does for a training run (``deployments.plan``), and links
 the two runs: ``model_of_run`` on this one, ``deployment_runs`` on the training run.
 
 A model named by ARN must carry this stack's owner tag (naming.OWNER_TAG); the function's
-policy lets it read no other (stacks/workflow.py), and the tags are checked here too.
+policy lets it read no other (stacks/pipeline_specs.py, ReadModelToDeploy), and the tags
+are checked here too.
 API: GetCustomModel and ListTagsForResource, bedrock 2023-04-20 service model of botocore
 1.44.8 (2026-11-20): ``modelStatus`` is Active, Creating or Failed; ``baseModelArn``
 and ``customizationType`` name what it was made from; ListTagsForResource answers

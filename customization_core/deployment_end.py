@@ -35,7 +35,7 @@ def delete_deployment(bedrock: Any, deployment: dict[str, Any]) -> bool:
     faults raise the retryable exceptions (customization_core/faults.py).
 
     The handlers may delete only deployments that carry their stack's owner tag, and every
-    one StartDeployment creates carries it (stacks/workflow.py): by name, a deployment never
+    one StartDeployment creates carries it (stacks/deployment_specs.py): by name, a deployment never
     created is refused (AccessDeniedException, no tag to match) rather than not found.
     Refused by its recorded ARN, it exists without the tag: that raises.
     """

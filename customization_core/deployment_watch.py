@@ -246,7 +246,7 @@ class MetricUnreadError(Exception):
         self.transient = code in METRIC_THROTTLED or code in METRIC_UNAVAILABLE
 
     def retryable(self) -> Exception:
-        """The exception the state machine retries (stacks/workflow.py, TRANSIENT_ERRORS)."""
+        """The exception the state machine retries (stacks/state_tasks.py, TRANSIENT_ERRORS)."""
         if self.code in METRIC_THROTTLED:
             return BedrockThrottledError(str(self))
         return BedrockUnavailableError(str(self))

@@ -152,7 +152,7 @@ def start_deployment(
     deployment = run.deployment
     token = hashlib.sha256(f"{run.run_id}/deployment".encode()).hexdigest()
     # The owner tag: the handlers may read, delete and tag only deployments that carry
-    # their stack's name (stacks/workflow.py).
+    # their stack's name (stacks/deployment_specs.py, stacks/bedrock_arns.py).
     tags = [
         {"key": RUN_ID_TAG, "value": run.run_id},
         {"key": OWNER_TAG, "value": config.stack_name},

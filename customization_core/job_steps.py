@@ -51,7 +51,7 @@ def start_job(
             validation_version=copy.get("validation_version"),
         ),
         # Last, so nothing overrides it: the handlers may stop, read and tag only what
-        # carries their stack's name (stacks/workflow.py).
+        # carries their stack's name (stacks/pipeline_specs.py, stacks/bedrock_arns.py).
         OWNER_TAG: config.stack_name,
     }
     tag_list = [{"key": k, "value": v} for k, v in sorted(tags.items())]
@@ -118,8 +118,8 @@ def stop_job(run: Run, *, bedrock: Any, give_up: bool) -> str | None:
     ``give_up`` the sentence says it may still run and how to stop it.
 
     The handlers may stop only jobs that carry their stack's owner tag, and every job
-    StartJob creates carries it (stacks/workflow.py): a job never created is refused
-    (AccessDeniedException, no tag to match) rather than not found. Refused with no job
+    StartJob creates carries it (stacks/pipeline_specs.py, CreateJob): a job never created is
+    refused (AccessDeniedException, no tag to match) rather than not found. Refused with no job
     ARN recorded, there is no job of this run: None. Refused with one, the job exists
     without the tag (made before the tag was): it is not stopped, and the caller is told.
     """

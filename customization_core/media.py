@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -221,6 +220,8 @@ def check_media(
     concurrency: int = MEDIA_CONCURRENCY,
 ) -> MediaCheck:
     """Look up each distinct object once (``concurrency`` at a time) and judge every reference."""
+    from concurrent.futures import ThreadPoolExecutor  # only a dataset with media pays for it
+
     unique = list(dict.fromkeys(ref.uri for ref in references))
     if not unique:
         return MediaCheck()

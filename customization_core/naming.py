@@ -41,7 +41,8 @@ RUN_ID_TAG: Final = f"{TAG_PREFIX}run-id"
 # The owner tag: which stack's pipeline made a Bedrock job, custom model, Provisioned
 # Throughput or custom model deployment. Its value is the stack name (PipelineConfig's
 # stack_name). The handlers' IAM policies require it: aws:RequestTag/<OWNER_TAG> on every
-# create and tag, aws:ResourceTag/<OWNER_TAG> on every stop, delete and read (stacks/workflow.py).
+# create and tag, aws:ResourceTag/<OWNER_TAG> on every stop, delete and read
+# (stacks/bedrock_arns.py).
 OWNER_TAG: Final = f"{TAG_PREFIX}stack"
 HASH_CHARS: Final = 12  # 48 bits of SHA-256: collisions need ~16 million runs of one job folder
 PRODUCT: Final = "bc"

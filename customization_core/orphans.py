@@ -42,7 +42,7 @@ def find_orphans(
     registry was read, and still there after it, is owned or orphaned, not in between. A
     resource deleted meanwhile is gone (ResourceNotFoundException); one whose tags the
     caller may not read is not this stack's (the sweep may read only its own: the owner
-    tag condition of its policy, stacks/workflow.py).
+    tag condition of its policy, stacks/deployment_specs.py).
     """
     listed = list_serving(bedrock)
     live = live_owners(live_items())

@@ -73,7 +73,7 @@ def validate_request(
     run.manifest_sha256 = parsed.sha256
     if parsed.deployment is not None:
         # A deploy-only manifest (deployModel): an existing custom model, nothing trained;
-        # the run skips ValidateDataset (stacks/workflow.py, "Duplicate?").
+        # the run skips ValidateDataset (stacks/definition.py, "Duplicate?").
         return validate_deployment(
             run,
             parsed.deployment,

@@ -2,5 +2,6 @@
 
 Each is thin: it parses its event and environment, calls one function of the
 domain core, and returns. The workflow construct that runs them mirrors these
-names (stacks/workflow.py builds what runs lambdas/<name>/).
+names (stacks/pipeline_specs.py and stacks/deployment_specs.py describe each
+lambdas/<name>/; stacks/functions.py builds its function; stacks/workflow.py composes them).
 """

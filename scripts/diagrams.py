@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from stacks.intrinsics import as_text
+
 Template = Mapping[str, Any]  # a CloudFormation template, or one resource of it
 
 ARCHITECTURE, FLOW_GLOB = "system.md", "flow-*.md"  # the files written into docs/
@@ -135,19 +137,17 @@ def _first(value: Any) -> str:
 def definition_text(machine: Template) -> str:
     """A state machine's definition, each Ref or Fn::GetAtt in it written ``${Id}``/``${Id.Attr}``."""
 
-    def flatten(value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        ((function, args),) = value.items()
-        if function == "Ref":
-            return f"${{{args}}}"
-        if function == "Fn::GetAtt":
-            return "${" + ".".join(args) + "}"
-        if function == "Fn::Join":
-            return str(args[0]).join(flatten(part) for part in args[1])
-        raise ValueError(f"a state machine definition holds {function}, which is not drawn")
+    def undrawn(value: Any) -> str:
+        raise ValueError(
+            f"a state machine definition holds {json.dumps(value)}, which is not drawn"
+        )
 
-    return flatten(machine["Properties"]["DefinitionString"])
+    return as_text(
+        machine["Properties"]["DefinitionString"],
+        ref=lambda name: f"${{{name}}}",
+        get_att=lambda logical_id, attribute: f"${{{logical_id}.{attribute}}}",
+        other=undrawn,
+    )
 
 
 def architecture(template: Template) -> str:

@@ -45,7 +45,7 @@ from stacks.grants import allow
 from stacks.log_groups import Keeping
 from stacks.queues import RETENTION
 from stacks.storage import customer_key
-from stacks.uploads import EVENT_MAX_AGE_HOURS, EVENT_RETRIES, object_created
+from stacks.uploads import EVENT_MAX_AGE_HOURS, EVENT_RETRIES, object_created, uploaded_version
 
 # The IAM policy variable of the caller's unique id (role-id:session for a role session).
 # Source: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
@@ -264,13 +264,7 @@ class Approvals(Construct):
         self.rule.add_target(
             targets.LambdaFunction(
                 function,
-                event=events.RuleTargetInput.from_object(
-                    {
-                        "bucket": events.EventField.from_path("$.detail.bucket.name"),
-                        "key": events.EventField.from_path("$.detail.object.key"),
-                        "versionId": events.EventField.from_path("$.detail.object.version-id"),
-                    }
-                ),
+                event=uploaded_version(),
                 dead_letter_queue=dead_letters,
                 retry_attempts=EVENT_RETRIES,
                 max_event_age=cdk.Duration.hours(EVENT_MAX_AGE_HOURS),

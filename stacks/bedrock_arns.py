@@ -37,7 +37,7 @@ class BedrockArns:
     custom_models: str
     foundation_models: str
     deployments: tuple[str, ...]
-    # GetFoundationModel, and the base of a job or a deployment (_asked_models).
+    # GetFoundationModel, and the base of a job or a deployment (asked_models).
     asked_models: tuple[str, ...]
     # The evaluation's inference profiles and the models behind them (base_model_profiles).
     profiles: tuple[str, ...]

@@ -6,13 +6,11 @@ synth and is written to ``cdk.out/validation-report.json``.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks
 from constructs import IConstruct
 
+from stacks.intrinsics import as_text
 from stacks.nag_packs import PACKS
 
 
@@ -60,19 +58,4 @@ def nag_rendering(scope: IConstruct, value: str) -> str:
     ``us-east-1``, without it ``<AWS::Region>``. Rendering the resolved value,
     as nag does, keeps acknowledgements exact in both cases.
     """
-    return _flatten(cdk.Stack.of(scope).resolve(value))
-
-
-def _flatten(node: Any) -> str:
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict) and len(node) == 1:
-        ((function, args),) = node.items()
-        if function == "Ref":
-            return f"<{args}>"
-        if function == "Fn::GetAtt":
-            return f"<{args[0]}.{args[1]}>"
-        if function == "Fn::Join":
-            separator, parts = args
-            return str(separator).join(_flatten(part) for part in parts)
-    return json.dumps(node, sort_keys=True)
+    return as_text(cdk.Stack.of(scope).resolve(value))

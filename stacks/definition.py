@@ -17,6 +17,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from customization_core.contract import (
+    ERROR_FIELD,
     LAST_RESORT_RETRIES,
     DeploymentStatus,
     Errors,
@@ -32,10 +33,21 @@ from stacks.state_tasks import LAST_RESORT_INTERVAL, RUN_ERRORS, TRANSIENT, Task
 
 # How often a QUEUED run asks again for a job slot (minutes).
 QUEUE_INTERVAL_MINUTES = 15
+ERROR_PATH = f"$.{ERROR_FIELD}"
 
 
 def _status_is(status: Status) -> sfn.Condition:
     return sfn.Condition.string_equals("$.status", status.value)
+
+
+def _failed_with(scope: Construct, id_: str, error: str, cause: str) -> sfn.Pass:
+    """A Pass state that records ``error`` where a Catch would, for RecordFailure to read."""
+    return sfn.Pass(
+        scope,
+        id_,
+        result=sfn.Result.from_object({"Error": error, "Cause": cause}),
+        result_path=ERROR_PATH,
+    )
 
 
 def run_definition(
@@ -95,7 +107,7 @@ def run_definition(
     ) -> tasks.LambdaInvoke:
         invoked = states.invoke(name, state, **options)
         invoked.add_catch(ended_elsewhere, errors=[RunEndedError.__name__])
-        invoked.add_catch(record_failure, errors=RUN_ERRORS, result_path="$.error")
+        invoked.add_catch(record_failure, errors=RUN_ERRORS, result_path=ERROR_PATH)
         if transient:
             invoked.add_retry(**vars_of(TRANSIENT))
         return invoked
@@ -147,13 +159,8 @@ def run_definition(
     check_job = task("check_job", "CheckJob", transient=True)
     record_result = task("record_result", "RecordResult", transient=True)
     wait = sfn.Wait(scope, "WaitForJob", time=poll)
-    job_failed = sfn.Pass(
-        scope,
-        "JobFailed",
-        result=sfn.Result.from_object(
-            {"Error": Errors.JOB_FAILED, "Cause": "The Bedrock job failed."}
-        ),
-        result_path="$.error",
+    job_failed = _failed_with(
+        scope, "JobFailed", Errors.JOB_FAILED, "The Bedrock job failed."
     ).next(record_failure)
 
     def retried(name: str, state: str) -> tasks.LambdaInvoke:
@@ -218,7 +225,8 @@ def _after_training(
     """Deploy (when the manifest asks), evaluate, watch the end time, tear down.
 
     Every wait is a Wait state and every check one Lambda call: the same in AWS and
-    on the emulator. See customization_core/deployments.py.
+    on the emulator. See customization_core/deployments.py, deployment_watch.py,
+    evaluate_step.py and deployment_end.py.
     """
 
     def status_is(value: DeploymentStatus) -> sfn.Condition:
@@ -227,13 +235,11 @@ def _after_training(
     def next_is(value: NextAction) -> sfn.Condition:
         return sfn.Condition.string_equals("$.next_action", value.value)
 
-    failed = sfn.Pass(
+    failed = _failed_with(
         scope,
         "DeploymentFailed",
-        result=sfn.Result.from_object(
-            {"Error": Errors.DEPLOYMENT_FAILED, "Cause": "The custom model could not be deployed."}
-        ),
-        result_path="$.error",
+        Errors.DEPLOYMENT_FAILED,
+        "The custom model could not be deployed.",
     ).next(record_failure)
     watch = retried("watch_deployment", "WatchDeployment")
     watch.next(

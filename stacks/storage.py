@@ -2,7 +2,7 @@
 
 The data key encrypts the buckets, log groups and topic; the model key encrypts
 the custom models Bedrock writes. One key for both would make a
-Key -> Bedrock role -> Bucket -> Key dependency cycle (see TOOLCHAIN.md).
+Key -> Bedrock role -> Bucket -> Key dependency cycle (see README, Architecture: Keys).
 """
 
 from __future__ import annotations

@@ -19,3 +19,20 @@ def object_created(bucket_name: str, key_wildcard: str) -> events.EventPattern:
             "object": {"key": events.Match.wildcard(key_wildcard)},
         },
     )
+
+
+def uploaded_version(**more: str) -> events.RuleTargetInput:
+    """A target's input naming the uploaded object's version: ``{"bucket", "key", "versionId"}``.
+
+    ``more``: further fields, each a path into the event. The handlers read the three as a
+    ``Source`` (customization_core/run.py) or an ``AnswerUpload`` (approval.py).
+    """
+    paths = {
+        "bucket": "$.detail.bucket.name",
+        "key": "$.detail.object.key",
+        "versionId": "$.detail.object.version-id",
+        **more,
+    }
+    return events.RuleTargetInput.from_object(
+        {name: events.EventField.from_path(path) for name, path in paths.items()}
+    )

@@ -34,7 +34,7 @@ from stacks.pipeline_specs import pipeline_specs
 from stacks.queues import dead_letter_queue
 from stacks.state_machines import state_machine
 from stacks.state_tasks import Tasks
-from stacks.uploads import EVENT_MAX_AGE_HOURS, EVENT_RETRIES, object_created
+from stacks.uploads import EVENT_MAX_AGE_HOURS, EVENT_RETRIES, object_created, uploaded_version
 from stacks.workflow_props import WorkflowProps
 
 # How often deployments are checked against their end time (minutes).
@@ -243,15 +243,7 @@ class Workflow(Construct):
         rule.add_target(
             targets.SfnStateMachine(
                 self.state_machine,
-                input=events.RuleTargetInput.from_object(
-                    {
-                        "bucket": events.EventField.from_path("$.detail.bucket.name"),
-                        "key": events.EventField.from_path("$.detail.object.key"),
-                        "versionId": events.EventField.from_path("$.detail.object.version-id"),
-                        "etag": events.EventField.from_path("$.detail.object.etag"),
-                        "time": events.EventField.from_path("$.time"),
-                    }
-                ),
+                input=uploaded_version(etag="$.detail.object.etag", time="$.time"),
                 role=role.without_policy_updates(),
                 dead_letter_queue=dead_letters,
                 retry_attempts=EVENT_RETRIES,

@@ -1,6 +1,6 @@
 """Deny, as AWS would, every call a handler makes that its role may not make.
 
-A client made while a handler runs (emulator/patches.run_handler) carries that
+A client made while a handler runs (emulator/lambda_service.run_handler) carries that
 function's name; each of its calls becomes IAM requests (requests.py), and each
 request must be allowed by the simulator three times over, as AWS evaluates it:
 the role's identity policies with the resource's own policy (bucket, key, topic,

@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization_core import end_steps
+from customization_core.contract import ERROR_FIELD
 from customization_core.run import Run
 from lambdas.common import client, logger, registry, tracer
 
@@ -21,7 +22,7 @@ from lambdas.common import client, logger, registry, tracer
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     document = dict(event.get("run", event))
-    error = document.pop("error", None) or {}
+    error = document.pop(ERROR_FIELD, None) or {}
     if "run_id" in document:
         run = Run.model_validate(document)
     else:

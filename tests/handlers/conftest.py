@@ -23,6 +23,7 @@ from customization_core.registry import (
 from customization_core.run import PipelineConfig, Source
 from emulator import patches
 from emulator.state import BEDROCK
+from lambdas import common
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -154,6 +155,27 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             config=config,
             kms=kms,
         )
+
+
+@dataclass
+class Context:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "handler"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:handler"
+    aws_request_id: str = "request-1"
+
+
+@pytest.fixture
+def env(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """``aws`` with the handlers' environment as the stack sets it (lambdas/common.py reads it)."""
+    monkeypatch.setenv("PIPELINE_CONFIG", aws.config.model_dump_json())
+    monkeypatch.setenv("REGISTRY_TABLE", aws.table.name)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    common.reset()
+    yield aws
+    common.reset()
 
 
 @pytest.fixture

@@ -19,6 +19,11 @@ MANIFEST = {
 }
 
 
+def execution_input(run: Run) -> dict[str, str]:
+    """The part of the execution input (the rule's) that names ``run``'s job.json version."""
+    return {"bucket": run.source.bucket, "key": run.source.key, "versionId": run.source.version_id}
+
+
 def _records(n: int, *, bad_line: int | None = None) -> str:
     lines = [
         json.dumps({"prompt": f"Summarize conversation {i}.", "completion": f"Summary {i}."})

@@ -19,8 +19,7 @@ from botocore.exceptions import ClientError
 from customization_core import approval, approval_steps, layout
 from customization_core.approval import AnswerUpload, answer_approval, approver_problem
 from customization_core.run import PipelineConfig, Run, Source, Status
-from lambdas import common
-from tests.handlers.conftest import DATASETS, SUBMITTER, Aws
+from tests.handlers.conftest import DATASETS, SUBMITTER, Aws, Context
 from tests.handlers.runs import MANIFEST, _validated
 
 TOKEN = "task-token-of-the-run"  # noqa: S105 - what Step Functions would issue
@@ -338,15 +337,12 @@ def test_the_approval_message_names_the_submitter(aws: Aws) -> None:
 
 
 def test_the_handler_takes_the_rules_input_and_returns_no_token(
-    aws: Aws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    env: Aws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given the function's environment, as the stack sets it, and a held run
+    # Given the function's environment, as the stack sets it (env), and a held run
+    aws = env
     run = _held(aws)
     sfn = FakeSfn()
-    monkeypatch.setenv("PIPELINE_CONFIG", aws.config.model_dump_json())
-    monkeypatch.setenv("REGISTRY_TABLE", aws.table.name)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    common.reset()
     module: Any = importlib.import_module("lambdas.answer_approval.handler")
     monkeypatch.setattr(
         module, "client", lambda name: sfn if name == "stepfunctions" else boto3.client(name)
@@ -354,18 +350,9 @@ def test_the_handler_takes_the_rules_input_and_returns_no_token(
     upload = _put_answer(aws, run.run_id, {"answer": "approve"})
     # When the AnswerUploaded rule's input reaches it
     event = {"bucket": upload.bucket, "key": upload.key, "versionId": upload.version_id}
-    outcome = module.main(event, _Context())
+    outcome = module.main(event, Context())
     # Then it answered the run, and neither its answer nor its log holds the token
     assert outcome["outcome"] == "approved"
     assert sfn.calls[0][1]["taskToken"] == TOKEN
     assert TOKEN not in json.dumps(outcome)
     assert TOKEN not in capsys.readouterr().out
-    common.reset()
-
-
-@dataclass
-class _Context:
-    function_name: str = "answer_approval"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:answer_approval"
-    aws_request_id: str = "request-1"

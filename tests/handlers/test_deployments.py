@@ -123,7 +123,7 @@ def test_every_deployment_carries_the_stacks_owner_tag(
     bedrock: Aws, deploy: dict[str, Any], model: str | None
 ) -> None:
     # Given a trained model, when StartDeployment creates its deployment, then the create
-    # request tags it with the owner tag the handlers' policies require (stacks/workflow.py),
+    # request tags it with the owner tag the handlers' policies require (stacks/bedrock_arns.py),
     # and the emulated Bedrock keeps the tags on the deployment, as Bedrock does.
     manifest: dict[str, Any] = {}
     files = None

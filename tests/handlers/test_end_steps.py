@@ -9,7 +9,7 @@ import pytest
 from customization_core import approval_steps, end_steps
 from customization_core.run import Run, Status
 from tests.handlers.conftest import Aws
-from tests.handlers.runs import _job, _started, _validated
+from tests.handlers.runs import _job, _started, _validated, execution_input
 
 
 @pytest.mark.parametrize(
@@ -65,11 +65,7 @@ def test_cancelling_stops_the_job_and_deletes_nothing(aws: Aws) -> None:
 
 def test_a_stopped_execution_cancels_its_run_once(aws: Aws) -> None:
     run = _started(aws)
-    stopped_input = {
-        "bucket": run.source.bucket,
-        "key": run.source.key,
-        "versionId": run.source.version_id,
-    }
+    stopped_input = execution_input(run)
     result = end_steps.cancel_aborted(
         stopped_input, bedrock=aws.bedrock, registry=aws.registry, sns=aws.sns, config=aws.config
     )
@@ -90,11 +86,7 @@ def test_a_failed_execution_that_left_its_run_open_ends_it_failed_and_stops_the_
 ) -> None:
     """The last resort: RecordFailure itself failed, the execution FAILED, the run was TRAINING."""
     run = _started(aws)
-    failed_input = {
-        "bucket": run.source.bucket,
-        "key": run.source.key,
-        "versionId": run.source.version_id,
-    }
+    failed_input = execution_input(run)
     result = end_steps.cancel_aborted(
         failed_input,
         bedrock=aws.bedrock,

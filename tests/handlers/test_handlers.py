@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -13,30 +12,9 @@ import pytest
 
 from customization_core.approval import decrypt_token
 from emulator.events import envelope
-from lambdas import common
-from tests.handlers.conftest import Aws
+from tests.handlers.conftest import Aws, Context
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:workflow:e1"
-
-
-@dataclass
-class Context:
-    """The attributes Powertools reads from a Lambda context."""
-
-    function_name: str = "handler"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:handler"
-    aws_request_id: str = "request-1"
-
-
-@pytest.fixture
-def env(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    monkeypatch.setenv("PIPELINE_CONFIG", aws.config.model_dump_json())
-    monkeypatch.setenv("REGISTRY_TABLE", aws.table.name)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    common.reset()
-    yield aws
-    common.reset()
 
 
 Handler = Callable[[dict[str, Any], Context], Any]

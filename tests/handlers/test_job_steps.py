@@ -34,7 +34,7 @@ def test_the_job_runs_in_the_vpc_with_the_model_key_and_lineage_tags(aws: Aws) -
 
 def test_the_job_and_its_model_carry_the_stacks_owner_tag(aws: Aws) -> None:
     # Given a manifest with tags of its own, when StartJob creates the job, then the job and
-    # its custom model carry the owner tag the handlers' policies require (stacks/workflow.py)
+    # its custom model carry the owner tag the handlers' policies require (stacks/bedrock_arns.py)
     source = aws.start(
         "owned",
         {**MANIFEST, "tags": {"team": "support"}},

@@ -2,7 +2,7 @@
 the failure and cancel paths ending what exists (found by name), and giving up loudly.
 
 Bedrock faults come from the emulator's fault plan (emulator/faults.py); the end-to-end
-suite (tests/e2e/test_faults.py) runs the same faults through the synthesized workflow.
+suite (tests/e2e/test_faults_*.py) runs the same faults through the synthesized workflow.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from customization_core.registry import RunEndedError, TransitionRefusedError
 from customization_core.run import Run, Status
 from emulator.faults import FAULTS
 from tests.handlers.conftest import Aws
-from tests.handlers.runs import EXECUTION, MANIFEST, _records
+from tests.handlers.runs import EXECUTION, MANIFEST, _records, execution_input
 
 DEPLOY = {"mode": "provisioned", "modelUnits": 1, "ttlHours": 2}
 ALWAYS = 50  # more failures than the SDK's and the state machine's retries together
@@ -176,7 +176,7 @@ def test_a_crash_before_validate_request_returned_is_recorded_from_the_execution
 
 def test_a_run_claimed_by_another_execution_is_not_failed_by_this_one(aws: Aws) -> None:
     run = _validated(aws)
-    raw = {"bucket": run.source.bucket, "key": run.source.key, "versionId": run.source.version_id}
+    raw = execution_input(run)
     with pytest.raises(RunEndedError):
         end_steps.run_from_execution_input(raw, EXECUTION + "-again", registry=aws.registry)
     assert aws.item(run.run_id)["status"] == "VALIDATING"
@@ -262,14 +262,10 @@ def _deployed(aws: Aws) -> Run:
 # Cancel: retried until it lands, idempotent -----------------------------------------------
 
 
-def _execution_input(run: Run) -> dict[str, Any]:
-    return {"bucket": run.source.bucket, "key": run.source.key, "versionId": run.source.version_id}
-
-
 def _cancel(aws: Aws, run: Run, **options: Any) -> dict[str, Any] | None:
     """The cancel handler for ``run``'s stopped execution (EndRun's call)."""
     return end_steps.cancel_aborted(
-        _execution_input(run),
+        execution_input(run),
         bedrock=aws.bedrock,
         registry=aws.registry,
         sns=aws.sns,
@@ -395,10 +391,10 @@ def test_a_cancel_whose_notification_failed_notifies_on_its_retry(aws: Aws) -> N
 
     arguments: dict[str, Any] = {"bedrock": aws.bedrock, "registry": aws.registry}
     with pytest.raises(RuntimeError):
-        end_steps.cancel_aborted(_execution_input(run), sns=Down(), config=aws.config, **arguments)
+        end_steps.cancel_aborted(execution_input(run), sns=Down(), config=aws.config, **arguments)
     assert aws.item(run.run_id)["status"] == "CANCELLED"
     state = end_steps.cancel_aborted(
-        _execution_input(run), sns=aws.sns, config=aws.config, **arguments
+        execution_input(run), sns=aws.sns, config=aws.config, **arguments
     )
     assert state is not None
     assert [m["Subject"] for m in aws.sns.published] == [

@@ -22,16 +22,12 @@ from customization_core.telemetry import METRICS_NAMESPACE, OVERDUE_DEPLOYMENTS,
 from emulator.faults import ALWAYS, FAULTS
 from emulator.state import BEDROCK
 from lambdas import common
-from tests.handlers.conftest import ARTIFACTS, MODEL, STACK, Aws
-from tests.handlers.test_handlers import Context
+from tests.handlers.conftest import ARTIFACTS, MODEL, STACK, Aws, Context
 
 
 @pytest.fixture
-def sweep(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def sweep(env: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The handler with the stack's environment, its clients made in this moto."""
-    monkeypatch.setenv("PIPELINE_CONFIG", aws.config.model_dump_json())
-    monkeypatch.setenv("REGISTRY_TABLE", aws.table.name)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", SERVICE)  # as stacks/functions.py sets it
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     common.reset()

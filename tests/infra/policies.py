@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
+from stacks.intrinsics import as_text
 from tests.infra import iam_reference as ref
 from tests.infra.synth import ACCOUNT, EXISTING_VPC, REGION, Synth, as_list, statements
 
@@ -24,18 +24,7 @@ NO_SOURCE_TRUST = {"lambda.amazonaws.com"}
 
 def render(value: Any) -> str:
     """A policy value as a string: Ref X -> <X>, GetAtt X.Y -> <X.Y>, joins joined."""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, dict):
-        return json.dumps(value)  # a number or a boolean
-    if "Ref" in value:
-        return PSEUDO.get(value["Ref"], f"<{value['Ref']}>")
-    if "Fn::GetAtt" in value:
-        return "<{}.{}>".format(*value["Fn::GetAtt"])
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(render(part) for part in parts)
-    return json.dumps(value, sort_keys=True)
+    return as_text(value, ref=lambda name: PSEUDO.get(name, f"<{name}>"))
 
 
 def condition_keys(statement: dict[str, Any]) -> Iterator[tuple[str, str, list[str]]]:

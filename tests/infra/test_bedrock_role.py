@@ -17,6 +17,7 @@ import pytest
 from customization_core.layout import TRAINING_FOLDER, VALIDATION_FOLDER, media_copy_key
 from customization_core.naming import ObjectVersion, run_names
 from customization_core.snapshot import data_copy_key
+from stacks.intrinsics import angle_get_att, as_text
 from tests.infra.synth import Synth, as_list, statements
 
 RUN = run_names(ObjectVersion("inbox", "jobs/support/job.json", "v1"))
@@ -47,16 +48,14 @@ def _bucket(synth: Synth, name: str) -> str:
 
 def _render(value: Any) -> str:
     """A resource as a plain ARN: a bucket's Arn attribute becomes arn:aws:s3:::<logical id>."""
-    if isinstance(value, str):
-        return value
-    if "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
-        return f"arn:aws:s3:::{value['Fn::GetAtt'][0]}"
-    if "Ref" in value:
-        return f"<{value['Ref']}>"
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return str(separator).join(_render(part) for part in parts)
-    return json.dumps(value, sort_keys=True)
+    return as_text(
+        value,
+        get_att=lambda logical_id, attribute: (
+            f"arn:aws:s3:::{logical_id}"
+            if attribute == "Arn"
+            else angle_get_att(logical_id, attribute)
+        ),
+    )
 
 
 def _allows(found: list[dict[str, Any]], action: str, arn: str) -> bool:

@@ -15,6 +15,7 @@ import pytest
 
 from customization_core.catalog import load_catalog
 from stacks.bedrock_arns import base_model_profiles
+from tests.infra.policies import render
 from tests.infra.synth import ACCOUNT, Synth, as_list, stage_settings, statements, synthesize
 
 ALLOWED = (
@@ -47,20 +48,10 @@ def _evaluate_policy(synth: Synth) -> dict[str | None, dict[str, Any]]:
     return {s.get("Sid"): s for s in statements(policy["Properties"]["PolicyDocument"])}
 
 
-def _arn(value: Any) -> str:
-    """An ARN with its partition token rendered (``arn:${AWS::Partition}:...``)."""
-    if isinstance(value, str):
-        return value
-    separator, parts = value["Fn::Join"]
-    return str(separator).join(
-        "aws" if part == {"Ref": "AWS::Partition"} else str(part) for part in parts
-    )
-
-
 def test_the_catalogs_profiles_in_the_stacks_region_are_invokable(us_east: Synth) -> None:
     profiles = _evaluate_policy(us_east)["InvokeBaseModelProfiles"]
     assert profiles["Action"] == "bedrock:InvokeModel"  # Converse is authorized by it too
-    arns = sorted(_arn(r) for r in as_list(profiles["Resource"]))
+    arns = sorted(render(r) for r in as_list(profiles["Resource"]))
     assert arns == [
         f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{profile}"
         for profile in _catalog_profiles("us-east-1")
@@ -75,7 +66,7 @@ def test_the_models_behind_them_in_every_region_only_through_those_profiles(
     policy = _evaluate_policy(us_east)
     behind = policy["InvokeModelsBehindProfiles"]
     assert behind["Action"] == "bedrock:InvokeModel"
-    resources = sorted(_arn(r) for r in as_list(behind["Resource"]))
+    resources = sorted(render(r) for r in as_list(behind["Resource"]))
     assert resources == [
         f"arn:aws:bedrock:*::foundation-model/{profile.split('.', 1)[1]}"
         for profile in _catalog_profiles("us-east-1")
@@ -84,8 +75,8 @@ def test_the_models_behind_them_in_every_region_only_through_those_profiles(
     assert "arn:aws:bedrock:*::foundation-model/meta.llama3-3-70b-instruct-v1:0" in resources
     ((operator, condition),) = behind["Condition"].items()
     assert operator == "ArnEquals"
-    assert sorted(_arn(r) for r in condition["bedrock:InferenceProfileArn"]) == sorted(
-        _arn(r) for r in as_list(policy["InvokeBaseModelProfiles"]["Resource"])
+    assert sorted(render(r) for r in condition["bedrock:InferenceProfileArn"]) == sorted(
+        render(r) for r in as_list(policy["InvokeBaseModelProfiles"]["Resource"])
     )
 
 
@@ -93,11 +84,11 @@ def test_allowed_base_models_narrow_the_profiles_to_theirs() -> None:
     settings = stage_settings("dev", region="us-east-1", allowedBaseModels=list(ALLOWED))
     stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
     profiles, behind = base_model_profiles(stack, settings.allowed_base_models)
-    assert [_arn(stack.resolve(p)) for p in profiles] == [
+    assert [render(stack.resolve(p)) for p in profiles] == [
         f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.amazon.nova-2-lite-v1:0",
         f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.meta.llama3-3-70b-instruct-v1:0",
     ]  # Titan answers by its model id: no profile for it
-    assert [_arn(stack.resolve(b)) for b in behind] == [
+    assert [render(stack.resolve(b)) for b in behind] == [
         "arn:aws:bedrock:*::foundation-model/amazon.nova-2-lite-v1:0",
         "arn:aws:bedrock:*::foundation-model/meta.llama3-3-70b-instruct-v1:0",
     ]

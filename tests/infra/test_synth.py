@@ -34,17 +34,22 @@ def _offline_env(home: Path) -> dict[str, str]:
     return env
 
 
-def test_cli_synth_of_prod_needs_no_credentials_and_no_lookups(tmp_path: Path) -> None:
-    out = tmp_path / "cdk.out"
-    result = subprocess.run(
-        [str(CDK), "synth", "-c", "stage=prod", "--quiet", "-o", str(out)],
+def _cli_synth(stage: str, out: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """``cdk synth`` of ``stage`` into ``out``, run as on a fresh CI machine (``home``)."""
+    return subprocess.run(
+        [str(CDK), "synth", "-c", f"stage={stage}", "--quiet", "-o", str(out)],
         cwd=ROOT,
-        env=_offline_env(tmp_path),
+        env=_offline_env(home),
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+def test_cli_synth_of_prod_needs_no_credentials_and_no_lookups(tmp_path: Path) -> None:
+    out = tmp_path / "cdk.out"
+    result = _cli_synth("prod", out, tmp_path)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert "missing" not in manifest, "a context lookup would need AWS at synth time"
@@ -53,15 +58,7 @@ def test_cli_synth_of_prod_needs_no_credentials_and_no_lookups(tmp_path: Path) -
 
 
 def test_cli_synth_of_an_unknown_stage_fails_with_the_allowed_stages(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [str(CDK), "synth", "-c", "stage=qa", "--quiet", "-o", str(tmp_path / "out")],
-        cwd=ROOT,
-        env=_offline_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _cli_synth("qa", tmp_path / "out", tmp_path)
     assert result.returncode != 0
     assert "Stage 'qa' is not defined" in result.stderr
     assert "allowed stages: dev, prod" in result.stderr

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.infra.policies import render
 from tests.infra.synth import ROOT, Synth, as_list, statements
 
 HANDLERS = (
@@ -98,8 +99,7 @@ def test_validate_request_asks_about_the_catalogs_models_by_name(dev: Synth) -> 
     assert by_action["bedrock:GetFoundationModelAvailability"] == ["*"]
 
     def tail(arn: Any) -> str:
-        parts = arn["Fn::Join"][1] if isinstance(arn, dict) else [arn]
-        return str(parts[-1]).rsplit("foundation-model/", 1)[-1]
+        return render(arn).rsplit("foundation-model/", 1)[-1]
 
     asked = {tail(r) for r in by_action["bedrock:GetFoundationModel"]}
     assert asked == set(load_catalog().all_ids())

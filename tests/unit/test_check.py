@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 from click.testing import CliRunner, Result
@@ -16,6 +15,7 @@ from click.testing import CliRunner, Result
 from bedrock_customize import check_cmd, check_model
 from bedrock_customize import stack as stacks
 from bedrock_customize.cli import main
+from tests.unit.stubs import offline_client
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "corpus"
@@ -335,12 +335,7 @@ def test_the_real_clients_find_no_credentials_without_calling_aws(
 @pytest.fixture
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     """A Stubber'd Bedrock client in us-east-1, handed to `check --region us-east-1`."""
-    client = boto3.client(
-        "bedrock",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - the Stubber answers; nothing is sent
-    )
+    client = offline_client("bedrock")
     stubber = Stubber(client)
 
     def clients(

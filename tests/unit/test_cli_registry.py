@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from customization_core.contract import Status
 from customization_core.registry import BY_STATUS_INDEX, Registry, history_entry, plain
 from customization_core.registry_client import ClientTable
+from tests.unit.stubs import offline_client
 
 TABLE = "runs"
 NOW = "2026-12-02T08:00:00+00:00"
@@ -24,12 +24,7 @@ NOW = "2026-12-02T08:00:00+00:00"
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Registry, Stubber]]:
-    client = boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - never sent: the stub answers
-    )
+    client = offline_client("dynamodb")
     with Stubber(client) as stub:
         yield Registry(ClientTable(client, TABLE), clock=lambda: NOW), stub
         stub.assert_no_pending_responses()

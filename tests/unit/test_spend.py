@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.stub import ANY, Stubber
@@ -25,8 +24,8 @@ from customization_core import billed_spend, custom_models, orphans, spend
 from customization_core.catalog import load_catalog
 from customization_core.estimate import Estimate, Part
 from customization_core.naming import OWNER_TAG, RUN_ID_TAG
+from tests.unit.stubs import REGION, offline_client
 
-REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STACK = "BedrockCustomization-dev"
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -46,15 +45,6 @@ def _pt(suffix: str) -> str:
 
 def _deployment(suffix: str) -> str:
     return f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model-deployment/{suffix * 12}"
-
-
-def _client(service: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - never sent: the stubs answer
-    )
 
 
 def _summary(name: str, arn: str, model: str, base: str, units: int, age_hours: float) -> Any:
@@ -143,7 +133,7 @@ def _live_item(run_id: str, arn: str, name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def bedrock() -> Iterator[tuple[Any, Stubber]]:
-    client = _client("bedrock")
+    client = offline_client("bedrock")
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()
@@ -166,7 +156,7 @@ def test_the_listing_reads_every_page_of_both_lists(bedrock: tuple[Any, Stubber]
 
 
 def _described() -> list[spend.Serving]:
-    client = _client("bedrock")
+    client = offline_client("bedrock")
     with Stubber(client) as stub:
         _stub_listing(stub)
         listed = spend.list_serving(client)
@@ -423,7 +413,7 @@ def _period(start: str, end: str, *groups: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def ce() -> Iterator[tuple[Any, Stubber]]:
-    client = _client("ce")
+    client = offline_client("ce")
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()
@@ -532,7 +522,7 @@ def _scan_items(*items: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Stubber]]:
     """The CLI's stack, whose clients answer through stubs (Bedrock, DynamoDB, Cost Explorer)."""
-    clients = {name: _client(name) for name in ("bedrock", "dynamodb", "ce")}
+    clients = {name: offline_client(name) for name in ("bedrock", "dynamodb", "ce")}
     stubs = {name: Stubber(client) for name, client in clients.items()}
     monkeypatch.setattr(
         stacks,
