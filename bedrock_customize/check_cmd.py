@@ -20,6 +20,7 @@ import click
 from bedrock_customize import check_model
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import emit_json, say
+from bedrock_customize.options import MEDIA_ROOT_OPTION
 from bedrock_customize.stack import EXIT_FAILED, EXIT_OK
 from customization_core.layout import MANIFEST_NAME
 
@@ -163,11 +164,7 @@ def print_outcome(outcome: check_model.Outcome, *, err: bool = False) -> None:
     help="The deployed stack the run would go to: its Region is asked (and its stage read).",
 )
 @click.option("--profile", help="AWS profile (default: the environment's).")
-@click.option(
-    "--media-root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A local copy of the bucket: s3://bucket/KEY is read as DIR/KEY to check media objects.",
-)
+@MEDIA_ROOT_OPTION
 @click.option(
     "--cdk-json",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

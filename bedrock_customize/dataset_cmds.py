@@ -18,9 +18,11 @@ import click
 from bedrock_customize.options import (
     EPOCHS_OPTION,
     HYPERPARAMETER_OPTION,
+    MEDIA_ROOT_OPTION,
     PRICE_OPTION,
     REGION_OPTION,
     TYPE_CHOICE,
+    validation_option,
     with_epochs,
 )
 from bedrock_customize.stack import EXIT_FAILED, EXIT_OK
@@ -51,20 +53,12 @@ def _check_region(model_id: str, kind: str, region: str | None) -> None:
     help="Base model id, e.g. amazon.titan-text-express-v1:0:8k.",
 )
 @click.option("--type", "kind", required=True, type=TYPE_CHOICE, help="Customization type.")
-@click.option(
-    "--validation",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Validation dataset (JSONL), checked against its own limits.",
-)
+@validation_option("Validation dataset (JSONL), checked against its own limits.")
 @HYPERPARAMETER_OPTION
 @EPOCHS_OPTION
 @PRICE_OPTION
 @REGION_OPTION
-@click.option(
-    "--media-root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A local copy of the bucket: s3://bucket/KEY is read as DIR/KEY to check media objects.",
-)
+@MEDIA_ROOT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the report document (JSON).")
 def validate(
     train: Path,

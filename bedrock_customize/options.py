@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -91,6 +92,18 @@ HYPERPARAMETER_OPTION = click.option(
 EPOCHS_OPTION = click.option(
     "--epochs", type=click.IntRange(min=1), help="Shorthand for --hyperparameter epochCount=N."
 )
+MEDIA_ROOT_OPTION = click.option(
+    "--media-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A local copy of the bucket: s3://bucket/KEY is read as DIR/KEY to check media objects.",
+)
+
+
+def validation_option(help_text: str) -> Callable[[Any], Any]:
+    """``--validation FILE``: an existing validation JSONL."""
+    return click.option(
+        "--validation", type=click.Path(exists=True, dir_okay=False, path_type=Path), help=help_text
+    )
 
 
 def with_epochs(hyperparameters: dict[str, str], epochs: int | None) -> dict[str, str]:

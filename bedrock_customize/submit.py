@@ -29,6 +29,7 @@ from bedrock_customize.options import (
     after_training,
     deployment_options,
     key_values,
+    validation_option,
     with_epochs,
 )
 from bedrock_customize.stack import EXIT_FAILED, stack_options
@@ -55,11 +56,7 @@ NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The training JSONL.",
 )
-@click.option(
-    "--validation",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The validation JSONL.",
-)
+@validation_option("The validation JSONL.")
 @HYPERPARAMETER_OPTION
 @EPOCHS_OPTION
 @click.option("--custom-model-name", help="Name of the custom model (default: from the job name).")
