@@ -102,7 +102,7 @@ test: install ## Lint and nag, cfn-lint and checkov on every stage; then every t
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint check-templates
 	$(BIN)/pytest
 
-demo: install ## Run five example customizations on the local emulator (no AWS account)
+demo: install ## Run seven example customizations on the local emulator (no AWS account)
 	cdk synth -c stage=$(STAGE) --quiet
 	$(BIN)/python -m emulator.demo --assembly cdk.out
 

@@ -29,6 +29,7 @@ from bedrock_customize.options import TYPE_CHOICE
     is_flag=True,
     help="Compare the catalog with this account's Bedrock and the AWS Price List.",
 )
+@click.option("--graders", is_flag=True, help="List the built-in RFT graders and their parameters.")
 @click.option("--profile", help="AWS profile for --check (default: the environment's).")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the data (or the differences) as JSON."
@@ -38,10 +39,28 @@ def catalog_command(
     kind: str | None,
     model_id: str | None,
     live: bool,
+    graders: bool,
     profile: str | None,
     as_json: bool,
 ) -> None:
-    """The base models this tool can customize: ids, types, Regions, limits, prices, retirement."""
+    """The base models this tool can customize: ids, types, Regions, limits, prices, retirement.
+
+    --type distillation adds the teachers (their students, Regions, how a job invokes them,
+    their prices); --type reinforcement-fine-tuning the typed hyperparameters; --graders
+    lists the built-in graders instead.
+    """
+    if graders:
+        given = [flag for flag, value in (("--type", kind), ("--model", model_id)) if value]
+        given += ["--check"] if live else []
+        given += ["--region"] if region else []
+        if given:
+            raise click.UsageError(
+                f"--graders lists the graders alone; leave out {', '.join(given)}."
+            )
+        from bedrock_customize import catalog_types
+
+        catalog_types.show_graders(as_json)
+        return
     from bedrock_customize import catalog_view
 
     catalog_view.show(region, kind, model_id, live, profile, as_json)

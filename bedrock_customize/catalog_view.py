@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from bedrock_customize import catalog_live
+from bedrock_customize import catalog_live, catalog_types
 from bedrock_customize.console import emit_json, say, table
 from bedrock_customize.stack import EXIT_ACCESS, EXIT_FAILED, EXIT_OK, describe
 from customization_core.catalog import (
@@ -28,6 +28,7 @@ from customization_core.catalog import (
     load_catalog,
 )
 from customization_core.catalog_check import Check, check
+from customization_core.live import API_REPORTED
 from customization_core.price_check import usd
 
 
@@ -54,16 +55,22 @@ def show(
         _detail(catalog, model_id, today, as_json)
         return
     models = [m for m in catalog.models if _selected(m, region, customization)]
+    distillation = customization is CustomizationType.DISTILLATION
     if as_json:
-        emit_json(
-            {
-                "catalog_date": catalog.catalog_date.isoformat(),
-                "models": [m.model_dump(mode="json") for m in models],
-                "unsupported": [m.model_dump(mode="json") for m in catalog.unsupported],
-            }
-        )
+        document: dict[str, Any] = {
+            "catalog_date": catalog.catalog_date.isoformat(),
+            "models": [m.model_dump(mode="json") for m in models],
+            "unsupported": [m.model_dump(mode="json") for m in catalog.unsupported],
+        }
+        if distillation:
+            document["teachers"] = catalog_types.teachers_json(catalog, region)
+        emit_json(document)
         return
     _table(models, customization, today)
+    if distillation:
+        catalog_types.show_teachers(catalog, region)
+    elif customization is CustomizationType.REINFORCEMENT_FINE_TUNING:
+        catalog_types.show_rft(models)
     if catalog.unsupported:
         say("")
         table(
@@ -295,6 +302,15 @@ def _check(
         sys.exit(EXIT_ACCESS)
     result = check(catalog, snapshot, clients.region, today=today)
     if kind is not None:
+        unreported = (
+            ()
+            if kind.value in API_REPORTED
+            else (
+                f"Bedrock does not report {kind.value} (ListFoundationModels and "
+                "customizationsSupported know FINE_TUNING, CONTINUED_PRE_TRAINING and "
+                "DISTILLATION only): the catalog decides which models and Regions run it.",
+            )
+        )
         result = Check(
             result.region,
             tuple(
@@ -302,7 +318,7 @@ def _check(
                 for d in result.differences
                 if d.customization is None or kind.value in d.customization
             ),
-            result.notes,
+            (*result.notes, *unreported),
         )
     if as_json:
         emit_json({**result.to_dict(), "catalog_date": catalog.catalog_date.isoformat()})

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from bedrock_customize.check_data import check_cost, check_data
 from bedrock_customize.check_live import ask_bedrock
 from bedrock_customize.check_model import Job, Live, Outcome, Rules, severity_of
+from bedrock_customize.check_type import check_type
 from customization_core.bounded import MAX_LISTED, clip, quote, too_deep
 from customization_core.catalog import Catalog
 from customization_core.deployments import deploy_problem
@@ -90,6 +91,7 @@ def check_job(
     for finding in checked.findings:
         where = f"{MANIFEST_NAME}: {finding.field}" if finding.field else MANIFEST_NAME
         outcome.add("request", severity_of(finding.severity), where, finding.code, finding.message)
+    check_type(manifest, catalog, live.region, outcome)  # distillation's teacher, RFT's grader
     refusal = deploy_problem(
         manifest.deploy.model_dump(by_alias=True),
         manifest.base_model_id,

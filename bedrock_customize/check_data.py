@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bedrock_customize.check_model import Job, Outcome, Rules, Severity
+from bedrock_customize.check_type import try_built_in_grader, validator_settings
 from customization_core.catalog import Catalog
 from customization_core.estimate import approval_reasons, budget_problem, estimate_of
 from customization_core.layout import MANIFEST_NAME
@@ -97,7 +98,11 @@ def check_data(
             dataset_bucket=None,
             media=LocalMediaResolver(media_root) if media_root else None,
             unknown_ok=unknown_ok,
+            **validator_settings(manifest),  # the teacher, the fields the grader reads
         )
+    if report.valid and manifest.grader is not None:  # as ValidateDataset: valid data only
+        with training.open("rb") as lines:
+            try_built_in_grader(manifest, lines, outcome)
     document = report.document
     outcome.report = document
     outcome.cost = document["cost"]

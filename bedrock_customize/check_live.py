@@ -1,4 +1,5 @@
-"""The live model check of ``check``: Bedrock asked about the model in the run's Region.
+"""The live model check of ``check``: Bedrock asked about the model (and a distillation
+teacher) in the run's Region.
 
 The pipeline's ValidateRequest asks the same (customization_core/live.py). When the
 caller may not ask, or nobody answers, the catalog's Regions judge instead and a note
@@ -8,16 +9,23 @@ stops ``check`` (LiveDeniedError).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
 from bedrock_customize.check_model import Live, LiveDeniedError, Outcome, severity_of
 from bedrock_customize.stack import describe
 from customization_core.bounded import clip
-from customization_core.catalog import Catalog
+from customization_core.catalog import Catalog, CustomizationType
 from customization_core.faults import BedrockThrottledError, BedrockUnavailableError, error_code
+from customization_core.live import (
+    API_REPORTED,
+    LiveAnswer,
+    ModelCheckDeniedError,
+    check_live,
+    check_teacher_live,
+)
 from customization_core.live import DENIED as LIVE_DENIED
-from customization_core.live import LiveAnswer, ModelCheckDeniedError, check_live
 from customization_core.manifest import Manifest
 
 # Who may not ask Bedrock about models: the caller's role, or credentials AWS refuses.
@@ -61,15 +69,69 @@ def ask_bedrock(
             "live", "live check skipped: the catalog does not know the model (see the request)."
         )
         return None
-    try:
-        answer = check_live(
+    answer = _asked(
+        live,
+        lambda: check_live(
             live.bedrock,
             manifest.base_model_id,
             manifest.customization_type,
-            region=live.region,
+            region=str(live.region),
             catalog=catalog,
             now=now,
+        ),
+        fallback,
+        outcome,
+    )
+    if answer is None:
+        return None
+    outcome.live_region = live.region
+    outcome.note(
+        "live", f"Bedrock in {live.region} was asked about {clip(manifest.base_model_id)}."
+    )
+    if manifest.customization_type.value not in API_REPORTED:
+        outcome.note(
+            "live",
+            f"Bedrock does not report {manifest.customization_type.value} in a model's "
+            "customizationsSupported: the catalog's Regions decide where it runs.",
         )
+    _add(live, answer, outcome)
+    teacher = catalog.find_teacher(manifest.teacher_model_id or "")
+    if manifest.customization_type is CustomizationType.DISTILLATION and teacher is not None:
+        # The job invokes the teacher: it must be offered here and accessible to the account.
+        asked = _asked(
+            live,
+            lambda: check_teacher_live(
+                live.bedrock, teacher.model_ids[0], region=str(live.region), now=now
+            ),
+            fallback,
+            outcome,
+        )
+        if asked is not None:
+            outcome.note(
+                "live", f"Bedrock in {live.region} was asked about the teacher {teacher.name}."
+            )
+            _add(live, asked, outcome)
+    return answer
+
+
+def _add(live: Live, answer: LiveAnswer, outcome: Outcome) -> None:
+    for finding in answer.findings:
+        outcome.add(
+            "live",
+            severity_of(finding.severity),
+            f"Bedrock in {live.region}",
+            finding.code,
+            finding.message,
+            finding.field,
+        )
+
+
+def _asked(
+    live: Live, ask: Callable[[], LiveAnswer], fallback: str, outcome: Outcome
+) -> LiveAnswer | None:
+    """``ask``'s answer, or None and a note (or LiveDeniedError) when Bedrock did not give one."""
+    try:
+        return ask()
     except (BedrockThrottledError, BedrockUnavailableError) as fault:
         outcome.note("live", f"live check skipped: Bedrock did not answer ({fault}); {fallback}.")
         return None
@@ -93,20 +155,6 @@ def ask_bedrock(
         else:
             outcome.note("live", f"live check skipped: {sentence}; {fallback}.")
         return None
-    outcome.live_region = live.region
-    outcome.note(
-        "live", f"Bedrock in {live.region} was asked about {clip(manifest.base_model_id)}."
-    )
-    for finding in answer.findings:
-        outcome.add(
-            "live",
-            severity_of(finding.severity),
-            f"Bedrock in {live.region}",
-            finding.code,
-            finding.message,
-            finding.field,
-        )
-    return answer
 
 
 def _denied(live: Live, sentence: str, fallback: str, outcome: Outcome) -> None:

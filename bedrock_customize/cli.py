@@ -28,6 +28,7 @@ COMMAND_MODULES: Final[dict[str, str]] = {
     "spend": "spend",
     "check": "check_cmd",
     "deploy": "deploy",
+    "grade": "grade_cmd",
 }
 
 

@@ -22,6 +22,8 @@ from bedrock_customize.options import (
     PRICE_OPTION,
     REGION_OPTION,
     TYPE_CHOICE,
+    TypeOptions,
+    type_options,
     validation_option,
     with_epochs,
 )
@@ -59,11 +61,13 @@ def _check_region(model_id: str, kind: str, region: str | None) -> None:
 @PRICE_OPTION
 @REGION_OPTION
 @MEDIA_ROOT_OPTION
+@type_options
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the report document (JSON).")
 def validate(
     train: Path,
     model_id: str,
     kind: str,
+    for_type: TypeOptions,
     validation: Path | None,
     hyperparameters: dict[str, str],
     epochs: int | None,
@@ -86,6 +90,7 @@ def validate(
         media = LocalMediaResolver(media_root)
 
     hyperparameters = with_epochs(hyperparameters, epochs)
+    settings = for_type.checked(kind, model_id)
     _check_region(model_id, kind, region)
     with ExitStack() as files:
         train_stream = files.enter_context(train.open("rb"))
@@ -98,6 +103,7 @@ def validate(
             validation=validation_stream,
             price_per_1k_tokens_usd=price_per_1k_tokens,
             media=media,
+            **settings.validator_kwargs(),
         )
     if as_json:
         sys.stdout.buffer.write(report.to_json() + b"\n")
@@ -153,11 +159,13 @@ def validate(
     type=click.IntRange(1, 1000),
     help="Price an evaluation of this many samples (evaluate.samples).",
 )
+@type_options
 @click.option("--json", "as_json", is_flag=True, help="Print the cost document (JSON).")
 def cost(
     train: Path,
     model_id: str,
     kind: str,
+    for_type: TypeOptions,
     epochs: int | None,
     price_per_1k_tokens: float | None,
     region: str | None,
@@ -172,6 +180,7 @@ def cost(
     from customization_core.estimate import estimate_of
     from customization_core.validator import validate_dataset
 
+    settings = for_type.checked(kind, model_id)
     _check_region(model_id, kind, region)
     hyperparameters = {"epochCount": str(epochs)} if epochs else {}
     with train.open("rb") as stream:
@@ -181,6 +190,7 @@ def cost(
             customization_type=kind,
             hyperparameters=hyperparameters,
             price_per_1k_tokens_usd=price_per_1k_tokens,
+            **settings.validator_kwargs(),
         )
     training = report.document["cost"]
     request_errors = [e for e in report.document["errors"] if e["file"] == "request"]
@@ -219,7 +229,9 @@ def cost(
         )
         click.echo(
             f"No price is known for: {', '.join(estimate.unknown)}.{hint} "
-            "bedrock-customize catalog --check compares the catalog with the AWS Price List."
+            "bedrock-customize catalog --check compares the catalog with the AWS Price List. "
+            "The pipeline holds a run whose total is unknown for approval when the stage "
+            "sets approvalThresholdUsd."
         )
     if not report.valid:
         click.echo(

@@ -16,6 +16,7 @@ import click
 from bedrock_customize import run_items
 from bedrock_customize import stack as stacks
 from bedrock_customize.console import emit_json, say, table
+from bedrock_customize.options import TYPE_CHOICE
 from bedrock_customize.stack import EXIT_FAILED, aws, stack_options
 from customization_core.contract import DeploymentStatus, Status
 
@@ -37,21 +38,34 @@ class Target:
 @click.option(
     "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Newest first."
 )
+@click.option(
+    "--type",
+    "kind",
+    type=TYPE_CHOICE,
+    help="Only the models of this customization type (distillation: with their teacher).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the models as JSON.")
-def models(where: stacks.Where, limit: int, as_json: bool) -> None:
-    """The custom models this stack made: base model, date, losses, and the run behind each."""
+def models(where: stacks.Where, limit: int, kind: str | None, as_json: bool) -> None:
+    """The custom models this stack made: base model, type, date, losses, and the run behind each."""
+    from customization_core.catalog import CustomizationType
+
+    wanted = CustomizationType.parse(kind).value if kind else None
     stack = where.open()
     made = [
         i
         for status in (Status.DEPLOYED, Status.SUCCEEDED)
         for i in run_items.by_status(stack, status.value)
-        if i.get("model_arn")
+        if i.get("model_arn") and wanted in (None, i.get("customization_type"))
     ][:limit]
     rows = [
         {
             "model_arn": i["model_arn"],
             "model_name": str(i["model_arn"]).rsplit("/", 1)[-1],
             "base_model_id": i.get("model_id"),
+            "customization_type": i.get("customization_type"),
+            # The teacher (distillation) or grader (RFT) the run resolved; None otherwise.
+            "teacher_model_id": (i.get("teacher") or {}).get("model_id"),
+            "grader": _grader_text(i.get("grader")),
             "created_at": i.get("updated_at"),
             "metrics": run_items.plain(i.get("metrics") or {}),
             "verdict": i.get("verdict"),
@@ -64,14 +78,28 @@ def models(where: stacks.Where, limit: int, as_json: bool) -> None:
         emit_json(rows)
         return
     if not rows:
-        say("This stack has made no custom model yet: `bedrock-customize submit` starts a run.")
+        of_type = f" of type {kind}" if kind else ""
+        say(
+            f"This stack has made no custom model{of_type} yet: `bedrock-customize submit` "
+            "starts a run."
+        )
         return
     table(
-        ("MODEL", "BASE MODEL", "CREATED", "VALIDATION LOSS", "VERDICT", "DEPLOYMENT", "RUN"),
+        (
+            "MODEL",
+            "BASE MODEL",
+            "TYPE",
+            "CREATED",
+            "VALIDATION LOSS",
+            "VERDICT",
+            "DEPLOYMENT",
+            "RUN",
+        ),
         (
             (
                 r["model_name"],
                 r["base_model_id"],
+                _type_text(r),
                 r["created_at"],
                 r["metrics"].get("validation_loss"),
                 r["verdict"],
@@ -81,6 +109,30 @@ def models(where: stacks.Where, limit: int, as_json: bool) -> None:
             for r in rows
         ),
     )
+
+
+def _grader_text(grader: dict[str, Any] | None) -> str | None:
+    if not grader:
+        return None
+    return str(grader.get("name") or grader.get("lambda_arn"))
+
+
+def _type_text(row: dict[str, Any]) -> str | None:
+    """The customization type as the CLI names it, with the teacher or grader it ran with."""
+    from customization_core.catalog import CustomizationType
+
+    value = row["customization_type"]
+    if not value:
+        return None
+    try:
+        text = CustomizationType.parse(str(value)).cli_name
+    except ValueError:
+        text = str(value)
+    if row["teacher_model_id"]:
+        return f"{text} (teacher {row['teacher_model_id']})"
+    if row["grader"]:
+        return f"{text} (grader {row['grader']})"
+    return text
 
 
 def _deployment_text(deployment: dict[str, Any] | None) -> str | None:

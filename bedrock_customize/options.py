@@ -1,10 +1,14 @@
-"""Options more than one command takes: customization type, hyperparameters, price."""
+"""Options more than one command takes: customization type, hyperparameters, price,
+distillation's teacher and RFT's grader."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import click
 
@@ -206,3 +210,183 @@ def after_training(
             evaluate["minImprovement"] = min_improvement
         blocks["evaluate"] = evaluate
     return blocks
+
+
+# ---- distillation's teacher and RFT's grader (validate, cost, submit) --------------------
+
+RFT: Final = "reinforcement-fine-tuning"  # CustomizationType.REINFORCEMENT_FINE_TUNING.cli_name
+
+
+def json_key_values(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, Any]:
+    """Repeated KEY=VALUE options, each value read as JSON when it is JSON (0.01, true, [..])."""
+    parsed: dict[str, Any] = {}
+    for key, text in key_values(_ctx, _param, values).items():
+        try:
+            parsed[key] = json.loads(text)
+        except ValueError:  # a pattern, a field name: the text as it is
+            parsed[key] = text
+    return parsed
+
+
+@dataclass(frozen=True)
+class TypeOptions:
+    """What distillation (a teacher) and RFT (a grader) take beside the model and the data."""
+
+    teacher: str | None = None
+    max_response_length: int | None = None
+    grader: str | None = None
+    grader_params: dict[str, Any] = field(default_factory=dict)
+    grader_arn: str | None = None
+
+    def given(self) -> dict[str, str]:
+        """The options given, by flag, each with the type that takes it."""
+        flags = {
+            "--teacher": (self.teacher, "distillation"),
+            "--max-response-length": (self.max_response_length, "distillation"),
+            "--grader": (self.grader, RFT),
+            "--grader-param": (self.grader_params or None, RFT),
+            "--grader-arn": (self.grader_arn, RFT),
+        }
+        return {flag: kind for flag, (value, kind) in flags.items() if value is not None}
+
+    def checked(self, kind: str, model_id: str) -> TypeOptions:
+        """These options for ``kind``; a usage error naming the fix when they do not fit it.
+
+        A built-in grader's name and parameters are checked here (customization_core/graders.py),
+        so a typo is exit 2 before any file is read.
+        """
+        from customization_core.catalog import CustomizationType, load_catalog
+
+        cli_kind = CustomizationType.parse(kind).cli_name
+        wrong = [flag for flag, takes in self.given().items() if takes != cli_kind]
+        if wrong:
+            takers = sorted({self.given()[flag] for flag in wrong})
+            raise click.UsageError(
+                f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} for --type "
+                f"{' or '.join(takers)} only, not {cli_kind}: leave "
+                f"{'it' if len(wrong) == 1 else 'them'} out, or change --type."
+            )
+        if cli_kind == "distillation" and self.teacher is None:
+            teachers = [t.model_ids[0] for t in load_catalog().teachers_of(model_id)]
+            choices = ", ".join(teachers) or "none in the catalog"
+            raise click.UsageError(
+                f"--type distillation needs --teacher MODEL: the model whose answers {model_id} "
+                f"learns (its teachers: {choices}; see bedrock-customize catalog --type "
+                "distillation)."
+            )
+        if cli_kind == RFT:
+            self._check_grader()
+        return self
+
+    def _check_grader(self) -> None:
+        from customization_core.graders import GraderConfigError, configure
+        from customization_core.manifest import LAMBDA_ARN_PATTERN
+
+        if (self.grader is None) == (self.grader_arn is None):
+            raise click.UsageError(
+                f"--type {RFT} needs one grader: --grader NAME (a built-in one, with "
+                "--grader-param KEY=VALUE; bedrock-customize catalog --graders lists them) or "
+                "--grader-arn ARN (your own Lambda function)."
+            )
+        if self.grader_arn is not None:
+            if self.grader_params:
+                raise click.UsageError(
+                    "--grader-param configures a built-in grader (--grader NAME); your own "
+                    "function (--grader-arn) reads what it needs from the records."
+                )
+            if not LAMBDA_ARN_PATTERN.fullmatch(self.grader_arn):
+                raise click.BadParameter(
+                    f"{self.grader_arn!r} is not a Lambda function ARN "
+                    "(arn:aws:lambda:REGION:ACCOUNT:function:NAME).",
+                    param_hint="--grader-arn",
+                )
+            return
+        try:
+            configure(str(self.grader), self.grader_params)
+        except GraderConfigError as problem:
+            raise click.UsageError(f"{problem} (--grader {self.grader}, --grader-param).") from None
+
+    def validator_kwargs(self) -> dict[str, Any]:
+        """validate_dataset's keyword arguments for the teacher and the grader's record fields."""
+        from customization_core.graders import configure
+
+        fields = configure(self.grader, self.grader_params).needs_fields() if self.grader else ()
+        return {
+            "teacher_model_id": self.teacher,
+            "max_response_length": self.max_response_length,
+            "grader_fields": tuple(fields),
+        }
+
+    def manifest_fields(self) -> dict[str, Any]:
+        """job.json's teacherModelId, maxResponseLength and grader, for the options given."""
+        fields: dict[str, Any] = {}
+        if self.teacher is not None:
+            fields["teacherModelId"] = self.teacher
+        if self.max_response_length is not None:
+            fields["maxResponseLength"] = self.max_response_length
+        if self.grader is not None:
+            fields["grader"] = {"name": self.grader, "params": dict(self.grader_params)}
+        elif self.grader_arn is not None:
+            fields["grader"] = {"lambdaArn": self.grader_arn}
+        return fields
+
+
+_TYPE_OPTIONS = (
+    click.option(
+        "--teacher",
+        metavar="MODEL",
+        help="Distillation: the teacher's model id, e.g. amazon.nova-pro-v1:0 "
+        "(bedrock-customize catalog --type distillation).",
+    ),
+    click.option(
+        "--max-response-length",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Distillation: the longest answer (tokens) the teacher writes per prompt.",
+    ),
+    click.option(
+        "--grader",
+        metavar="NAME",
+        help="RFT: a built-in grader (exact, numeric, json-fields, regex, weighted; "
+        "bedrock-customize catalog --graders).",
+    ),
+    click.option(
+        "--grader-param",
+        "grader_params",
+        multiple=True,
+        callback=json_key_values,
+        metavar="KEY=VALUE",
+        help="RFT: a parameter of --grader (repeatable; the value is read as JSON when it "
+        "is JSON), e.g. tolerance=0.01.",
+    ),
+    click.option(
+        "--grader-arn",
+        metavar="ARN",
+        help="RFT: your own grader Lambda function (same account and Region as the stack).",
+    ),
+)
+
+
+def type_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --teacher, --max-response-length, --grader, --grader-param and --grader-arn,
+    handed to the command as one ``for_type`` (TypeOptions, not yet checked)."""
+
+    @functools.wraps(command)
+    def wrapped(
+        *args: Any,
+        teacher: str | None,
+        max_response_length: int | None,
+        grader: str | None,
+        grader_params: dict[str, Any],
+        grader_arn: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        given = TypeOptions(teacher, max_response_length, grader, grader_params, grader_arn)
+        return command(*args, for_type=given, **kwargs)
+
+    decorated: Callable[..., Any] = wrapped
+    for option in reversed(_TYPE_OPTIONS):
+        decorated = option(decorated)
+    return decorated

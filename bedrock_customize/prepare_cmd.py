@@ -81,9 +81,20 @@ INPUT_FORMATS = ("csv", "json", "jsonl")
 )
 @click.option(
     "--prompt-template",
-    help="Fine-tuning: the prompt, with {field} placeholders, e.g. 'Summarize the following conversation.\\n\\n{dialogue}\\n\\nSummary:'.",
+    help="Fine-tuning, distillation and RFT: the prompt, with {field} placeholders, e.g. 'Summarize the following conversation.\\n\\n{dialogue}\\n\\nSummary:' (distillation and RFT default: '{prompt}').",
 )
-@click.option("--completion-field", help="Fine-tuning: the field that holds the completion.")
+@click.option(
+    "--completion-field",
+    help="Fine-tuning: the field that holds the completion. Distillation: an optional "
+    "response, written as the prompt's labelled answer when not empty.",
+)
+@click.option(
+    "--reference-field",
+    "--reference-column",
+    "reference_field",
+    help="Reinforcement fine-tuning: the field with each row's expected answer, written as "
+    "reference_answer (default: reference_answer, else answer).",
+)
 @click.option("--input-field", help="Continued pre-training: the field that holds the text.")
 @click.option(
     "--messages-field",
@@ -93,7 +104,8 @@ INPUT_FORMATS = ("csv", "json", "jsonl")
 )
 @click.option(
     "--system",
-    help="Chat formats: a system prompt for every record (a chat's own system message wins).",
+    help="Chat, distillation and RFT formats: a system prompt for every record (a chat's own "
+    "system message wins).",
 )
 @click.option(
     "--image-column",
@@ -148,6 +160,7 @@ def prepare(
     input_format: str | None,
     prompt_template: str | None,
     completion_field: str | None,
+    reference_field: str | None,
     input_field: str | None,
     messages_field: str | None,
     system: str | None,
@@ -164,7 +177,7 @@ def prepare(
     """Turn SOURCE (CSV, JSON or JSONL) into the training format --model (or --format) takes.
 
     Rows become prompt/completion, continued pre-training {"input"}, Bedrock
-    conversation (Nova, Llama 3.2/3.3) or Claude messages records.
+    conversation (Nova, Llama 3.2/3.3), Claude messages, distillation prompt or RFT records.
     """
     from bedrock_customize import prepare_files as files
     from customization_core import prepare as preparing
@@ -187,6 +200,7 @@ def prepare(
             messages_field=messages_field,
             system=system,
             media=files.media_column(image_column, video_column, media_uri_prefix, bucket_owner),
+            reference_field=reference_field,
         )
         prepare_target.check_recipe(target, recipe, split=split)
     except prepare_target.OptionError as problem:
@@ -207,6 +221,11 @@ def prepare(
     if skipped:
         click.echo(f"Skipped {skipped:,} rows with an empty prompt, completion or text.")
     also = f" --validation {validation_path}" if validation_path else ""
+    # The type's own options, without which validate refuses (bedrock_customize/options.py).
+    also += {
+        "DISTILLATION": " --teacher TEACHER_MODEL_ID",
+        "REINFORCEMENT_FINE_TUNING": " --grader numeric",
+    }.get(target.kind.value, "")
     click.echo(
         f"Next: bedrock-customize validate {output}{also} --model {model_id or 'MODEL_ID'} "
         f"--type {target.kind.cli_name}"

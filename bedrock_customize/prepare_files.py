@@ -15,7 +15,15 @@ import click
 from customization_core.media_block import MediaKind
 from customization_core.prepare import Record, to_jsonl
 from customization_core.prepare_rows import InputFormat, input_format_of
-from customization_core.prepare_target import CHAT_FORMATS, MediaColumn, OptionError, Recipe, Target
+from customization_core.prepare_target import (
+    CHAT_FORMATS,
+    PROMPT_FORMATS,
+    MediaColumn,
+    OptionError,
+    Recipe,
+    Target,
+)
+from customization_core.prepare_types import DEFAULT_PROMPT_TEMPLATE
 
 
 def input_format(source: Path, given: str | None) -> InputFormat:
@@ -38,11 +46,15 @@ def recipe(
     messages_field: str | None,
     system: str | None,
     media: MediaColumn | None,
+    reference_field: str | None = None,
 ) -> Recipe:
     # A chat model with no single-turn fields reads multi-turn chats from "messages".
     chat = target.data_format in CHAT_FORMATS
     if chat and messages_field is None and not (prompt_template or completion_field):
         messages_field = "messages"
+    # Distillation and RFT rows are prompts: by default, a column named "prompt".
+    if target.data_format in PROMPT_FORMATS and prompt_template is None and not messages_field:
+        prompt_template = DEFAULT_PROMPT_TEMPLATE
     # Typed in a shell, "\n" arrives as backslash-n; the template means a newline.
     template = (
         prompt_template.replace("\\n", "\n").replace("\\t", "\t") if prompt_template else None
@@ -54,6 +66,7 @@ def recipe(
         messages_field=messages_field,
         system=system,
         media=media,
+        reference_field=reference_field,
     )
 
 

@@ -26,9 +26,11 @@ from bedrock_customize.options import (
     HYPERPARAMETER_OPTION,
     PRICE_OPTION,
     TYPE_CHOICE,
+    TypeOptions,
     after_training,
     deployment_options,
     key_values,
+    type_options,
     validation_option,
     with_epochs,
 )
@@ -59,6 +61,7 @@ NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 @validation_option("The validation JSONL.")
 @HYPERPARAMETER_OPTION
 @EPOCHS_OPTION
+@type_options
 @click.option("--custom-model-name", help="Name of the custom model (default: from the job name).")
 @click.option(
     "--tag",
@@ -100,6 +103,7 @@ def submit(
     validation: Path | None,
     hyperparameters: dict[str, str],
     epochs: int | None,
+    for_type: TypeOptions,
     custom_model_name: str | None,
     tags: dict[str, str],
     budget_usd: float | None,
@@ -131,10 +135,12 @@ def submit(
             param_hint="--name",
         )
     hyperparameters = with_epochs(hyperparameters, epochs)
+    settings = for_type.checked(kind, model_id)
     manifest: dict[str, Any] = {
         "customizationType": CustomizationType.parse(kind).value,
         "baseModelId": model_id,
         "hyperParameters": hyperparameters,
+        **settings.manifest_fields(),  # teacherModelId, maxResponseLength, grader
         "trainingData": DEFAULT_TRAINING_KEY,
         "validationData": DEFAULT_VALIDATION_KEY if validation else None,
     }

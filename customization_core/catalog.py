@@ -18,10 +18,18 @@ from pathlib import Path
 from typing import Literal
 
 from customization_core.strict_data import Strict
+from customization_core.teacher import Teacher
 
 Family = Literal["titan", "cohere", "llama", "claude", "nova"]
 DataFormat = Literal[
-    "prompt-completion", "continued-pretraining", "conversation", "claude-messages"
+    "prompt-completion",
+    "continued-pretraining",
+    "conversation",
+    "claude-messages",
+    # Distillation's prompts: the conversation format, its last turn the user's (the
+    # teacher writes the answers). RFT's: chat messages with a reference_answer.
+    "distillation-prompts",
+    "rft-messages",
 ]
 
 
@@ -30,12 +38,12 @@ class CustomizationType(StrEnum):
 
     FINE_TUNING = "FINE_TUNING"
     CONTINUED_PRE_TRAINING = "CONTINUED_PRE_TRAINING"
+    DISTILLATION = "DISTILLATION"
+    REINFORCEMENT_FINE_TUNING = "REINFORCEMENT_FINE_TUNING"
 
     @property
     def cli_name(self) -> str:
-        return {"FINE_TUNING": "fine-tuning", "CONTINUED_PRE_TRAINING": "continued-pretraining"}[
-            self.value
-        ]
+        return _CLI_NAMES[self.value]
 
     @classmethod
     def parse(cls, text: str) -> CustomizationType:
@@ -45,6 +53,14 @@ class CustomizationType(StrEnum):
                 return member
         allowed = ", ".join(f"{m.cli_name} ({m.value})" for m in cls)
         raise ValueError(f"Unknown customization type {text!r}; allowed: {allowed}.")
+
+
+_CLI_NAMES: dict[str, str] = {
+    "FINE_TUNING": "fine-tuning",
+    "CONTINUED_PRE_TRAINING": "continued-pretraining",
+    "DISTILLATION": "distillation",
+    "REINFORCEMENT_FINE_TUNING": "reinforcement-fine-tuning",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,14 +81,22 @@ class TokenLimit(Strict):
 @dataclass(frozen=True, kw_only=True)
 class Hyperparameter(Strict):
     key: str
-    type: Literal["int", "float"]
+    type: Literal["int", "float", "choice"]
     min: float | None
     max: float | None
     default: str | None
     required: bool
     source: str
+    # The values a "choice" takes (RFT's reasoningEffort: low, medium, high).
+    choices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.type == "choice") != bool(self.choices):
+            raise ValueError(f"{self.key}: choices go with type choice, and only with it")
 
     def describe_range(self) -> str:
+        if self.type == "choice":
+            return "one of " + ", ".join(self.choices)
         low = "no minimum" if self.min is None else f"{_number(self.min)}"
         high = "no maximum" if self.max is None else f"{_number(self.max)}"
         kind = "a whole number" if self.type == "int" else "a number"
@@ -128,6 +152,10 @@ class Customization(Strict):
     max_validation_file_bytes: int | None
     file_size_source: str | None
     hyperparameters: tuple[Hyperparameter, ...]
+    # How the job takes them: "string-map" (hyperParameters, every value a string) or
+    # "rft" (customizationConfig.rftConfig.hyperParameters, typed: botocore 1.44.8
+    # RFTHyperParameters); distillation takes none ("none").
+    hyperparameters_as: Literal["string-map", "rft", "none"] = "string-map"
     training_price_per_1k_tokens_usd: float | None
     monthly_storage_price_usd: float | None
     price_source: str | None
@@ -278,6 +306,7 @@ class Catalog(Strict):
     catalog_date: date
     models: tuple[Model, ...] = field(metadata={"min_length": 1})
     unsupported: tuple[UnsupportedModel, ...] = ()
+    teachers: tuple[Teacher, ...] = ()
 
     def __post_init__(self) -> None:
         seen: dict[str, str] = {}
@@ -292,6 +321,16 @@ class Catalog(Strict):
 
     def find(self, model_id: str) -> Model | None:
         return self.by_id().get(model_id)
+
+    def find_teacher(self, model_id: str) -> Teacher | None:
+        """The teacher a model id or inference-profile id names (None: it teaches nothing)."""
+        return next((t for t in self.teachers if t.known_as(model_id)), None)
+
+    def teachers_of(self, student_id: str) -> list[Teacher]:
+        """The teachers that can distill into the model ``student_id`` names."""
+        student = self.find(student_id)
+        ids = set(student.model_ids) if student else {student_id}
+        return [t for t in self.teachers if ids & set(t.students)]
 
     def find_unsupported(self, model_id: str) -> UnsupportedModel | None:
         return next((m for m in self.unsupported if model_id in m.model_ids), None)
@@ -315,64 +354,6 @@ class Catalog(Strict):
     def suggest(self, model_id: str) -> list[str]:
         """The catalog ids closest to a mistyped one."""
         return difflib.get_close_matches(model_id, list(self.all_ids()), n=3, cutoff=0.6)
-
-
-# The providers' id prefixes, to guess the family of a model the catalog does not know.
-_FAMILIES: dict[str, Family] = {
-    "amazon.nova": "nova",
-    "amazon.titan": "titan",
-    "cohere.": "cohere",
-    "meta.": "llama",
-    "anthropic.": "claude",
-}
-UNKNOWN_SOURCE = "not in the catalog: Bedrock's live answer admitted it (unknownModels: warn)"
-
-
-def generic_model(model_id: str, kind: CustomizationType) -> Model:
-    """A stand-in for a model Bedrock offers but the catalog does not know.
-
-    Every format is accepted, no record, token or file limit is known and no
-    hyperparameter range: only what every record must be (JSON objects in one
-    format) is checked. Used only when a stage sets ``unknownModels: warn``.
-    """
-    family: Family = next(
-        (f for prefix, f in _FAMILIES.items() if model_id.startswith(prefix)), "titan"
-    )
-    no_limit = RecordLimit(min=None, max=None, source=UNKNOWN_SOURCE)
-    customization = Customization(
-        data_format="conversation" if family in ("nova", "llama") else "prompt-completion",
-        alternate_formats=tuple(
-            f
-            for f in (
-                "prompt-completion",
-                "conversation",
-                "claude-messages",
-                "continued-pretraining",
-            )
-            if f != ("conversation" if family in ("nova", "llama") else "prompt-completion")
-        ),
-        regions=("any",),
-        regions_source=UNKNOWN_SOURCE,
-        training_records=no_limit,
-        validation_records=no_limit,
-        max_tokens_per_record=(TokenLimit(batch_sizes=None, tokens=10**9),),
-        max_tokens_per_record_source=UNKNOWN_SOURCE,
-        max_training_file_bytes=None,
-        max_validation_file_bytes=None,
-        file_size_source=None,
-        hyperparameters=(),
-        training_price_per_1k_tokens_usd=None,
-        monthly_storage_price_usd=None,
-        price_source=None,
-    )
-    return Model(
-        name=model_id,
-        provider=model_id.split(".", 1)[0],
-        family=family,
-        model_ids=(model_id,),
-        model_ids_source=UNKNOWN_SOURCE,
-        customizations={kind: customization},
-    )
 
 
 @cache

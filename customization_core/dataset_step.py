@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Final
 
+from customization_core.grader_check import try_grader
 from customization_core.media import S3MediaResolver
 from customization_core.registry import Registry
 from customization_core.rejection import reject
@@ -46,6 +47,10 @@ def validate_data(
         customization_type=run.customization_type,
         hyperparameters=run.hyperparameters,
         price_per_1k_tokens_usd=config.training_prices_usd.get(run.model_id),
+        teacher_model_id=(run.teacher or {}).get("model_id"),
+        # RFT: each record must carry what the grader reads (reference_answer, a field).
+        grader_fields=tuple((run.grader or {}).get("needs_fields") or ()),
+        max_response_length=(run.teacher or {}).get("max_response_length"),
         # Media blocks must point into the dataset's own bucket; each object they name is
         # checked to exist, and is checked by its bytes (format, size, dimensions).
         dataset_bucket=bucket,
@@ -75,6 +80,17 @@ def validate_data(
             f"{document['error_count']} error(s) in the dataset (report: {location})"
         )
         return reject(run, registry, f"{run.report_summary}. The first:\n{quoted}")
+    if run.grader is not None:
+        tried = try_grader(
+            s3.get_object(
+                Bucket=bucket, Key=run.training["key"], VersionId=run.training["version_id"]
+            )["Body"].iter_lines(),
+            run.grader,
+        )
+        run.extra["grader_dry_run"] = tried.summary
+        run.warnings.extend(tried.warnings)
+        if tried.errors:
+            return reject(run, registry, " ".join(tried.errors))
     run.report_summary = (
         f"{document['records']} training records, about {run.tokens:,} tokens, "
         f"{document['warning_count']} warning(s) (report: {location})"
@@ -98,5 +114,7 @@ def validate_data(
         request_tokens=run.request_tokens,
         cost_usd=run.cost_usd,
         snapshot=run.snapshot,
+        grader_dry_run=run.extra.get("grader_dry_run"),
+        warnings=run.warnings,
     )
     return run.state()

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
 from customization_core.catalog import Catalog, CustomizationType, Model
-from customization_core.cost import CostEstimate
+from customization_core.cost import CostEstimate, TeacherCost
 
 # AWS's pricing pages count a month as 730 hours.
 HOURS_PER_MONTH: Final = 730
@@ -33,7 +33,7 @@ NO_END_HOURS: Final = HOURS_PER_MONTH
 ANSWER_TOKENS: Final = 512
 GUIDE_REQUESTS: Final = 1000
 
-PartName = Literal["training", "storage", "deployment", "evaluation"]
+PartName = Literal["training", "teacher", "storage", "deployment", "evaluation"]
 
 
 def money(usd: float | None) -> str:
@@ -137,6 +137,8 @@ def estimate_run(
     parts: list[Part] = []
     if trains:
         parts.append(_training(training))
+        if training is not None and training.teacher is not None:
+            parts.append(_teacher(training.teacher))
         parts.append(_storage(model, kind))
     mode = str((deploy or {}).get("mode", "none"))
     if mode != "none":
@@ -179,6 +181,17 @@ def _training(training: CostEstimate | None) -> Part:
         f"{training.billed_tokens:,} billed tokens x "
         f"{_per_1k(training.price_per_1k_tokens_usd)} per 1,000",
         training.price_source,
+    )
+
+
+def _teacher(teacher: TeacherCost) -> Part:
+    return Part(
+        "teacher",
+        teacher.estimated_usd,
+        f"{teacher.model_id} answers the prompts: {teacher.prompt_tokens:,} input tokens x "
+        f"{_per_1k(teacher.input_per_1k_tokens_usd)} + {teacher.response_tokens:,} output "
+        f"tokens x {_per_1k(teacher.output_per_1k_tokens_usd)} per 1,000",
+        teacher.source,
     )
 
 

@@ -50,7 +50,7 @@ def _keys(run: Run) -> tuple[str, str]:
 def _samples(run: Run, s3: Any) -> list[evaluation.Sample]:
     settings = run.extra.get("evaluate") or {}
     prompts = list(settings.get("prompts") or [])
-    if run.customization_type != "FINE_TUNING":
+    if run.customization_type == CustomizationType.CONTINUED_PRE_TRAINING:
         return [evaluation.Sample(p, None) for p in prompts]
     count = int(settings.get("samples", 20))
     assert run.training is not None
@@ -114,6 +114,11 @@ def evaluate(
     sides = (
         [("custom", custom_id)] if base_id is None else [("base", base_id), ("custom", custom_id)]
     )
+    # Distillation: the teacher answers too, by the id its job named it by; its answer is
+    # the reference of a prompt that had none (what the student was taught to say).
+    teacher_id = (run.teacher or {}).get("identifier")
+    if teacher_id:
+        sides.append(("teacher", teacher_id))
     index = start
     try:
         while index < len(results) and remaining_ms() > SAFETY_MS:
@@ -133,6 +138,10 @@ def evaluate(
     if index < len(results):
         run.evaluation["done"] = False
         return run.state()
+    if teacher_id:
+        for result in results:
+            if not result.get("reference") and result.get("teacher"):
+                result["reference"], result["reference_from"] = result["teacher"], "teacher"
     document = evaluation.report(
         results,
         base_model=base_id,
@@ -141,6 +150,8 @@ def evaluate(
         base_skipped=skipped,
     )
     document["api"] = api
+    if teacher_id:
+        document["teacher_model"] = teacher_id
     s3.put_object(
         Bucket=config.artifacts_bucket,
         Key=final_key,

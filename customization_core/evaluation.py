@@ -141,7 +141,7 @@ def read_samples(lines: Iterable[bytes]) -> Iterator[Sample]:
             reference = str(completion).strip() if completion is not None else None
             yield Sample(record["prompt"], reference)
         elif isinstance(record.get("messages"), list):
-            sample = _conversation(record["messages"])
+            sample = _conversation(record["messages"], record.get("reference_answer"))
             if sample:
                 yield sample
 
@@ -155,8 +155,19 @@ def _text(content: Any) -> str:
     return ""
 
 
-def _conversation(messages: list[Any]) -> Sample | None:
+def _conversation(messages: list[Any], reference: Any = None) -> Sample | None:
+    """A conversation's last user turn and its answer: the assistant's, else ``reference``.
+
+    A record whose last turn is the user's (a distillation prompt with no label, an RFT
+    prompt) is a sample too: its reference is RFT's ``reference_answer`` as text, or None
+    (a distillation prompt, answered by the teacher in the evaluation).
+    """
     turns = [m for m in messages if isinstance(m, dict)]
+    if turns and turns[-1].get("role") == "user":
+        if reference is None:
+            return Sample(_text(turns[-1].get("content")), None)
+        text = reference if isinstance(reference, str) else json.dumps(reference, sort_keys=True)
+        return Sample(_text(turns[-1].get("content")), text.strip())
     if len(turns) < 2 or turns[-1].get("role") != "assistant" or turns[-2].get("role") != "user":
         return None
     return Sample(_text(turns[-2].get("content")), _text(turns[-1].get("content")).strip())

@@ -54,6 +54,7 @@ class FileCheck:
     records_source: str
     rules: ContentRules | None  # conversation content rules (None: a format without them)
     sides: dict[str, int] | None = None  # tokens per field, where capped per side (Cohere)
+    required_fields: tuple[str, ...] = ()  # the fields an RFT grader reads in every record
 
 
 @dataclass
@@ -97,7 +98,14 @@ def check_file(
 
         rules = dataclasses.replace(rules, on_media=on_media)
     checkers: dict[DataFormat, Checker] = {
-        f: checker(f, plan.chars_per_token, nova=plan.nova, rules=rules, sides=plan.sides)
+        f: checker(
+            f,
+            plan.chars_per_token,
+            nova=plan.nova,
+            rules=rules,
+            sides=plan.sides,
+            required_fields=plan.required_fields,
+        )
         for f in plan.formats
     }
     chosen: DataFormat | None = None if len(plan.formats) > 1 else plan.formats[0]

@@ -9,6 +9,7 @@ Formats (source: https://docs.aws.amazon.com/bedrock/latest/userguide/model-cust
 - ``conversation``: ``bedrock-conversation-2024`` (Nova, Llama 3.2/3.3), with media and
   reasoning blocks: customization_core/conversation_format.py
 - ``claude-messages``: ``{"system": "...", "messages": [{"role", "content": "..."}]}`` (Claude 3 Haiku)
+- ``distillation-prompts`` and ``rft-messages``: customization_core/prompt_formats.py
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from customization_core.catalog import DataFormat
 from customization_core.conversation_format import NOVA_RESERVED_WORDS, ContentRules, conversation
+from customization_core.prompt_formats import distillation_prompts, rft_messages
 from customization_core.record_fields import (
     MISSING,
     Checker,
@@ -151,12 +153,20 @@ def checker(
     nova: bool,
     rules: ContentRules | None = None,
     sides: dict[str, int] | None = None,
+    required_fields: tuple[str, ...] = (),
 ) -> Checker:
     """The checker of ``data_format`` for a model family with ``cpt`` characters per token.
 
     ``rules`` say what conversation content blocks may hold (media, reasoning);
-    ``sides`` cap prompt and completion tokens separately (prompt/completion only).
+    ``sides`` cap prompt and completion tokens separately (prompt/completion only);
+    ``required_fields`` are the record fields an RFT grader reads (rft-messages only).
     """
+    if data_format == "distillation-prompts":
+        # Nova students take multi-turn prompts; the others one user turn.
+        reserved = NOVA_RESERVED_WORDS if nova else ()
+        return distillation_prompts(cpt, reserved=reserved, single_turn=not nova)
+    if data_format == "rft-messages":
+        return rft_messages(cpt, required_fields=required_fields)
     if data_format == "prompt-completion":
         plain = prompt_completion(cpt)
         return capped_sides(plain, cpt, sides) if sides else plain
@@ -169,6 +179,8 @@ def checker(
 
 def detect(record: dict[str, Any]) -> DataFormat | None:
     """Which format a record is written in, judged by its keys alone."""
+    if "reference_answer" in record:
+        return "rft-messages"
     if "schemaVersion" in record:
         return "conversation"
     if "messages" in record:

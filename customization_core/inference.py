@@ -35,7 +35,9 @@ PREFIXES: Final[tuple[tuple[str, Family], ...]] = (
 # Families with no InvokeModel body in request_body: they take Converse whatever they learned.
 CONVERSE_FAMILIES: Final[frozenset[Family]] = frozenset({"claude", "nova"})
 # Training data formats made of messages: their models are asked in messages too.
-CONVERSE_FORMATS: Final[frozenset[DataFormat]] = frozenset({"conversation", "claude-messages"})
+CONVERSE_FORMATS: Final[frozenset[DataFormat]] = frozenset(
+    {"conversation", "claude-messages", "distillation-prompts", "rft-messages"}
+)
 Api = Literal["converse", "invoke-model"]
 # Response headers Bedrock sets on every InvokeModel answer.
 INPUT_TOKENS_HEADER: Final = "x-amzn-bedrock-input-token-count"

@@ -14,6 +14,7 @@ from typing import Any, Final
 from customization_core.deployment_end import undo_lost_race
 from customization_core.deployments import plan
 from customization_core.faults import bedrock_faults, error_code, reraise_bedrock
+from customization_core.grader_alias import publish_grader
 from customization_core.layout import output_prefix
 from customization_core.naming import OWNER_TAG, ObjectVersion, lineage_tags, run_names
 from customization_core.registry import Registry, RunEndedError
@@ -28,9 +29,19 @@ class RunQueuedError(Exception):
 
 
 def start_job(
-    run: Run, *, bedrock: Any, registry: Registry, config: PipelineConfig
+    run: Run,
+    *,
+    bedrock: Any,
+    registry: Registry,
+    config: PipelineConfig,
+    s3: Any = None,
+    lambda_client: Any = None,
 ) -> dict[str, Any]:
-    """Create the Bedrock job; the client request token makes a retry return the same job."""
+    """Create the Bedrock job; the client request token makes a retry return the same job.
+
+    An RFT run's built-in grader gets its configuration and alias first
+    (customization_core/grader_alias.py), so the function answers from the first sample.
+    """
     assert run.training is not None
     assert run.job_name
     assert run.model_id
@@ -63,7 +74,6 @@ def start_job(
         "baseModelIdentifier": run.model_id,
         "customizationType": run.customization_type,
         "customModelKmsKeyId": config.model_key_arn,
-        "hyperParameters": run.hyperparameters,
         "trainingDataConfig": {"s3Uri": copy["training_uri"]},
         "outputDataConfig": {"s3Uri": f"s3://{config.artifacts_bucket}/{names.output_prefix}"},
         "vpcConfig": {
@@ -73,6 +83,15 @@ def start_job(
         "jobTags": tag_list,
         "customModelTags": tag_list,
     }
+    if run.customization_config is not None:
+        # Distillation takes no hyperparameters; RFT's are typed, inside rftConfig.
+        request["customizationConfig"] = run.customization_config
+    else:
+        request["hyperParameters"] = run.hyperparameters
+    if run.grader is not None and run.grader.get("kind") == "builtin":
+        publish_grader(
+            run.grader, s3=s3, lambda_client=lambda_client, bucket=config.artifacts_bucket
+        )
     if copy.get("validation_uri"):
         request["validationDataConfig"] = {"validators": [{"s3Uri": copy["validation_uri"]}]}
     try:
@@ -239,12 +258,36 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, float]:
-    """The last loss in the metrics CSVs Bedrock writes under the run's output prefix."""
-    found: dict[str, float] = {}
-    listing = s3.list_objects_v2(Bucket=bucket, Prefix=output_prefix(run_id))
-    for item in listing.get("Contents", []):
-        key = item["Key"]
+# The columns of the metrics CSVs Bedrock writes that the run records (the last row's):
+# fine-tuning's losses (page model-customization-analyze) and RFT's rewards, by the metric
+# names AWS documents for RFT (page rft-submit-job, "Monitor your RFT training job", read
+# 2026-12-02; AWS names no RFT file, so every CSV under the output prefix is read).
+METRIC_COLUMNS: Final = {
+    "training_loss": "final_training_loss",
+    "validation_loss": "final_validation_loss",
+    "critic/rewards/mean": "final_reward_mean",
+    "critic/rewards/max": "final_reward_max",
+    "critic/rewards/min": "final_reward_min",
+    "val-score/rewards/mean@1": "final_validation_reward_mean",
+}
+MAX_OUTPUT_FILES: Final = 50  # keys of the output prefix the run lists (the rest are counted)
+
+
+def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
+    """The last row's metrics in the CSVs Bedrock writes under the run's output prefix, and its files.
+
+    ``output_files``: the keys (relative to the prefix) of what the job wrote, e.g. a
+    distillation job's synthetic data, so that the run says where its outputs are.
+    """
+    found: dict[str, Any] = {}
+    prefix = output_prefix(run_id)
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    keys = [item["Key"] for item in listing.get("Contents", [])]
+    if keys:
+        found["output_files"] = [key.removeprefix(prefix) for key in keys[:MAX_OUTPUT_FILES]]
+        if len(keys) > MAX_OUTPUT_FILES or listing.get("IsTruncated"):
+            found["output_files_truncated"] = True
+    for key in keys:
         if not key.endswith(".csv"):
             continue
         text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", "replace")
@@ -252,9 +295,8 @@ def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, float]:
         if not rows:
             continue
         last = rows[-1]
-        for column in ("training_loss", "validation_loss"):
+        for column, name in METRIC_COLUMNS.items():
             if last.get(column) not in (None, ""):
-                name = "final_" + column
                 try:
                     found[name] = float(last[column])
                 except ValueError:

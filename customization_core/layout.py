@@ -25,6 +25,8 @@ VALIDATION_FOLDER: Final = "validation/"
 VALIDATION_REPORT_NAME: Final = "validation-report.json"
 EVALUATION_NAME: Final = "evaluation.json"
 EVALUATION_PARTIAL_NAME: Final = "evaluation-partial.json"
+# graders/<config id>.json: a built-in grader's configuration (customization_core/grader_alias.py).
+GRADERS_PREFIX: Final = "graders/"
 
 # IAM resource patterns (the part after ``arn:aws:s3:::<bucket>/``).
 MANIFESTS: Final = f"{JOBS_PREFIX}*/{MANIFEST_NAME}"
@@ -33,6 +35,7 @@ RUN_INPUTS: Final = f"{RUNS_PREFIX}*/{INPUT_FOLDER}*"
 RUN_OUTPUTS: Final = f"{RUNS_PREFIX}*/{OUTPUT_FOLDER}*"
 JOB_FILES: Final = f"{JOBS_PREFIX}*"  # everything people upload for their jobs
 RUN_FILES: Final = f"{RUNS_PREFIX}*"  # everything runs write
+GRADER_CONFIGS: Final = f"{GRADERS_PREFIX}*"  # what StartJob writes and the grader reads
 
 
 class NotAJobManifestError(ValueError):
@@ -100,3 +103,8 @@ def input_prefix(run_id: str) -> str:
 def media_copy_key(run_id: str, source_key: str) -> str:
     """The key of the copy of the media object at ``source_key``."""
     return f"{input_prefix(run_id)}{MEDIA_FOLDER}{source_key}"
+
+
+def grader_config_key(config_id: str) -> str:
+    """``graders/<config id>.json``: a built-in grader's name and parameters."""
+    return f"{GRADERS_PREFIX}{config_id}.json"

@@ -114,6 +114,49 @@ def check_live(
     return LiveAnswer(tuple(findings), recorded)
 
 
+def check_teacher_live(
+    bedrock: Any, teacher_model_id: str, *, region: str, now: datetime
+) -> LiveAnswer:
+    """Bedrock's answer on a distillation teacher: offered here, not past its end, accessible.
+
+    The teacher is invoked, not customized, so its ``customizationsSupported`` is not asked;
+    its model access is, as a job whose teacher the account may not invoke fails.
+    """
+    details = _call(
+        bedrock.get_foundation_model,
+        "bedrock:GetFoundationModel",
+        modelIdentifier=availability_id(teacher_model_id),
+    )
+    if details is None:
+        return LiveAnswer(
+            (
+                _refuse(
+                    "teacher-not-offered",
+                    f"Bedrock in {region} does not offer the teacher {teacher_model_id} to this account.",
+                ),
+            ),
+            {"region": region, "offered": False},
+        )
+    found = details.get("modelDetails") or {}
+    findings = _lifecycle(found.get("modelLifecycle") or {}, teacher_model_id, now)
+    answer = _call(
+        bedrock.get_foundation_model_availability,
+        "bedrock:GetFoundationModelAvailability",
+        modelId=availability_id(teacher_model_id),
+    )
+    if answer is not None:
+        findings.extend(_availability(answer, f"the teacher {teacher_model_id}", region, ""))
+    recorded = {
+        "region": region,
+        "offered": True,
+        "lifecycle": _jsonable(found.get("modelLifecycle") or {}),
+        "availability": _jsonable(
+            {k: v for k, v in (answer or {}).items() if k != "ResponseMetadata"}
+        ),
+    }
+    return LiveAnswer(tuple(findings), recorded)
+
+
 def _call(operation: Any, action: str, **arguments: str) -> dict[str, Any] | None:
     """The operation's answer; None when Bedrock does not know the model here."""
     try:

@@ -55,6 +55,16 @@ from customization_core.naming import (
 )
 from customization_core.problems import not_allowed
 
+# maxResponseLengthForInference: botocore 1.44.8 gives an Integer with no bound; the page
+# model-distillation (read 2026-12-02) documents no range, so the cap is the teacher's
+# (catalog) and, for a teacher without one, this: Nova Pro's largest output, 10K tokens
+# (https://docs.aws.amazon.com/nova/latest/userguide/what-is-nova.html).
+MAX_RESPONSE_LENGTH: Final = 10_000
+# botocore 1.44.8 LambdaArn (bedrock 2023-04-20 service model): 1 to 512 characters.
+LAMBDA_ARN_PATTERN: Final = re.compile(
+    r"^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+"
+    r"(:(\$LATEST|[a-zA-Z0-9-_]+))?$"
+)
 # Bedrock takes 200 tags per job; the pipeline adds its lineage tags to the user's.
 MAX_USER_TAGS: Final = 40
 DEFAULT_TRAINING_KEY: Final = "train.jsonl"
@@ -77,7 +87,10 @@ CUSTOM_MODEL_ARN_PATTERN: Final = re.compile(
 CUSTOM_MODEL_ARN_MAX: Final = 1011
 
 ALLOWED: dict[str, str] = {
-    "customizationType": "FINE_TUNING or CONTINUED_PRE_TRAINING",
+    "customizationType": "FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION or REINFORCEMENT_FINE_TUNING",
+    "teacherModelId": "for DISTILLATION, a teacher of the base model from `bedrock-customize catalog --type distillation`, e.g. amazon.nova-pro-v1:0",
+    "maxResponseLength": f"for DISTILLATION, a whole number of tokens from 1 to {MAX_RESPONSE_LENGTH:,}: the longest answer the teacher writes per prompt",
+    "grader": 'for REINFORCEMENT_FINE_TUNING, a built-in grader {"name": "numeric", "params": {"tolerance": 0.01}} (`bedrock-customize catalog --graders`) or your own {"lambdaArn": "arn:aws:lambda:REGION:ACCOUNT:function:NAME"}',
     "baseModelId": "a base model id from `bedrock-customize catalog`, e.g. amazon.titan-text-express-v1:0:8k",
     "customModelName": "1 to 63 letters and digits, each optionally followed by one '_' or '-'",
     "hyperParameters": "an object of API hyperparameter names to strings or numbers",
@@ -133,17 +146,69 @@ class Evaluate(_Strict):
     prompts: tuple[str, ...] = ()
 
 
+class Grader(_Strict):
+    """RFT's grader: a built-in one by name with its parameters, or the user's own function.
+
+    The parameters are judged against the grader's own rules by ValidateRequest and the
+    CLI (customization_core/rft_request.py); here only the shape.
+    """
+
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+    lambda_arn: str | None = Field(default=None, max_length=512)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Grader:
+        if (self.name is None) == (self.lambda_arn is None):
+            raise ValueError(not_allowed("grader", ALLOWED["grader"]))
+        if self.lambda_arn is not None and self.params:
+            raise ValueError(
+                "grader.params are for a built-in grader (grader.name); your own function "
+                "(grader.lambdaArn) reads what it needs from the records"
+            )
+        if self.lambda_arn is not None and not LAMBDA_ARN_PATTERN.fullmatch(self.lambda_arn):
+            raise ValueError(not_allowed(self.lambda_arn, ALLOWED["grader"]))
+        return self
+
+
 class Manifest(_Strict):
     customization_type: CustomizationType
     base_model_id: str = Field(min_length=1, max_length=2048)
     custom_model_name: str | None = None
     hyper_parameters: dict[str, str | int | float] = Field(default_factory=dict)
+    teacher_model_id: str | None = Field(default=None, min_length=1, max_length=2048)
+    max_response_length: int | None = Field(default=None, ge=1, le=MAX_RESPONSE_LENGTH)
+    grader: Grader | None = None
     training_data: str = DEFAULT_TRAINING_KEY
     validation_data: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     deploy: Deploy = Field(default_factory=Deploy)
     evaluate: Evaluate | None = None
     budget_usd: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _type_fields(self) -> Manifest:
+        """Each type's own fields: a teacher for distillation, a grader for RFT, none elsewhere."""
+        kind = self.customization_type
+        distills = kind is CustomizationType.DISTILLATION
+        if distills and self.teacher_model_id is None:
+            raise ValueError(
+                "DISTILLATION needs teacherModelId: "
+                + ALLOWED["teacherModelId"].removeprefix("for DISTILLATION, ")
+            )
+        if not distills and (self.teacher_model_id or self.max_response_length):
+            raise ValueError(
+                f"only DISTILLATION takes teacherModelId and maxResponseLength, not {kind.value}"
+            )
+        reinforces = kind is CustomizationType.REINFORCEMENT_FINE_TUNING
+        if reinforces and self.grader is None:
+            raise ValueError(
+                "REINFORCEMENT_FINE_TUNING needs a grader: "
+                + ALLOWED["grader"].removeprefix("for REINFORCEMENT_FINE_TUNING, ")
+            )
+        if not reinforces and self.grader is not None:
+            raise ValueError(f"only REINFORCEMENT_FINE_TUNING takes a grader, not {kind.value}")
+        return self
 
     @model_validator(mode="after")
     def _evaluation_needs_a_deployment(self) -> Manifest:

@@ -34,6 +34,11 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig, registry: Registry) ->
         lines.append(f"Dataset: {run.report_summary}")
     if run.model_of_run:
         lines.append(f"Deploys the custom model trained by run {run.model_of_run}")
+    if run.teacher:
+        lines.append(f"Teacher: {run.teacher['model_id']} (distillation)")
+    if run.grader:
+        named = run.grader.get("name") or run.grader.get("lambda_arn")
+        lines.append(f"Grader: {named} ({run.grader['kind']})")
     if run.tokens and run.trains:
         # As the report counts them: the catalog's default when the manifest gives none.
         epochs = int(
@@ -52,7 +57,10 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig, registry: Registry) ->
     if run.model_arn:
         lines.append(f"Custom model: {run.model_arn}")
     for name, value in sorted(run.metrics.items()):
-        lines.append(f"{name}: {value}")
+        if name == "output_files":
+            lines.append(f"Job outputs: {len(value)} file(s) under runs/{run.run_id}/output/")
+        elif name != "output_files_truncated":
+            lines.append(f"{name}: {value}")
     if run.evaluation and run.evaluation.get("summary"):
         lines.append(
             f"Evaluation: {run.evaluation['summary']} (report: {run.evaluation['report']})"

@@ -14,6 +14,8 @@ refuses options that do not fit it). Each row becomes one record:
   multi-turn chat from a ``messages`` field (OpenAI style: ``role`` and
   ``content`` strings, an optional ``system`` message first). A conversation's
   user turn can carry an image or video stored under an S3 prefix.
+- ``distillation-prompts`` and ``rft-messages``: a prompt per row, with its optional
+  labelled response or its reference answer (customization_core/prepare_types.py).
 
 Sampling and the training/validation split are deterministic for a given seed.
 """
@@ -33,12 +35,14 @@ from customization_core.conversation_format import CONVERSATION_SCHEMA
 from customization_core.media_block import EXTENSIONS
 from customization_core.prepare_rows import PrepareError, missing_field, nesting_problem, place_of
 from customization_core.prepare_target import (
+    PROMPT_FORMATS,
     MediaColumn,
     Recipe,
     Target,
     check_recipe,
     media_formats,
 )
+from customization_core.prepare_types import prompt_records
 from customization_core.tokens import RECORD_OVERHEAD_TOKENS, estimate_tokens
 
 Record = dict[str, Any]
@@ -58,6 +62,9 @@ def make_records(
             max_tokens=target.max_tokens,
             chars_per_token=target.chars_per_token,
         )
+        return
+    if target.data_format in PROMPT_FORMATS:
+        yield from prompt_records(rows, target, recipe)
         return
     if recipe.messages_field is not None:
         yield from chat_records(rows, target, recipe)

@@ -29,7 +29,11 @@ from customization_core.tokens import CHARS_PER_TOKEN
 
 DATA_FORMATS: Final[tuple[DataFormat, ...]] = get_args(DataFormat)
 CHAT_FORMATS: Final[tuple[DataFormat, ...]] = ("conversation", "claude-messages")
+# Prompts with no answer to learn (the teacher or the model writes it), from a template and an
+# optional system prompt: customization_core/prepare_types.py writes them.
+PROMPT_FORMATS: Final[tuple[DataFormat, ...]] = ("distillation-prompts", "rft-messages")
 _ACCOUNT: Final = re.compile(r"^[0-9]{12}$")
+_ASKED_FOR: Final = (CustomizationType.DISTILLATION, CustomizationType.REINFORCEMENT_FINE_TUNING)
 
 
 class OptionError(PrepareError):
@@ -57,7 +61,8 @@ class Target:
     def reserved_words(self) -> tuple[str, ...]:
         # Nova fails a training job whose text holds one of its template words.
         nova = self.model is not None and self.model.family == "nova"
-        return NOVA_RESERVED_WORDS if nova and self.data_format == "conversation" else ()
+        text_turns = self.data_format in ("conversation", "distillation-prompts")
+        return NOVA_RESERVED_WORDS if nova and text_turns else ()
 
     @property
     def label(self) -> str:
@@ -84,6 +89,7 @@ class Recipe:
     messages_field: str | None = None
     system: str | None = None
     media: MediaColumn | None = None
+    reference_field: str | None = None  # RFT: the field of each row's expected answer
 
 
 def resolve_target(
@@ -128,11 +134,11 @@ def _format_only(data_format: DataFormat | None, kind: CustomizationType | None)
             f"Give --model MODEL_ID (its format is written; see `bedrock-customize catalog`) or "
             f"--format {'|'.join(DATA_FORMATS)}."
         )
-    implied = (
-        CustomizationType.CONTINUED_PRE_TRAINING
-        if data_format == "continued-pretraining"
-        else CustomizationType.FINE_TUNING
-    )
+    implied = {
+        "continued-pretraining": CustomizationType.CONTINUED_PRE_TRAINING,
+        "distillation-prompts": CustomizationType.DISTILLATION,
+        "rft-messages": CustomizationType.REINFORCEMENT_FINE_TUNING,
+    }.get(data_format, CustomizationType.FINE_TUNING)
     if kind is not None and kind is not implied:
         raise OptionError(
             f"--format {data_format} is for {implied.cli_name}, not {kind.cli_name}; change --type or --format."
@@ -160,8 +166,12 @@ def _find_model(catalog: Catalog, model_id: str) -> Model:
 def _only_kind(model: Model, data_format: DataFormat | None) -> CustomizationType:
     """The type to use when --type is not given: the model's only one, or the format's."""
     # A format no type of the model takes falls through: the format check then says so.
-    kinds = [k for k, c in model.customizations.items() if data_format in c.formats] or list(
-        model.customizations
+    # Distillation and RFT are asked for (--type or --format): a model that also takes
+    # fine-tuning is prepared for it, as before those types were in the catalog.
+    kinds = (
+        [k for k, c in model.customizations.items() if data_format in c.formats]
+        or [k for k in model.customizations if k not in _ASKED_FOR]
+        or list(model.customizations)
     )
     if len(kinds) == 1:
         return kinds[0]
@@ -193,10 +203,16 @@ def check_recipe(target: Target, recipe: Recipe, *, split: float = 0.0) -> None:
     if recipe.prompt_template is not None:
         check_template(recipe.prompt_template)
     chat = target.data_format in CHAT_FORMATS
-    if recipe.system is not None and not chat:
+    prompts = target.data_format in PROMPT_FORMATS
+    if recipe.system is not None and not (chat or prompts):
         raise OptionError(
-            f"--system works with the conversation and claude-messages formats; {target.label} "
+            f"--system works with the chat, distillation and RFT formats; {target.label} "
             f"takes {target.data_format} records, which have no system prompt. Remove --system."
+        )
+    if recipe.reference_field is not None and target.data_format != "rft-messages":
+        raise OptionError(
+            f"--reference-field is for reinforcement fine-tuning; {target.label} takes "
+            f"{target.data_format} records. Remove it."
         )
     if recipe.system is not None and not recipe.system.strip():
         raise OptionError("--system is empty; give the system prompt's text or leave it out.")
@@ -205,6 +221,8 @@ def check_recipe(target: Target, recipe: Recipe, *, split: float = 0.0) -> None:
     if target.data_format == "continued-pretraining":
         if not recipe.input_field:
             raise OptionError("Continued pre-training needs --input-field.")
+    elif prompts:
+        _check_prompt_recipe(target, recipe)
     elif recipe.messages_field is None and not (recipe.prompt_template and recipe.completion_field):
         raise OptionError(
             "Fine-tuning needs --prompt-template and --completion-field"
@@ -221,6 +239,19 @@ def check_recipe(target: Target, recipe: Recipe, *, split: float = 0.0) -> None:
     if split and custom is not None and not custom.validation_supported:
         raise OptionError(
             f"{target.label} takes no validation file; leave out --split (or give --split 0)."
+        )
+
+
+def _check_prompt_recipe(target: Target, recipe: Recipe) -> None:
+    if not recipe.prompt_template:
+        raise OptionError(
+            f"{target.kind.cli_name.capitalize()} needs --prompt-template, e.g. '{{prompt}}' "
+            "(the column of each row's prompt)."
+        )
+    if target.data_format == "rft-messages" and recipe.completion_field is not None:
+        raise OptionError(
+            "Reinforcement fine-tuning learns from a grader, not from answers to copy: give the "
+            "column of expected answers as --reference-field, not --completion-field."
         )
 
 

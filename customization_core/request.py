@@ -15,9 +15,9 @@ from customization_core.catalog import (
     CustomizationType,
     Hyperparameter,
     Model,
-    generic_model,
 )
 from customization_core.findings import Finding, Severity, Source, error, warning
+from customization_core.generic_model import generic_model
 from customization_core.regions import region_advice
 
 _INT = re.compile(r"^[+-]?[0-9]+$")
@@ -290,6 +290,10 @@ def _check_hyperparameters(
 def _parse(spec: Hyperparameter, value: HyperparameterValue) -> tuple[str, tuple[str, str] | None]:
     """The value as the API's string, or (code, message) of what is wrong with it."""
     expected = f"{spec.key} must be {spec.describe_range()}"
+    if spec.type == "choice":
+        if isinstance(value, str) and value.strip() in spec.choices:
+            return value.strip(), None
+        return "", ("hyperparameter-not-allowed", f"{expected}; got {quote(value)}.")
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return "", ("hyperparameter-not-a-number", f"{expected}; got {quote(value)}.")
     text = value.strip() if isinstance(value, str) else repr(value)
@@ -312,3 +316,22 @@ def _parse(spec: Hyperparameter, value: HyperparameterValue) -> tuple[str, tuple
     if (spec.min is not None and number < spec.min) or (spec.max is not None and number > spec.max):
         return "", ("hyperparameter-out-of-range", f"{expected}; got {quote(value)}.")
     return text, None
+
+
+def typed_hyperparameters(
+    customization: Customization, values: Mapping[str, str]
+) -> dict[str, int | float | str]:
+    """Checked string values as a typed API field wants them (RFT's ``rftConfig.hyperParameters``).
+
+    ``values`` are ``check_request``'s (already parsed and in range); a key the catalog
+    does not list is left out.
+    """
+    typed: dict[str, int | float | str] = {}
+    for key, text in values.items():
+        spec = customization.hyperparameter(key)
+        if spec is None:
+            continue
+        typed[key] = (
+            int(text) if spec.type == "int" else float(text) if spec.type == "float" else text
+        )
+    return typed

@@ -15,7 +15,7 @@ from customization_core.deploy_existing import validate_deployment
 from customization_core.deployments import deploy_problem
 from customization_core.faults import error_code
 from customization_core.layout import NotAJobManifestError, job_folder
-from customization_core.live import ModelCheckDeniedError, check_live
+from customization_core.live import ModelCheckDeniedError, check_live, check_teacher_live
 from customization_core.manifest import data_keys, requested_hyperparameters
 from customization_core.manifest_parse import MAX_MANIFEST_BYTES, parse_manifest
 from customization_core.naming import ObjectVersion, run_names, s3_key_problem
@@ -23,6 +23,7 @@ from customization_core.registry import Registry
 from customization_core.rejection import reject
 from customization_core.request import check_request
 from customization_core.run import PipelineConfig, Run, Source, Status
+from customization_core.type_step import resolve_type_settings
 
 
 def validate_request(
@@ -36,6 +37,7 @@ def validate_request(
     config: PipelineConfig,
     catalog: Catalog | None = None,
     now: datetime | None = None,
+    lambda_client: Any | None = None,
 ) -> dict[str, Any]:
     """Claim the run, parse the manifest, check it against the catalog, then ask Bedrock.
 
@@ -134,6 +136,29 @@ def validate_request(
         if f.severity == "warning"
     ]
 
+    settings = resolve_type_settings(
+        manifest,
+        checked,
+        catalog=catalog,
+        region=region,
+        config=config,
+        lambda_client=lambda_client,
+    )
+    if settings.problems:
+        return reject(run, registry, "The request is not valid: " + " ".join(settings.problems))
+    if settings.teacher is not None:
+        try:
+            teacher = check_teacher_live(
+                bedrock, settings.teacher["model_id"], region=region, now=now
+            )
+        except ModelCheckDeniedError as fault:
+            registry.update(run, Status.FAILED, reason=str(fault))
+            return run.state()
+        run.model_check = {**live.details, "teacher": teacher.details}
+        if teacher.errors:
+            return reject(run, registry, " ".join(teacher.errors), model_check=run.model_check)
+        run.warnings.extend(f.message for f in teacher.findings if f.severity == "warning")
+
     refusal = deploy_problem(
         manifest.deploy.model_dump(by_alias=True),
         manifest.base_model_id,
@@ -164,6 +189,8 @@ def validate_request(
     run.hyperparameters = checked.hyperparameters
     run.effective_hyperparameters = checked.effective_all()
     run.custom_model_name = manifest.custom_model_name or names.custom_model_name
+    run.teacher, run.grader = settings.teacher, settings.grader
+    run.customization_config = settings.customization_config
     run.job_name = names.job_name
     run.report_key = names.report_key
     run.training = {"key": training_key, "version_id": training_version}
@@ -186,6 +213,9 @@ def validate_request(
         # even when a crash lost the ARN Bedrock answered with.
         job_name=run.job_name,
         manifest_sha256=run.manifest_sha256,
+        teacher=run.teacher,
+        grader=run.grader,
+        customization_config=run.customization_config,
         request=run.extra,
         model_check=run.model_check,
         warnings=run.warnings,

@@ -56,6 +56,11 @@ class PipelineConfig(BaseModel):
     # anyone but the submitter (customization_core/approval.py).
     approval_key_arn: str | None = None
     approvers: tuple[str, ...] | None = None
+    # RFT: the stack's built-in grader function (unqualified ARN; None: the stage ships
+    # none), and the names (or prefixes ending in *) of the users' own grader functions
+    # Bedrock may invoke besides those tagged for this stack (type_settings.py).
+    grader_function_arn: str | None = None
+    grader_functions: tuple[str, ...] = ()
 
 
 class Source(BaseModel):
@@ -100,6 +105,12 @@ class Run(BaseModel):
     # for the rest. What the estimate, the report and the notification count (epochs).
     effective_hyperparameters: dict[str, str] = Field(default_factory=dict)
     custom_model_name: str | None = None
+    # Distillation's teacher and RFT's grader as ValidateRequest resolved them
+    # (customization_core/type_settings.py, grader_choice.py), and the job's
+    # customizationConfig built from them: what StartJob sends.
+    teacher: dict[str, Any] | None = None
+    grader: dict[str, Any] | None = None
+    customization_config: dict[str, Any] | None = None
     job_name: str | None = None
     training: dict[str, str] | None = None  # {"key", "version_id"}
     validation: dict[str, str] | None = None

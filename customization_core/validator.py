@@ -26,6 +26,7 @@ from customization_core.report import FileSummary, MediaSummary, Report
 from customization_core.request import CheckedRequest, HyperparameterValue, check_request
 from customization_core.stream import Readable
 from customization_core.tokens import CHARS_PER_TOKEN
+from customization_core.type_settings import teacher_choice
 
 # Tokens one media block counts for, erring high (no tokenizer runs here):
 # - Llama 3.2 Vision: AWS's formula, min(2, max(H // 560, 1)) * min(2, max(W // 560, 1))
@@ -54,13 +55,17 @@ def validate_dataset(
     dataset_bucket: str | None = None,
     media: MediaResolver | None = None,
     unknown_ok: bool = False,
+    teacher_model_id: str | None = None,
+    max_response_length: int | None = None,
+    grader_fields: tuple[str, ...] = (),
 ) -> Report:
     """Check a request and its datasets; never raises for bad data, returns the report.
 
     ``dataset_bucket``: the bucket the training file is in, where media objects must
     be too (None: that rule is skipped). ``media``: where the media objects the
     records name are looked up after the pass (None: they are not, and a warning
-    says so when there are any).
+    says so when there are any). ``grader_fields``: the fields the RFT grader reads,
+    each reported where a record lacks it.
     """
     catalog = catalog or load_catalog()
     findings = Findings()
@@ -69,10 +74,18 @@ def validate_dataset(
     )
     for finding in request.findings:
         findings.add(finding)
+    teacher = None
+    if request.customization_type is CustomizationType.DISTILLATION:
+        chosen, problems = teacher_choice(
+            catalog, model_id, teacher_model_id, max_response_length, region=None
+        )
+        for finding in problems:
+            findings.add(finding)
+        teacher = catalog.find_teacher(chosen["model_id"]) if chosen else None
     if request.model is None or request.customization is None:
         return Report.build(request, findings, training=None, validation=None, cost=None)
 
-    plan = _plan(request, catalog, dataset_bucket)
+    plan = _plan(request, catalog, dataset_bucket, grader_fields)
     ledger = MediaLedger()
     training_summary = check_file(training, plan(Source.TRAINING), findings, ledger)
     validation_summary = None
@@ -93,6 +106,9 @@ def validate_dataset(
         training_summary.tokens.total,
         catalog_date=catalog.catalog_date,
         price_override=price_per_1k_tokens_usd,
+        teacher=teacher,
+        records=training_summary.records,
+        max_response_length=max_response_length,
     )
     return Report.build(
         request, findings, training_summary, validation_summary, cost, media=media_summary
@@ -179,7 +195,12 @@ def _content_rules(
     )
 
 
-def _plan(request: CheckedRequest, catalog: Catalog, dataset_bucket: str | None) -> Any:
+def _plan(
+    request: CheckedRequest,
+    catalog: Catalog,
+    dataset_bucket: str | None,
+    grader_fields: tuple[str, ...] = (),
+) -> Any:
     assert request.model is not None
     assert request.customization is not None
     model, custom = request.model, request.customization
@@ -223,6 +244,7 @@ def _plan(request: CheckedRequest, catalog: Catalog, dataset_bucket: str | None)
                 if cap is not None
             }
             or None,
+            required_fields=grader_fields,
         )
 
     return for_source

@@ -9,24 +9,84 @@ fails a job whose service role lacks a permission (emulator/iam/service_role.py)
 and records every call in ``state.BEDROCK``. A job's outputModelArn is made the
 ARN of the model moto registers. The scenario is the one of the job folder its
 lineage tag names (emulator/state.py), wherever its training data was copied.
+
+moto reads only the named parameters of CreateModelCustomizationJob: the request's
+``customizationConfig`` is kept here, stored on the job and returned by
+GetModelCustomizationJob as Bedrock returns it. A distillation job invokes its
+teacher (emulator/distillation_jobs.py) and an RFT job its grader function
+(emulator/rft_jobs.py) before it completes; either refuses a request Bedrock refuses.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.bedrock.models import BedrockBackend
+from moto.bedrock.models import BedrockBackend, ModelCustomizationJob
+from moto.bedrock.responses import BedrockResponse
 
-from emulator import account
+from emulator import account, distillation_jobs, rft_jobs
 from emulator.iam import service_role
 from emulator.state import BEDROCK, BedrockError, Scenario, folder, job_folder_of, s3_location
 
 _original_create = BedrockBackend.create_model_customization_job
 _original_get = BedrockBackend.get_model_customization_job
 _original_stop = BedrockBackend.stop_model_customization_job
+_original_respond = BedrockResponse.create_model_customization_job
+_original_to_dict = ModelCustomizationJob.to_dict
+# The customizationConfig of the request being answered (moto's backend is not given it).
+_REQUEST = threading.local()
+REFUSALS: dict[str, Callable[[str, dict[str, Any], Any], str | None]] = {
+    "DISTILLATION": distillation_jobs.refusal,
+    "REINFORCEMENT_FINE_TUNING": rft_jobs.refusal,
+}
+COMPLETIONS: dict[str, Callable[[Any], str | None]] = {
+    "DISTILLATION": distillation_jobs.complete,
+    "REINFORCEMENT_FINE_TUNING": rft_jobs.complete,
+}
+
+
+def _respond_create(self: Any) -> str:
+    """moto's answer, with the request's customizationConfig available to ``_create``."""
+    _REQUEST.config = json.loads(self.body or "{}").get("customizationConfig")
+    try:
+        return str(_original_respond(self))
+    finally:
+        _REQUEST.config = None
+
+
+# A distillation job's sub-tasks (validation, data processing: the teacher's answers,
+# training) by the job's status: GetModelCustomizationJob ``statusDetails``, "for a
+# Distillation job" only (botocore 1.44.5 bedrock service-2.json, read 2026-12-02).
+SUB_TASKS = {
+    "InProgress": ("Completed", "InProgress", "NotStarted"),
+    "Completed": ("Completed", "Completed", "Completed"),
+    "Failed": ("Completed", "Failed", "NotStarted"),
+    "Stopping": ("Completed", "Completed", "Stopping"),
+    "Stopped": ("Completed", "Completed", "Stopped"),
+}
+
+
+def _to_dict(self: Any) -> dict[str, Any]:
+    found = _original_to_dict(self)
+    config = getattr(self, "customization_config", None)
+    if config:
+        found["customizationConfig"] = config
+    if self.customization_type == "DISTILLATION" and self.status in SUB_TASKS:
+        names = ("validationDetails", "dataProcessingDetails", "trainingDetails")
+        found["statusDetails"] = {
+            name: {
+                "status": status,
+                "creationTime": self.creation_time,
+                "lastModifiedTime": self.last_modified_time,
+            }
+            for name, status in zip(names, SUB_TASKS[self.status], strict=True)
+        }
+    return found
 
 
 def _create(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -47,11 +107,12 @@ def _create(self: Any, *args: Any, **kwargs: Any) -> Any:
             "ServiceQuotaExceededException",
             "Concurrent customization jobs quota reached (emulated).",
         )
-    refused = account.refusal(
-        self.region_name,
-        str(arguments.get("base_model_identifier")),
-        str(arguments.get("customization_type") or "FINE_TUNING"),
-    )
+    kind = str(arguments.get("customization_type") or "FINE_TUNING")
+    refused = account.refusal(self.region_name, str(arguments.get("base_model_identifier")), kind)
+    config: dict[str, Any] = getattr(_REQUEST, "config", None) or {}
+    check = REFUSALS.get(kind)
+    if not refused and check is not None:
+        refused = check(self.region_name, config, arguments.get("hyper_parameters"))
     if refused:
         raise BedrockError("ValidationException", refused)
     if name in self.model_customization_jobs:
@@ -61,12 +122,13 @@ def _create(self: Any, *args: Any, **kwargs: Any) -> Any:
     created = _original_create(self, *args, **kwargs)
     # Bedrock reads the data, writes the output and uses the model key and the VPC as
     # the service role: a permission it lacks fails the job, as in AWS.
-    denied = service_role.denial(arguments)
+    denied = service_role.denial({**arguments, "customization_config": config})
     if denied:
         BEDROCK.denied_jobs[name] = denied
     # moto names the job's output model "<model>-<job>" but registers the model as "<model>";
     # in AWS outputModelArn is the custom model's ARN, which is what gets invoked.
     job = self.model_customization_jobs[name]
+    job.customization_config = config or None
     model = self.custom_models[job.custom_model_name]
     job.output_model_name, job.output_model_arn = model.model_name, model.model_arn
     return created
@@ -85,17 +147,25 @@ def _get(self: Any, job_identifier: str) -> Any:
         job.end_time = datetime.now(UTC).isoformat()
         return job
     if polls >= scenario.polls_until_done:
-        job.status = scenario.outcome
+        complete = COMPLETIONS.get(str(job.customization_type))
+        # The teacher's answers or the grader's rewards, made before the job completes.
+        failed = complete(job) if complete and scenario.outcome == "Completed" else None
+        job.status = "Failed" if failed else scenario.outcome
         job.end_time = datetime.now(UTC).isoformat()
-        if scenario.outcome == "Completed":
+        if failed:
+            job.failure_message = failed
+        elif scenario.outcome != "Completed":
+            job.failure_message = scenario.failure_message
+        elif job.customization_type == "REINFORCEMENT_FINE_TUNING":
+            # AWS documents RFT's rewards in its metrics, no loss (emulator/rft_jobs.py).
+            job.training_metrics, job.validation_metrics = {}, []
+        else:
             job.training_metrics = {"trainingLoss": scenario.training_loss}
             # Bedrock reports validation loss only for jobs given validation data.
             job.validation_metrics = (
                 [{"validationLoss": scenario.validation_loss}] if job.validation_data_config else []
             )
             _write_metrics(job, scenario)
-        else:
-            job.failure_message = scenario.failure_message
     return job
 
 
@@ -136,3 +206,5 @@ def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:
     assign(BedrockBackend, "create_model_customization_job", _create)
     assign(BedrockBackend, "get_model_customization_job", _get)
     assign(BedrockBackend, "stop_model_customization_job", _stop_job)
+    assign(BedrockResponse, "create_model_customization_job", _respond_create)
+    assign(ModelCustomizationJob, "to_dict", _to_dict)

@@ -1,4 +1,4 @@
-"""``make demo``: five runs of the synthesized app on the local emulator, as a person would watch them.
+"""``make demo``: seven runs of the synthesized app on the local emulator, as a person would watch them.
 
 1. examples/dialogue-summaries: fine-tuning Nova Micro (dialogue summarization), deployed
    on demand, evaluated and ended on time -> SUCCEEDED
@@ -8,6 +8,15 @@
 4. examples/broken-dataset: a dataset with mistakes -> REJECTED with its line-numbered report
 5. examples/llama-wrong-region: a Llama model sent to the us-east-1 stack -> REJECTED by
    Bedrock's live answer, with the Region that can run it
+6. examples/distill-support: distillation from Nova Pro (teacher) into Nova Micro, support
+   prompts mostly without answers: the teacher answers them through the emulated runtime,
+   and the demo shows its answers -> SUCCEEDED
+7. examples/rft-arithmetic: reinforcement fine-tuning of Nova 2 Lite with the built-in
+   "numeric" grader, which the emulated job really invokes (by its alias) for every
+   sample; the demo shows the grader's reward mean per step -> SUCCEEDED
+
+A run held for approval (no price, so a total that cannot be shown to be under the
+stage's threshold) is approved by someone other than its submitter, as the stage requires.
 
 ``python -m emulator.demo [--assembly cdk.out] [JOB_FOLDER ...]`` runs your own
 job folders instead (train.jsonl, optional validation.jsonl, job.json); that is
@@ -17,6 +26,8 @@ job folders instead (train.jsonl, optional validation.jsonl, job.json); that is
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -31,9 +42,10 @@ from customization_core.layout import (
     MANIFEST_NAME,
     job_prefix,
     manifest_key,
+    output_prefix,
     validation_report_key,
 )
-from emulator import clock, people
+from emulator import clock, distillation_jobs, people, rft_jobs
 from emulator.cloud import LocalCloud
 from emulator.state import BEDROCK, S3_SCHEME, Scenario
 
@@ -44,7 +56,10 @@ EXAMPLES = (
     ("product-knowledge", "SUCCEEDED"),
     ("broken-dataset", "REJECTED"),
     ("llama-wrong-region", "REJECTED"),
+    ("distill-support", "SUCCEEDED"),
+    ("rft-arithmetic", "SUCCEEDED"),
 )
+SHOWN_ANSWERS = 2  # teacher answers the demo prints
 DATA_FILES = ("train.jsonl", "validation.jsonl")
 # Media a job folder may hold next to its data (uploaded under the same folder).
 MEDIA_SUFFIXES = (".png", ".jpeg", ".jpg", ".gif", ".webp", ".mov", ".mkv", ".mp4", ".webm")
@@ -62,6 +77,7 @@ def follow(cloud: LocalCloud, execution: str, timeout: float = 60) -> dict[str, 
     """Print each state as the execution enters it; the ended execution."""
     sfn = cloud.client("stepfunctions")
     shown = 0
+    answered = False
     deadline = time.monotonic() + timeout
     while True:
         described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
@@ -69,11 +85,27 @@ def follow(cloud: LocalCloud, execution: str, timeout: float = 60) -> dict[str, 
         for name in entered[shown:]:
             _say(f"    -> {name}")
         shown = len(entered)
+        if not answered:
+            answered = _approve_if_held(cloud, execution)
         if described["status"] != "RUNNING":
             return described
         if time.monotonic() > deadline:
             raise TimeoutError(f"{execution} is still running after {timeout} s")
         time.sleep(0.05)
+
+
+def _approve_if_held(cloud: LocalCloud, execution: str) -> bool:
+    """Approve the run as someone other than its submitter once it waits for a person."""
+    run_id = cloud.run_id_of(execution)
+    item = cloud.registry_item(run_id) if run_id else None
+    if run_id is None or item is None or item["status"] != "AWAITING_APPROVAL":
+        return False
+    reasons = "; ".join(item.get("approval_reasons") or ()) or "the stage asks for it"
+    _say(f"    held for approval ({reasons})")
+    approver = people.person(cloud, people.APPROVER)
+    people.answer(cloud, run_id, "approve", by=approver)
+    _say(f"    approved by {approver.name}, not its submitter {people.SUBMITTER}")
+    return True
 
 
 SCENARIO_FILE = "emulator-scenario.json"  # optional, in a job folder: how simulated Bedrock behaves
@@ -118,6 +150,7 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
     for warning in item.get("warnings") or []:
         _say(f"  warning: {warning}")
     _report(cloud, item)
+    _outputs(cloud, item)
     if item.get("job_arn"):
         _say(f"  Bedrock job: {item.get('job_name')} ({item['job_arn']})")
     if item.get("model_arn"):
@@ -154,6 +187,51 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
         for line in note["message"].splitlines():
             _say(f"    | {line}")
     return str(item["status"])
+
+
+def _outputs(cloud: LocalCloud, item: dict[str, Any]) -> None:
+    """What a distillation or RFT job made: the teacher's answers, the grader's rewards."""
+    kind = item.get("customization_type")
+    if kind not in ("DISTILLATION", "REINFORCEMENT_FINE_TUNING") or not item.get("job_name"):
+        return
+    s3, bucket = cloud.client("s3"), cloud.output("ArtifactsBucketName")
+    prefix = output_prefix(item["run_id"])
+
+    def read(name: str) -> str | None:
+        try:
+            body = s3.get_object(Bucket=bucket, Key=f"{prefix}{name}")["Body"]
+        except s3.exceptions.NoSuchKey:
+            return None
+        return str(body.read().decode("utf-8"))
+
+    job = item["job_name"]
+    if kind == "DISTILLATION":
+        asked = sum(1 for name, _ in BEDROCK.teacher_calls if name == job)
+        made = read(distillation_jobs.SYNTHETIC_DATA) or ""
+        _say(
+            f"  teacher: {asked} prompts answered by the teacher through the emulated runtime "
+            f"(a stand-in model: it answers with the prompt's first line after the instruction); "
+            f"synthetic data at s3://{bucket}/{prefix}{distillation_jobs.SYNTHETIC_DATA}"
+        )
+        lines = made.splitlines()
+        # Spread over the file: the prompts of one topic come together.
+        for line in lines[:: max(1, len(lines) // SHOWN_ANSWERS)][:SHOWN_ANSWERS]:
+            messages = json.loads(line)["messages"]
+            question = messages[-2]["content"][0]["text"].splitlines()[-1]
+            _say(f"    {question}")
+            _say(f"      teacher: {messages[-1]['content'][0]['text']}")
+        return
+    batches = sum(1 for name, _ in BEDROCK.grader_calls if name == job)
+    rows = csv.DictReader(io.StringIO(read(rft_jobs.METRICS_FILE) or ""))
+    means = [row["critic/rewards/mean"] for row in rows]
+    _say(
+        f"  grader: the job's grader function answered {batches} batches of samples; reward "
+        f"mean per step {' > '.join(means) or 'not written'} "
+        f"(s3://{bucket}/{prefix}{rft_jobs.METRICS_FILE})"
+    )
+    final = (item.get("metrics") or {}).get("final_reward_mean")
+    if final is not None:
+        _say(f"    the run records the last step's reward mean: {float(final):.4f}")
 
 
 def _prepared(cloud: LocalCloud, folder: Path, scratch: Path) -> Path:

@@ -65,6 +65,11 @@ class BedrockLog:
     model_polls: dict[str, int] = field(default_factory=dict)  # model ARN -> GetCustomModel calls
     invocations: dict[str, int] = field(default_factory=dict)  # job folder -> custom invocations
     denied_jobs: dict[str, str] = field(default_factory=dict)  # job -> the service role's denial
+    # What distillation and RFT jobs invoke as their service role (emulator/distillation_jobs.py,
+    # emulator/rft_jobs.py): (job name, teacher model id) per prompt, (job name, grader ARN)
+    # per batch of samples the grader function answered.
+    teacher_calls: list[tuple[str, str]] = field(default_factory=list)
+    grader_calls: list[tuple[str, str]] = field(default_factory=list)
 
     def scenario(self, folder: str) -> Scenario:
         return self.scenarios.get(folder, Scenario())
@@ -79,6 +84,8 @@ class BedrockLog:
             self.model_polls,
             self.invocations,
             self.denied_jobs,
+            self.teacher_calls,
+            self.grader_calls,
         ):
             kept.clear()
 

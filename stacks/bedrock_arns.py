@@ -9,6 +9,7 @@ from typing import Any, Literal
 import aws_cdk as cdk
 
 from customization_core.naming import OWNER_TAG
+from customization_core.teacher import Teacher
 
 
 def job_arn_pattern(stack: cdk.Stack) -> str:
@@ -39,10 +40,17 @@ class BedrockArns:
     deployments: tuple[str, ...]
     # GetFoundationModel, and the base of a job or a deployment (asked_models).
     asked_models: tuple[str, ...]
+    # Distillation teachers ValidateRequest asks about too, not already among asked_models
+    # (teacher_models).
+    teachers: tuple[str, ...]
     # The evaluation's inference profiles and the models behind them (base_model_profiles).
     profiles: tuple[str, ...]
     models_behind: tuple[str, ...]
     owner: str
+    # Distillation's teachers reached only through a profile, and the models behind them:
+    # the evaluation asks the teacher too (teacher_profiles).
+    teacher_profiles: tuple[str, ...] = ()
+    teacher_models_behind: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -53,6 +61,11 @@ class BedrockArns:
         unknown_models: Literal["warn", "reject"] | str,
     ) -> BedrockArns:
         profiles, behind = base_model_profiles(stack, allowed_base_models)
+        taught = teacher_profiles(stack, allowed_base_models)
+        asked = asked_models(stack, allowed_base_models, unknown_models)
+        teachers = [a for a in teacher_models(stack, allowed_base_models) if a not in asked]
+        if asked == [foundation_model_arn(stack, "*")]:
+            teachers = []  # every base model of the Region is asked about already
         return cls(
             jobs=job_arn_pattern(stack),
             custom_models=stack.format_arn(
@@ -67,10 +80,13 @@ class BedrockArns:
                     service="bedrock", resource="custom-model-deployment", resource_name="*"
                 ),
             ),
-            asked_models=tuple(asked_models(stack, allowed_base_models, unknown_models)),
+            asked_models=tuple(asked),
+            teachers=tuple(teachers),
             profiles=tuple(profiles),
             models_behind=tuple(behind),
             owner=stack.stack_name,
+            teacher_profiles=tuple(taught[0]),
+            teacher_models_behind=tuple(taught[1]),
         )
 
     # The owner tag: every Bedrock create and tag must set it to this stack's name, and
@@ -159,3 +175,54 @@ def base_model_profiles(
     behind = sorted({profile.split(".", 1)[1] for profile in profiles})
     models_behind = [foundation_model_arn(stack, model_id, region="*") for model_id in behind]
     return profile_arns, models_behind
+
+
+def usable_teachers(stack: cdk.Stack, allowed_base_models: Sequence[str] | None) -> list[Teacher]:
+    """The catalog's teachers that teach in the stack's Region (every Region when it is
+    environment-agnostic), of the stage's allowed students when it names them."""
+    from customization_core.catalog import load_catalog
+
+    catalog = load_catalog()
+    region = None if cdk.Token.is_unresolved(stack.region) else stack.region
+    teachers = list(catalog.teachers)
+    if allowed_base_models is not None:
+        taught = {t.name for m in allowed_base_models for t in catalog.teachers_of(m)}
+        teachers = [t for t in teachers if t.name in taught]
+    return [t for t in teachers if region is None or region in t.regions]
+
+
+def teacher_models(stack: cdk.Stack, allowed_base_models: Sequence[str] | None) -> list[str]:
+    """The teachers' foundation-model ARNs in this Region: what ValidateRequest asks Bedrock
+    about (customization_core/live.py check_teacher_live: GetFoundationModel)."""
+    ids = {t.model_ids[0] for t in usable_teachers(stack, allowed_base_models)}
+    return [foundation_model_arn(stack, model_id) for model_id in sorted(ids)]
+
+
+def teacher_profiles(
+    stack: cdk.Stack, allowed_base_models: Sequence[str] | None
+) -> tuple[list[str], list[str]]:
+    """The inference-profile ARNs of the teachers that answer only through one, and their models.
+
+    Profiles in this Region (every Region's when the stack is environment-agnostic), as
+    ``base_model_profiles``; the models behind them in any Region, named one by one.
+    """
+    teachers = [
+        t
+        for t in usable_teachers(stack, allowed_base_models)
+        if t.invocation == "inference-profile"
+    ]
+    region = None if cdk.Token.is_unresolved(stack.region) else stack.region
+    profiles = sorted(
+        {
+            p
+            for t in teachers
+            for where, p in t.profiles.items()
+            if region is None or where == region
+        }
+    )
+    arns = [
+        stack.format_arn(service="bedrock", resource="inference-profile", resource_name=p)
+        for p in profiles
+    ]
+    behind = sorted({t.model_ids[0] for t in teachers if set(t.profiles.values()) & set(profiles)})
+    return arns, [foundation_model_arn(stack, m, region="*") for m in behind]

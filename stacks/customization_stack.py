@@ -10,7 +10,9 @@ from constructs import Construct
 from stacks.approvals import Approvals
 from stacks.budgets import MonthlyBudget
 from stacks.compliance import add_compliance_checks
+from stacks.grading import GRADER, Grading
 from stacks.identity import Identity
+from stacks.job_invocations import function_arn
 from stacks.log_groups import Keeping
 from stacks.network import Network
 from stacks.notifications import Notifications
@@ -120,7 +122,19 @@ class BedrockCustomizationStack(cdk.Stack):
                 "kms": [data_key.key_arn, storage.model_key.key_arn, self.approvals.key.key_arn],
                 "sns": [topic.topic_arn],
                 "dynamodb": [table.table_arn, f"{table.table_arn}/index/*"],
+                "lambda": [function_arn(self, "*")],
             },
+        )
+        # Before the identity and the workflow: the Bedrock role invokes it, StartJob aliases it.
+        self.grading = Grading(
+            self,
+            "Grading",
+            keeping=keeping,
+            artifacts=storage.artifacts,
+            data_key=data_key,
+            vpc=network.vpc,
+            subnets=network.subnets,
+            security_group=network.workload_security_group,
         )
         self.identity = Identity(
             self,
@@ -130,6 +144,9 @@ class BedrockCustomizationStack(cdk.Stack):
             model_key=storage.model_key,
             subnet_ids=network.subnet_ids,
             job_security_group_id=network.job_security_group.security_group_id,
+            grader_function_arn=self.grading.function_arn,
+            grader_functions=settings.grader_functions,
+            allowed_base_models=settings.allowed_base_models,
         )
         self.workflow = workflow = Workflow(
             self,
@@ -148,6 +165,7 @@ class BedrockCustomizationStack(cdk.Stack):
             subnets=network.subnets,
             workload_security_group=network.workload_security_group,
             job_security_group=network.job_security_group,
+            grader_function_arn=self.grading.function_arn,
         )
         requester = workflow.functions["request_approval"].role
         assert requester is not None
@@ -169,7 +187,11 @@ class BedrockCustomizationStack(cdk.Stack):
             topic=topic,
             key=data_key,
             state_machine=workflow.state_machine,
-            functions={**workflow.functions, **self.approvals.functions},
+            functions={
+                **workflow.functions,
+                **self.approvals.functions,
+                GRADER: self.grading.function,
+            },
             queues={
                 "UndeliveredRuns": workflow.dead_letters,
                 "UndeliveredNotifications": self.notifications.undelivered,

@@ -8,6 +8,7 @@ from customization_core.layout import RUN_FILES
 from customization_core.registry import LIVE_DEPLOYMENTS_INDEX
 from stacks.functions import FunctionSpec
 from stacks.grants import Grant, allow
+from stacks.job_invocations import teacher_profile_grants
 from stacks.pipeline_grants import ANY_BASE_MODEL_REASON, MODELS_REASON, SharedGrants
 
 
@@ -96,6 +97,15 @@ def deployment_specs(g: SharedGrants) -> list[FunctionSpec]:
                 # Converse is authorized by bedrock:InvokeModel too. Source:
                 # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
                 *_profile_grants(g),
+                # A distillation run's evaluation asks its teacher as the job named it; a
+                # teacher by model id is among foundation_models above.
+                *(
+                    teacher_profile_grants(
+                        g.bedrock.teacher_profiles, g.bedrock.teacher_models_behind
+                    )
+                    if g.bedrock.teacher_profiles
+                    else []
+                ),
                 g.use_model_key,
                 g.update_run,
             ],

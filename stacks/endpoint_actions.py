@@ -19,10 +19,13 @@ INTERFACE_ENDPOINT_SERVICES: dict[InterfaceService, ec2.InterfaceVpcEndpointAwsS
     "sts": ec2.InterfaceVpcEndpointAwsService.STS,
     "sns": ec2.InterfaceVpcEndpointAwsService.SNS,
     "monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+    "lambda": ec2.InterfaceVpcEndpointAwsService.LAMBDA_,
 }
 
 # The API actions the product calls through each endpoint, and nothing else.
 # A handler that calls a new API must add it here, or the endpoint refuses it.
+# Distillation and RFT add nothing to bedrock-runtime: Bedrock invokes the teacher and the
+# grader function itself, as the job's service role, not through this VPC's endpoints.
 ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
     "bedrock": (
         "bedrock:CreateCustomModelDeployment",
@@ -62,6 +65,11 @@ ENDPOINT_ACTIONS: dict[str, tuple[str, ...]] = {
     # CloudWatch's endpoint takes a policy. Source, read 2026-12-02:
     # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-interface-VPC.html
     "monitoring": ("cloudwatch:GetMetricStatistics",),
+    # ValidateRequest reads an own grader's tags (customization_core/type_step.py); StartJob
+    # adds an alias per built-in grader configuration (customization_core/grader_alias.py).
+    # Lambda's endpoint takes a policy. Source, read 2026-12-02:
+    # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc-endpoints.html
+    "lambda": ("lambda:CreateAlias", "lambda:ListTags"),
     "s3": (
         "s3:AbortMultipartUpload",
         "s3:GetBucketLocation",

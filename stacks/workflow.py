@@ -63,8 +63,10 @@ class Workflow(Construct):
         subnets: ec2.SubnetSelection,
         workload_security_group: ec2.ISecurityGroup,
         job_security_group: ec2.ISecurityGroup,
+        grader_function_arn: str,
     ) -> None:
-        """``props``: the stage's rules and timing; the rest are what the handlers use."""
+        """``props``: the stage's rules and timing; the rest are what the handlers use
+        (``grader_function_arn``: the built-in RFT grader, stacks/grading.py)."""
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
         self._stack = stack
@@ -78,6 +80,7 @@ class Workflow(Construct):
             # The owner tag's value on what the handlers create (customization_core/naming.py).
             "stack_name": stack.stack_name,
             **props.handler_config(),
+            "grader_function_arn": grader_function_arn,
             # RequestApproval encrypts the task token with it (stacks/approvals.py).
             "approval_key_arn": approval_key.key_arn,
             "approvers": list(props.approvers) if props.approvers is not None else None,
@@ -92,6 +95,7 @@ class Workflow(Construct):
                 table_arn=table.table_arn,
                 topic_arn=topic.topic_arn,
                 bedrock_role_arn=bedrock_role_arn,
+                grader_function_arn=grader_function_arn,
                 bedrock=BedrockArns.of(
                     stack,
                     allowed_base_models=props.allowed_base_models,

@@ -25,6 +25,7 @@ class WorkflowProps:
     approvers: tuple[str, ...] | None
     approval_timeout_hours: float
     queue_retry_hours: float
+    grader_functions: tuple[str, ...]
 
     @classmethod
     def of(cls, settings: Settings) -> WorkflowProps:
@@ -51,4 +52,5 @@ class WorkflowProps:
             "max_unapproved_model_units": self.max_unapproved_model_units,
             "workflow_limit_hours": self.limit_hours,
             "unknown_models": self.unknown_models,
+            "grader_functions": list(self.grader_functions),
         }

@@ -361,6 +361,20 @@ def _cloudwatch(operation: str, params: dict[str, Any], where: Where) -> list[Re
     raise UnmappedCallError(f"cloudwatch:{operation}")
 
 
+def _lambda(operation: str, params: dict[str, Any], where: Where) -> list[Request]:
+    # Both take the function resource (actions/lambda.json): CreateAlias the function the
+    # alias is made on (its unqualified ARN), ListTags the ARN named; through the VPC's
+    # Lambda endpoint ("lambda").
+    if operation == "CreateAlias":
+        named = str(params["FunctionName"])
+        name = named.split(":function:", 1)[-1].split(":", 1)[0]
+        arn = f"arn:aws:lambda:{where.region}:{where.account}:function:{name}"
+        return [Request("lambda:CreateAlias", arn, {}, "lambda")]
+    if operation == "ListTags":
+        return [Request("lambda:ListTags", str(params["Resource"]), {}, "lambda")]
+    raise UnmappedCallError(f"lambda:{operation}")
+
+
 _BUILDERS: dict[str, Callable[[str, dict[str, Any], Where], list[Request]]] = {
     "s3": _s3,
     "dynamodb": _dynamodb,
@@ -371,4 +385,5 @@ _BUILDERS: dict[str, Callable[[str, dict[str, Any], Where], list[Request]]] = {
     "bedrock-runtime": _bedrock_runtime,
     "sts": _sts,
     "cloudwatch": _cloudwatch,
+    "lambda": _lambda,
 }

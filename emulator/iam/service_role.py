@@ -9,14 +9,22 @@ a VPC" (the Describe calls, a network interface created in the job's subnets and
 security groups tagged BedrockManaged and BedrockModelCustomizationJobArn, its
 permission and its deletion). With a VPC, Bedrock reaches S3 through it, so the
 S3 gateway endpoint's policy applies; SSE-KMS adds S3's KMS calls for the role.
+A distillation job also invokes its teacher (bedrock:InvokeModel, page
+custom-model-job-access-security: the profile and the model in each Region it routes
+to for a cross-Region profile) and an RFT job its grader (lambda:InvokeFunction on the
+function as the job names it, alias included, with its tags; page rft-access-security),
+both as the role and not through the stack's VPC endpoints.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from moto.awslambda.utils import get_backend
+
 from emulator.iam import enforce
-from emulator.iam.requests import Context, Request, requests_for
+from emulator.iam.requests import Context, Request, Where, requests_for
 from emulator.state import s3_location
 
 ENI = "eni-0emulated0000000"
@@ -51,6 +59,7 @@ def denial(arguments: dict[str, Any]) -> str | None:
         for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"):
             wanted.append(Request(action, str(model_key), through))
     wanted += _network(arguments.get("vpc_config"), job_arn, region, account)
+    wanted += _invoked(arguments.get("customization_config") or {}, where)
     vpc = bool(arguments.get("vpc_config"))
     decision = enforcer.authorize(role, wanted, session="bedrock-customization", in_vpc=vpc)
     if decision.allowed:
@@ -59,6 +68,33 @@ def denial(arguments: dict[str, Any]) -> str | None:
         f"Bedrock could not use the service role {role}: it is not authorized to perform "
         f"{decision.action} on {decision.resource} ({decision.why}; emulated IAM)"
     )
+
+
+def _invoked(config: dict[str, Any], where: Where) -> list[Request]:
+    """The teacher or grader a distillation or RFT job invokes (Bedrock calls it directly)."""
+    teacher = (config.get("distillationConfig") or {}).get("teacherModelConfig") or {}
+    if teacher.get("teacherModelIdentifier"):
+        found = requests_for(
+            "bedrock-runtime", "InvokeModel", {"modelId": teacher["teacherModelIdentifier"]}, where
+        )
+        return [replace(request, endpoint="") for request in found]
+    grader = ((config.get("rftConfig") or {}).get("graderConfig") or {}).get("lambdaGrader") or {}
+    arn = str(grader.get("lambdaArn") or "")
+    if not arn:
+        return []
+    return [Request("lambda:InvokeFunction", arn, _function_tags(arn, where))]
+
+
+def _function_tags(arn: str, where: Where) -> Context:
+    """aws:ResourceTag/<key> of the function an ARN names (a version's or alias's are its own)."""
+    parts = arn.split(":")
+    if len(parts) < 7 or (parts[3], parts[4]) != (where.region, where.account):
+        return {}  # another account's or Region's function: no tags the emulator knows
+    try:
+        tags = get_backend(where.account, where.region).list_tags(":".join(parts[:7]))
+    except Exception:  # no such function: the job fails when it invokes it
+        return {}
+    return {f"aws:ResourceTag/{k}": str(v) for k, v in (tags or {}).items()}
 
 
 def _network(vpc: dict[str, Any] | None, job_arn: str, region: str, account: str) -> list[Request]:

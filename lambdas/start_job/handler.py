@@ -14,5 +14,10 @@ from lambdas.common import client, config, logger, registry, run_of, tracer
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return job_steps.start_job(
-        run_of(event), bedrock=client("bedrock"), registry=registry(), config=config()
+        run_of(event),
+        bedrock=client("bedrock"),
+        registry=registry(),
+        config=config(),
+        s3=client("s3"),
+        lambda_client=client("lambda"),
     )

@@ -30,4 +30,6 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         region=os.environ["AWS_REGION"],
         registry=registry(),
         config=config(),
+        # An RFT manifest's own grader: its tags decide whether Bedrock may invoke it.
+        lambda_client=client("lambda"),
     )

@@ -1,4 +1,4 @@
-"""`make demo`: the three example runs end as expected and say so."""
+"""`make demo`: the seven example runs end as expected and say so."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ def test_the_demo_runs_the_examples_to_their_expected_ends(
     out = capsys.readouterr().out
     assert (
         "As expected: dialogue-summaries: SUCCEEDED, image-captions: SUCCEEDED, "
-        "product-knowledge: SUCCEEDED, broken-dataset: REJECTED, llama-wrong-region: REJECTED"
-        in out
+        "product-knowledge: SUCCEEDED, broken-dataset: REJECTED, llama-wrong-region: REJECTED, "
+        "distill-support: SUCCEEDED, rft-arithmetic: SUCCEEDED" in out
     )
     assert "    -> ValidateRequest" in out  # states are shown as they are entered
     assert "training:3 missing-field" in out  # the broken dataset's line-numbered report
@@ -28,6 +28,9 @@ def test_the_demo_runs_the_examples_to_their_expected_ends(
     # The Llama run is refused by Bedrock's live answer before its data is read, with advice.
     assert "registry: REJECTED (history: RECEIVED > REJECTED)" in out
     assert "in us-west-2 only, not in us-east-1" in out
+    # Distillation: the teacher answered the unlabelled prompts; RFT: the grader really ran.
+    assert "prompts answered by the teacher through the emulated runtime" in out
+    assert "the job's grader function answered" in out
 
 
 def test_a_folder_without_job_json_is_a_usage_error(

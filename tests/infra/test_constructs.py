@@ -169,6 +169,9 @@ def test_the_network_opens_only_the_endpoints_it_is_told() -> None:
     assert {g["Properties"]["RetentionInDays"] for g in groups} == {DESTROY.log_retention_days}
 
 
+GRADER_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:grader"
+
+
 def test_identity_acknowledges_exactly_the_wildcards_of_its_grants() -> None:
     stack = bare_stack()
     key = kms.Key(stack, "DataKey")
@@ -180,9 +183,19 @@ def test_identity_acknowledges_exactly_the_wildcards_of_its_grants() -> None:
         model_key=kms.Key(stack, "ModelKey"),
         subnet_ids=["subnet-0a1b2c3d4e5f60718"],
         job_security_group_id="sg-0a1b2c3d4e5f60718",
+        grader_function_arn=GRADER_ARN,
     )
     found = set(acknowledged(identity.policy))
     prefix = "AwsSolutions::AwsSolutions-IAM5[Resource::"
+    # What jobs invoke (stacks/job_invocations.py): the grader's aliases, tagged functions,
+    # and the model behind a teacher's profile in any Region.
+    invoked = {a for a in found if ":lambda:" in a or ":bedrock:" in a}
+    found -= invoked
+    assert invoked == {
+        f"{prefix}{GRADER_ARN}:g-*]",
+        f"{prefix}arn:aws:lambda:us-east-1:{ACCOUNT}:function:*]",
+        f"{prefix}arn:aws:bedrock:*::foundation-model/amazon.nova-premier-v1:0]",
+    }
     # (the part after the account, or after the bucket's ARN)
     tails = {
         a.removeprefix(prefix).removesuffix("]").rsplit(":", 1)[-1].split(">/")[-1] for a in found
@@ -204,5 +217,10 @@ def test_identity_acknowledges_exactly_the_wildcards_of_its_grants() -> None:
         "CreateInterfacesInJobSubnets",
         "ManageOnlyJobInterfaces",
         "TagInterfacesAtCreation",
+        "InvokeTeacherModels",
+        "InvokeTeacherProfiles",
+        "InvokeModelsBehindTeacherProfiles",
+        "InvokeBuiltInGrader",
+        "InvokeGradersTaggedForThisStack",
     ]
     assert "iam:PassRole" not in str(policy)  # the role is passed by StartJob's policy

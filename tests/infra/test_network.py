@@ -11,7 +11,9 @@ from stacks.endpoint_actions import ENDPOINT_ACTIONS
 from stacks.network import HTTPS
 from tests.infra.synth import EXISTING_VPC, Synth, as_list, statements
 
-INTERFACE = {"bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns", "monitoring"}
+INTERFACE = {
+    "bedrock", "bedrock-runtime", "states", "kms", "logs", "sts", "sns", "monitoring", "lambda"
+}  # fmt: skip
 
 
 def _endpoints(synth: Synth, kind: str) -> dict[str, dict[str, Any]]:

@@ -40,11 +40,11 @@ def test_summary_lists_keys_buckets_endpoints_roles_and_the_nag_result(dev: Synt
         "rule: uploads matching jobs/*/job.json -> StateMachine (with a dead-letter queue)" in text
     )
     assert "state machine StateMachine: STANDARD, logs ALL, X-Ray on" in text
-    assert "18 handlers (python3.14, arm64, in the VPC)" in text
+    assert "19 handlers (python3.14, arm64, in the VPC)" in text
     assert (
         "registry Runs: KMS-encrypted, point-in-time recovery on, deletion protection off" in text
     )
-    assert "8 interface endpoints x 1 AZ(s): 8 endpoint-AZs" in text
+    assert "9 interface endpoints x 1 AZ(s): 9 endpoint-AZs" in text
 
 
 def test_summary_shows_a_weakened_template_as_such(dev: Synth) -> None:

@@ -71,8 +71,13 @@ def test_only_titan_express_and_lite_offer_continued_pretraining() -> None:
 def test_formats_follow_the_model_families() -> None:
     formats: dict[str, set[str]] = {}
     for model in CATALOG.models:
-        for custom in model.customizations.values():
-            formats.setdefault(model.family, set()).add(custom.data_format)
+        for kind, custom in model.customizations.items():
+            if kind is CustomizationType.DISTILLATION:
+                assert custom.data_format == "distillation-prompts", model.name
+            elif kind is CustomizationType.REINFORCEMENT_FINE_TUNING:
+                assert custom.data_format == "rft-messages", model.name
+            else:
+                formats.setdefault(model.family, set()).add(custom.data_format)
     assert formats["claude"] == {"claude-messages"}
     assert formats["nova"] == {"conversation"}
     assert formats["cohere"] == {"prompt-completion"}
@@ -114,6 +119,8 @@ def test_customization_types_parse_from_api_and_cli_spellings(
 
 def test_an_unknown_customization_type_lists_the_allowed_ones() -> None:
     with pytest.raises(
-        ValueError, match="allowed: fine-tuning \\(FINE_TUNING\\), continued-pretraining"
+        ValueError,
+        match=r"allowed: fine-tuning \(FINE_TUNING\), continued-pretraining.*, distillation "
+        r"\(DISTILLATION\), reinforcement-fine-tuning",
     ):
-        CustomizationType.parse("distillation")
+        CustomizationType.parse("sft")

@@ -180,11 +180,11 @@ def test_a_model_the_catalog_does_not_know_is_gained() -> None:
     assert "does not know" in difference.message
 
 
-def test_a_model_only_offered_for_distillation_is_a_note_not_a_difference() -> None:
+def test_a_model_the_catalog_lacks_offered_for_distillation_is_gained() -> None:
+    # Distillation is run here since issue 16: a new student is a difference to act on.
     listed = {**_matching().listed, "DISTILLATION": frozenset({"amazon.nova-9-v1:0"})}
     result = check(CATALOG, _matching(listed=listed), REGION, today=TODAY)
-    assert result.differences == ()
-    assert any("DISTILLATION" in n and "does not run" in n for n in result.notes)
+    assert [(d.kind, d.model_id) for d in result.differences] == [("gained", "amazon.nova-9-v1:0")]
 
 
 def test_a_type_bedrock_no_longer_lists_is_lost() -> None:

@@ -33,9 +33,11 @@ GOOD_MANIFEST: dict[str, Any] = {
 EXAMPLE_VERDICTS = {
     "broken-dataset": "reject",
     "dialogue-summaries": "accept",
+    "distill-support": "accept",
     "image-captions": "accept",  # once `prepare` has written train.jsonl (as make demo does)
     "llama-wrong-region": "reject",
     "product-knowledge": "accept",
+    "rft-arithmetic": "accept",
 }
 STAGES = {
     "defaultStage": "open",

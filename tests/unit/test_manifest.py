@@ -59,7 +59,7 @@ def test_the_full_example_parses_and_numbers_stay_for_the_catalog_check() -> Non
     [
         (
             {"customizationType": "SFT"},
-            "Manifest field 'customizationType': 'SFT' is not allowed; allowed: FINE_TUNING or CONTINUED_PRE_TRAINING.",
+            "Manifest field 'customizationType': 'SFT' is not allowed; allowed: FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION or REINFORCEMENT_FINE_TUNING.",
         ),
         ({"baseModelId": ""}, "Manifest field 'baseModelId' has ''"),
         (
@@ -104,7 +104,7 @@ def test_each_problem_is_one_sentence_naming_the_field(
 def test_a_missing_required_field_says_so() -> None:
     parsed = parse_manifest(b'{"baseModelId": "amazon.titan-text-express-v1:0:8k"}')
     assert parsed.problems == (
-        "Manifest field 'customizationType' is missing; it is required (FINE_TUNING or CONTINUED_PRE_TRAINING).",
+        "Manifest field 'customizationType' is missing; it is required (FINE_TUNING, CONTINUED_PRE_TRAINING, DISTILLATION or REINFORCEMENT_FINE_TUNING).",
     )
 
 

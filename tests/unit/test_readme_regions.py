@@ -32,10 +32,10 @@ def test_the_table_says_where_each_documented_model_runs() -> None:
     header = _row(table, "Model")
     east, west = header.index("us-east-1"), header.index("us-west-2")
     nova = _row(table, "Amazon Nova Micro")
-    assert (nova[east], nova[west]) == ("fine-tuning", "-")
+    assert (nova[east], nova[west]) == ("fine-tuning, distillation", "-")
     assert nova[-1] == "us-east-1"  # on-demand deployment
     llama = _row(table, "Meta Llama 3.3 70B Instruct")
-    assert (llama[east], llama[west]) == ("-", "fine-tuning")
+    assert (llama[east], llama[west]) == ("-", "fine-tuning, distillation")
     assert llama[-1] == "us-west-2"
     titan = _row(table, "Amazon Titan Text G1 - Express (not in AWS's current tables)")
     assert titan[east] == "fine-tuning, continued-pretraining"

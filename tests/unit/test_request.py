@@ -171,5 +171,5 @@ def test_plain_decimals_and_exponents_are_numbers(value: str) -> None:
 
 
 def test_an_unknown_customization_type_is_a_finding_not_an_exception() -> None:
-    checked = check_request(CATALOG, EXPRESS, "distillation")
+    checked = check_request(CATALOG, EXPRESS, "sft")
     assert _codes(checked) == ["unknown-customization-type"]

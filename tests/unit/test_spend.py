@@ -353,7 +353,7 @@ def test_custom_models_have_their_storage_price_and_last_deployment(
         {
             "modelSummaries": [
                 _model_summary("run-new", LITE, NOW - timedelta(hours=2), "FINE_TUNING"),
-                _model_summary("strange", NOVA, NOW - timedelta(days=1), "DISTILLATION"),
+                _model_summary("strange", NOVA, NOW - timedelta(days=1), "IMPORTED"),
             ]
         },
         {"nextToken": "more"},

@@ -60,8 +60,8 @@ def test_dumped_data_reads_back_equal_and_matches_the_file() -> None:
         (lambda d: d.update(catalog_date="yesterday"), "catalog_date: 'yesterday' is not a date"),
         (lambda d: d.update(models="none"), "models: expected a list"),
         (
-            lambda d: d["models"][0]["customizations"].update(DISTILLATION={}),
-            "'DISTILLATION' is not a CustomizationType",
+            lambda d: d["models"][0]["customizations"].update(IMPORTED={}),
+            "'IMPORTED' is not a CustomizationType",
         ),
         (
             lambda d: d["models"][0]["customizations"]["FINE_TUNING"]["training_records"].update(
