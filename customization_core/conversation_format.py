@@ -21,9 +21,12 @@ from customization_core.record_fields import (
     MISSING,
     Checker,
     Emit,
+    block_list,
+    block_object,
     check_messages,
     check_text,
     role_name,
+    text_block,
     type_name,
 )
 from customization_core.tokens import (
@@ -175,13 +178,7 @@ def conversation(
 
     def other_block(block: Any, where: str, role: Any, emit: Emit) -> int:
         """Every block but a lone text block: media, reasoning, and mistakes."""
-        if not isinstance(block, dict):
-            emit(
-                "error",
-                "wrong-type",
-                where,
-                f'"{where}" must be an object such as {{"text": "..."}}.',
-            )
+        if not block_object(block, where, emit):
             return 0
         kind = next((k for k in CONTENT_KINDS if k in block), None)
         for extra in block:
@@ -196,22 +193,10 @@ def conversation(
             return media_block(kind, block[kind], where, role, emit)
         if kind == "reasoningContent":
             return reasoning_block(block[kind], where, role, emit)
-        text = block.get("text", MISSING)
-        if type(text) is not str:
-            code = "missing-field" if text is MISSING else "wrong-type"
-            emit("error", code, f"{where}.text", f'"{where}" needs a "text" string.')
-            return 0
-        check_text(text, f"{where}.text", emit, reserved)
-        return estimate_tokens(text, cpt)
+        return text_block(block, where, emit, reserved, cpt)
 
     def blocks(value: Any, field: str, emit: Emit, role: Any) -> int:
-        if not isinstance(value, list) or not value:
-            emit(
-                "error",
-                "wrong-type",
-                field,
-                f'"{field}" must be a non-empty list of {{"text": "..."}} blocks.',
-            )
+        if not block_list(value, field, emit):
             return 0
         tokens = 0
         for j, block in enumerate(value):

@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
 
 from customization_core.grader_params import (
@@ -71,7 +72,7 @@ class ConfiguredGrader:
             total = sum(float(c["weight"]) for c in self.params["components"])
             return _clamp(
                 sum(
-                    float(c["weight"]) * configure(c["name"], c["params"]).grade(response, record)
+                    float(c["weight"]) * _component(c["name"], c["params"]).grade(response, record)
                     for c in self.params["components"]
                 )
                 / total
@@ -85,7 +86,7 @@ class ConfiguredGrader:
         if self.name != "weighted":
             return {}
         return {
-            f"{c['name']}#{i}": configure(c["name"], c["params"]).grade(response, record)
+            f"{c['name']}#{i}": _component(c["name"], c["params"]).grade(response, record)
             for i, c in enumerate(self.params["components"])
         }
 
@@ -94,7 +95,7 @@ class ConfiguredGrader:
         if self.name == "weighted":
             found: list[str] = []
             for c in self.params["components"]:
-                for name in configure(c["name"], c["params"]).needs_fields():
+                for name in _component(c["name"], c["params"]).needs_fields():
                     if name not in found:
                         found.append(name)
             return tuple(found)
@@ -112,6 +113,16 @@ class ConfiguredGrader:
         """The first 12 hex of the canonical JSON's sha256: the alias name after ``g-``."""
         text = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _component(name: str, params: Mapping[str, Any]) -> ConfiguredGrader:
+    """A weighted grader's component, configured once per process (it is graded per sample)."""
+    return _configured(name, json.dumps(params, sort_keys=True))
+
+
+@cache
+def _configured(name: str, params_json: str) -> ConfiguredGrader:
+    return configure(name, json.loads(params_json))
 
 
 def configure(name: str, params: Mapping[str, object] | None) -> ConfiguredGrader:

@@ -26,7 +26,12 @@ from customization_core.record_fields import (
     MISSING,
     Checker,
     Emit,
-    check_text,
+    alternate,
+    block_list,
+    block_object,
+    message_list,
+    message_roles,
+    text_block,
     type_name,
     unknown_fields,
 )
@@ -47,6 +52,8 @@ _NOT_TEXT: Final = tuple(kind for kind in CONTENT_KINDS if kind != "text")
 _SINGLE_TURN_SOURCE: Final = (
     "https://docs.aws.amazon.com/bedrock/latest/userguide/distillation-data-prep-option-1.html"
 )
+# Where a distillation message with role "system" belongs instead.
+_SYSTEM_HINT: Final = {"system": ' (a system prompt goes in the record\'s "system" field)'}
 
 
 def distillation_prompts(
@@ -112,24 +119,12 @@ def distillation_prompts(
                 f'"{field}" is missing; records look like {example}.',
             )
             return 0
-        if not isinstance(value, list) or not value:
-            emit(
-                "error",
-                "wrong-type",
-                field,
-                f'"{field}" must be a non-empty list of {{"text": "..."}} blocks.',
-            )
+        if not block_list(value, field, emit):
             return 0
         tokens = 0
         for j, block in enumerate(value):
             where = f"{field}[{j}]"
-            if not isinstance(block, dict):
-                emit(
-                    "error",
-                    "wrong-type",
-                    where,
-                    f'"{where}" must be an object such as {{"text": "..."}}.',
-                )
+            if not block_object(block, where, emit):
                 continue
             kind = next((k for k in _NOT_TEXT if k in block), None)
             if kind is not None:
@@ -148,13 +143,7 @@ def distillation_prompts(
                         f"{where}.{clip(extra)}",
                         f'{quote(extra)} is not a field of a text block and is ignored; a block is {{"text": "..."}}.',
                     )
-            text = block.get("text", MISSING)
-            if type(text) is not str:
-                code = "missing-field" if text is MISSING else "wrong-type"
-                emit("error", code, f"{where}.text", f'"{where}" needs a "text" string.')
-                continue
-            check_text(text, f"{where}.text", emit, reserved)
-            tokens += estimate_tokens(text, cpt)
+            tokens += text_block(block, where, emit, reserved, cpt)
         return tokens
 
     def schema_version(record: dict[str, Any], emit: Emit) -> None:
@@ -188,15 +177,8 @@ def distillation_prompts(
                 'The first message must have role "user": the prompt the teacher answers.',
             )
             return
-        for i in range(1, len(roles)):
-            if roles[i] == roles[i - 1]:
-                emit(
-                    "error",
-                    "wrong-role-order",
-                    f"messages[{i}].role",
-                    f'Messages {i - 1} and {i} are both "{roles[i]}"; roles must alternate user, assistant, user, ...',
-                )
-                return
+        if not alternate(roles, emit):
+            return
         if most is not None and len(roles) > most:
             emit(
                 "error",
@@ -214,14 +196,8 @@ def distillation_prompts(
         tokens = RECORD_OVERHEAD_TOKENS
         if "system" in record:
             tokens += blocks(record["system"], "system", emit) + MESSAGE_OVERHEAD_TOKENS
-        messages = record.get("messages", MISSING)
-        if not isinstance(messages, list):
-            emit(
-                "error",
-                "missing-field" if messages is MISSING else "wrong-type",
-                "messages",
-                f'"messages" must be a list of messages; records look like {example}.',
-            )
+        messages = message_list(record, example, emit)
+        if messages is None:
             return None
         if not messages:
             emit(
@@ -231,35 +207,15 @@ def distillation_prompts(
                 "A record needs a user message: the prompt the teacher answers.",
             )
             return tokens
-        roles: list[Any] = []
-        for i, message in enumerate(messages):
-            where = f"messages[{i}]"
-            if not isinstance(message, dict):
-                emit(
-                    "error",
-                    "wrong-type",
-                    where,
-                    f'"{where}" must be an object with "role" and "content".',
-                )
-                roles.append(None)
-                continue
-            role = message.get("role")
-            if role not in ("user", "assistant"):
-                hint = (
-                    ' (a system prompt goes in the record\'s "system" field)'
-                    if role == "system"
-                    else ""
-                )
-                emit(
-                    "error",
-                    "invalid-role",
-                    f"{where}.role",
-                    f'"{where}.role" is {quote(role)}; it must be "user" or "assistant"{hint}.',
-                )
-                role = None
-            roles.append(role)
-            tokens += blocks(message.get("content", MISSING), f"{where}.content", emit)
-            tokens += MESSAGE_OVERHEAD_TOKENS
+        roles, counted = message_roles(
+            messages,
+            emit,
+            lambda message, where: blocks(
+                message.get("content", MISSING), f"{where}.content", emit
+            ),
+            hints=_SYSTEM_HINT,
+        )
+        tokens += counted
         if None not in roles:  # each bad role was reported where it was found
             order(roles, emit)
         return tokens
@@ -375,39 +331,18 @@ def rft_messages(cpt: int, *, required_fields: tuple[str, ...] = ()) -> Checker:
         for name in wanted:
             if has_reference or name.split(".", 1)[0] != REFERENCE_FIELD:
                 grader_field(record, name, emit)
-        messages = record.get("messages", MISSING)
-        if not isinstance(messages, list):
-            emit(
-                "error",
-                "missing-field" if messages is MISSING else "wrong-type",
-                "messages",
-                f'"messages" must be a list of messages; records look like {example}.',
-            )
+        messages = message_list(record, example, emit)
+        if messages is None:
             return None
         tokens = RECORD_OVERHEAD_TOKENS
-        roles: list[Any] = []
-        for i, message in enumerate(messages):
-            where = f"messages[{i}]"
-            if not isinstance(message, dict):
-                emit(
-                    "error",
-                    "wrong-type",
-                    where,
-                    f'"{where}" must be an object with "role" and "content".',
-                )
-                roles.append(None)
-                continue
-            role = message.get("role")
-            if role not in ("system", "user", "assistant"):
-                emit(
-                    "error",
-                    "invalid-role",
-                    f"{where}.role",
-                    f'"{where}.role" is {quote(role)}; it must be "user", "assistant" or a first "system".',
-                )
-                role = None
-            roles.append(role)
-            tokens += content(message, where, emit) + MESSAGE_OVERHEAD_TOKENS
+        roles, counted = message_roles(
+            messages,
+            emit,
+            lambda message, where: content(message, where, emit),
+            allowed=("system", "user", "assistant"),
+            must='"user", "assistant" or a first "system"',
+        )
+        tokens += counted
         if None not in roles:  # each bad role was reported where it was found
             order(roles, emit)
         return tokens

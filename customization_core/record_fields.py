@@ -1,13 +1,13 @@
 """The pieces every record format's checker is built from: how problems are told, field checks.
 
-A checker (customization_core/formats.py, conversation_format.py) reports each problem
-of a record through an ``Emit`` and returns the record's token estimate.
+A checker (customization_core/formats.py, conversation_format.py, prompt_formats.py)
+reports each problem of a record through an ``Emit`` and returns the record's token estimate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Protocol, TypeGuard
 
 from customization_core.bounded import clip, quote
 from customization_core.tokens import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
@@ -113,6 +113,18 @@ def check_roles(messages: list[Any], emit: Emit, roles: list[str | None]) -> Non
             "messages[0].role",
             'The first message must have role "user".',
         )
+    alternate(roles, emit)
+    if roles[-1] != "assistant":
+        emit(
+            "error",
+            "wrong-role-order",
+            f"messages[{len(roles) - 1}].role",
+            'The last message must have role "assistant": it is the answer the model learns.',
+        )
+
+
+def alternate(roles: list[str | None], emit: Emit) -> bool:
+    """Whether no two neighbouring messages share a role; the first pair that does is reported."""
     for i in range(1, len(roles)):
         if roles[i] == roles[i - 1]:
             emit(
@@ -121,14 +133,8 @@ def check_roles(messages: list[Any], emit: Emit, roles: list[str | None]) -> Non
                 f"messages[{i}].role",
                 f'Messages {i - 1} and {i} are both "{roles[i]}"; roles must alternate user, assistant, user, ...',
             )
-            break
-    if roles[-1] != "assistant":
-        emit(
-            "error",
-            "wrong-role-order",
-            f"messages[{len(roles) - 1}].role",
-            'The last message must have role "assistant": it is the answer the model learns.',
-        )
+            return False
+    return True
 
 
 def check_text(text: str, field: str, emit: Emit, reserved: tuple[str, ...]) -> None:
@@ -146,6 +152,59 @@ def check_text(text: str, field: str, emit: Emit, reserved: tuple[str, ...]) -> 
             )
 
 
+def block_list(value: Any, field: str, emit: Emit) -> TypeGuard[list[Any]]:
+    """Whether ``value`` is a non-empty list of content blocks; reported at ``field`` if not."""
+    if isinstance(value, list) and value:
+        return True
+    emit(
+        "error",
+        "wrong-type",
+        field,
+        f'"{field}" must be a non-empty list of {{"text": "..."}} blocks.',
+    )
+    return False
+
+
+def text_block(
+    block: dict[str, Any], where: str, emit: Emit, reserved: tuple[str, ...], cpt: int
+) -> int:
+    """Check the ``text`` of the text block at ``where``; its token estimate (0 without one)."""
+    text = block.get("text", MISSING)
+    if type(text) is not str:
+        code = "missing-field" if text is MISSING else "wrong-type"
+        emit("error", code, f"{where}.text", f'"{where}" needs a "text" string.')
+        return 0
+    check_text(text, f"{where}.text", emit, reserved)
+    return estimate_tokens(text, cpt)
+
+
+def block_object(block: Any, where: str, emit: Emit) -> TypeGuard[dict[str, Any]]:
+    """Whether the content block at ``where`` is an object; reported if not."""
+    if isinstance(block, dict):
+        return True
+    emit(
+        "error",
+        "wrong-type",
+        where,
+        f'"{where}" must be an object such as {{"text": "..."}}.',
+    )
+    return False
+
+
+def message_list(record: dict[str, Any], example: str, emit: Emit) -> list[Any] | None:
+    """The record's ``messages`` when it is a list, else None (reported, ``example`` the fix)."""
+    messages = record.get("messages", MISSING)
+    if isinstance(messages, list):
+        return messages
+    emit(
+        "error",
+        "missing-field" if messages is MISSING else "wrong-type",
+        "messages",
+        f'"messages" must be a list of messages; records look like {example}.',
+    )
+    return None
+
+
 def check_messages(
     record: dict[str, Any],
     emit: Emit,
@@ -155,18 +214,32 @@ def check_messages(
     tokens: int,
 ) -> int | None:
     """Check ``messages`` of a chat record: ``tokens`` plus its messages', or None if it has none."""
-    messages = record.get("messages", MISSING)
     unknown_fields(record, known, example, emit)
-    if not isinstance(messages, list):
-        code = "missing-field" if messages is MISSING else "wrong-type"
-        emit(
-            "error",
-            code,
-            "messages",
-            f'"messages" must be a list of messages; records look like {example}.',
-        )
+    messages = message_list(record, example, emit)
+    if messages is None:
         return None
+    roles, counted = message_roles(messages, emit, content)
+    check_roles(messages, emit, roles)
+    return tokens + counted
+
+
+def message_roles(
+    messages: list[Any],
+    emit: Emit,
+    content: Callable[[dict[str, Any], str], int],
+    *,
+    allowed: tuple[str, ...] = ("user", "assistant"),
+    must: str = '"user" or "assistant"',
+    hints: Mapping[str, str] | None = None,
+) -> tuple[list[str | None], int]:
+    """Each message's role and the tokens of all: ``content``'s count of each plus its overhead.
+
+    A message that is not an object, or whose role is not one of ``allowed``, is reported
+    where it is and has the role None. ``must`` names the roles in the sentence;
+    ``hints`` adds a clause to it for a given wrong role (where that role belongs).
+    """
     roles: list[str | None] = []
+    tokens = 0
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
@@ -179,16 +252,17 @@ def check_messages(
             roles.append(None)
             continue
         role = message.get("role")
-        if role in ("user", "assistant"):
+        if role in allowed:
             roles.append(role)
         else:
+            # A role may be any JSON value, a list too: only a string is looked up.
+            hint = hints.get(role, "") if hints and isinstance(role, str) else ""
             emit(
                 "error",
                 "invalid-role",
                 f"{where}.role",
-                f'"{where}.role" is {quote(role)}; it must be "user" or "assistant".',
+                f'"{where}.role" is {quote(role)}; it must be {must}{hint}.',
             )
             roles.append(None)
         tokens += content(message, where) + MESSAGE_OVERHEAD_TOKENS
-    check_roles(messages, emit, roles)
-    return tokens
+    return roles, tokens

@@ -245,7 +245,7 @@ class _Grader:
                 ) from None
             payload = answer["Payload"].read().decode("utf-8", "replace")
             if answer.get("FunctionError"):
-                raise self._fail(f"returned an error: {payload[:500]}")
+                raise self._fail(f"returned an error: {_error_of(payload)}")
             BEDROCK.grader_calls.append((self.job_name, self.arn))
             rewards += self._scores(batch, payload)
         return rewards
@@ -278,3 +278,14 @@ class _Grader:
                 f"answered no reward for {len(missing)} of {len(batch)} samples (id {missing[0]})"
             )
         return [scores[sample["id"]] for sample in batch]
+
+
+def _error_of(payload: str) -> str:
+    """A function error as Lambda reports it, without the stack trace: "Type: message"."""
+    try:
+        error = json.loads(payload)
+    except ValueError:
+        return payload[:300]
+    if not isinstance(error, dict):
+        return payload[:300]
+    return f"{error.get('errorType', 'Error')}: {str(error.get('errorMessage', ''))[:300]}"
