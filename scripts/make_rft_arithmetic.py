@@ -85,8 +85,15 @@ TEMPLATES: tuple[Callable[[random.Random], Problem], ...] = (
 
 
 def problems() -> list[Problem]:
+    """RECORDS distinct problems: a repeat would be a duplicate record the validator warns of."""
     r = random.Random(SEED)  # noqa: S311 - a reproducible dataset, not a secret
-    return [TEMPLATES[i % len(TEMPLATES)](r) for i in range(RECORDS)]
+    found: dict[str, Problem] = {}
+    index = 0
+    while len(found) < RECORDS:
+        question, answer = TEMPLATES[index % len(TEMPLATES)](r)
+        found.setdefault(question, (question, answer))
+        index += 1
+    return list(found.values())
 
 
 def _response(r: random.Random, answer: int, index: int) -> str:
