@@ -109,7 +109,32 @@ def validate(
         sys.stdout.buffer.write(report.to_json() + b"\n")
     else:
         click.echo(report.render_text())
-    sys.exit(EXIT_OK if report.valid else EXIT_FAILED)
+    refused = _try_grader(train, settings, quiet=as_json) if report.valid else False
+    sys.exit(EXIT_OK if report.valid and not refused else EXIT_FAILED)
+
+
+def _try_grader(train: Path, settings: TypeOptions, *, quiet: bool) -> bool:
+    """A built-in grader tried on TRAIN's first records, as ValidateDataset does; True if refused."""
+    if settings.grader is None:
+        return False
+    from customization_core.grader_check import SAMPLE_RECORDS, try_grader
+
+    with train.open("rb") as lines:
+        tried = try_grader(
+            lines, {"kind": "builtin", "name": settings.grader, "params": settings.grader_params}
+        )
+    if not quiet:
+        for message in tried.errors:
+            click.echo(f"ERROR grader: {message}")
+        for message in tried.warnings:
+            click.echo(f"WARNING grader: {message}")
+        if not tried.errors and not tried.warnings:
+            click.echo(
+                f"Grader {settings.grader}: tried on the first {SAMPLE_RECORDS} records as the "
+                "pipeline will; it tells the references from wrong answers "
+                "(bedrock-customize grade shows the rewards)."
+            )
+    return bool(tried.errors)
 
 
 @click.command()

@@ -140,6 +140,18 @@ def test_validate_rft_with_a_built_in_grader(tmp_path: Path) -> None:
     assert json.loads(out)["valid"] is True
 
 
+def test_validate_tries_the_grader_and_refuses_a_constant_one(tmp_path: Path) -> None:
+    train = _rft_file(tmp_path / "train.jsonl")
+    args = ["validate", str(train), "--model", NOVA_2_LITE, "--type", "reinforcement-fine-tuning"]
+    code, out = _run(*args, "--grader", "numeric")
+    assert code == 0, out
+    assert "Grader numeric: tried on the first 200 records" in out
+    code, out = _run(*args, "--grader", "regex", "--grader-param", "pattern=.*")
+    assert code == 1
+    assert "ERROR grader:" in out
+    assert "same reward" in out
+
+
 def test_validate_rft_reports_the_record_without_its_reference(tmp_path: Path) -> None:
     train = _rft_file(tmp_path / "train.jsonl", without_reference=7)
     code, out = _run(
