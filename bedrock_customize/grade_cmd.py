@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -39,27 +39,6 @@ SET_NAMES: Final = {
     "mismatched": "another record's reference",
     "responses": "--responses",
 }
-
-
-def param_values(given: Mapping[str, str], grader: str) -> dict[str, object]:
-    """--param values as JSON when they read as JSON (2, true, [..]), else as the string.
-
-    A parameter the grader takes as text (a regex pattern "42") stays the string given.
-    """
-    from customization_core.grader_params import SPECS
-
-    spec = SPECS.get(grader)
-    kinds = {p.name: p.kind for p in spec.params} if spec else {}
-    values: dict[str, object] = {}
-    for key, text in given.items():
-        if kinds.get(key) == "text" and text != "null":
-            values[key] = text
-            continue
-        try:
-            values[key] = json.loads(text)
-        except ValueError:
-            values[key] = text
-    return values
 
 
 def read_records(path: Path) -> tuple[list[tuple[int, object]], list[tuple[int, str]]]:
@@ -124,10 +103,11 @@ def grade(
         dry_run,
         read_responses,
     )
+    from customization_core.grader_params import params_from_text
     from customization_core.graders import GraderConfigError, configure
 
     try:
-        grader = configure(grader_name, param_values(params, grader_name))
+        grader = configure(grader_name, params_from_text(grader_name, params))
     except GraderConfigError as problem:
         raise click.BadParameter(str(problem), param_hint="--grader/--param") from None
     samples = None

@@ -4,7 +4,6 @@ distillation's teacher and RFT's grader."""
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,19 +216,6 @@ def after_training(
 RFT: Final = "reinforcement-fine-tuning"  # CustomizationType.REINFORCEMENT_FINE_TUNING.cli_name
 
 
-def json_key_values(
-    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
-) -> dict[str, Any]:
-    """Repeated KEY=VALUE options, each value read as JSON when it is JSON (0.01, true, [..])."""
-    parsed: dict[str, Any] = {}
-    for key, text in key_values(_ctx, _param, values).items():
-        try:
-            parsed[key] = json.loads(text)
-        except ValueError:  # a pattern, a field name: the text as it is
-            parsed[key] = text
-    return parsed
-
-
 @dataclass(frozen=True)
 class TypeOptions:
     """What distillation (a teacher) and RFT (a grader) take beside the model and the data."""
@@ -356,7 +342,7 @@ _TYPE_OPTIONS = (
         "--grader-param",
         "grader_params",
         multiple=True,
-        callback=json_key_values,
+        callback=key_values,
         metavar="KEY=VALUE",
         help="RFT: a parameter of --grader (repeatable; the value is read as JSON when it "
         "is JSON), e.g. tolerance=0.01.",
@@ -383,7 +369,10 @@ def type_options(command: Callable[..., Any]) -> Callable[..., Any]:
         grader_arn: str | None,
         **kwargs: Any,
     ) -> Any:
-        given = TypeOptions(teacher, max_response_length, grader, grader_params, grader_arn)
+        from customization_core.grader_params import params_from_text
+
+        values = params_from_text(grader or "", grader_params)
+        given = TypeOptions(teacher, max_response_length, grader, values, grader_arn)
         return command(*args, for_type=given, **kwargs)
 
     decorated: Callable[..., Any] = wrapped

@@ -1,9 +1,10 @@
 """ValidateDataset's try of an RFT run's built-in grader on a sample, before the job is paid for.
 
 The same dry run as ``bedrock-customize grade`` (customization_core/grader_dry_run.py) on the
-first ``SAMPLE_RECORDS`` records: a grader that crashes on some records, or gives every
-answer the same reward (it cannot tell a right answer from a wrong one), would train on
-noise, so the run is refused with what to fix. A user's own grader is not run here (it is
+first ``SAMPLE_RECORDS`` records: a grader that crashes on some records would fail the
+job's batches, so the run is refused with what to fix; one that gives every answer the
+same reward is flagged (a warning on the run and in its notice), as only sample answers
+can show whether it tells a model's answers apart. A user's own grader is not run here (it is
 their function, invoked by Bedrock only); the run says so.
 """
 
@@ -19,15 +20,19 @@ from customization_core.grader_dry_run import dry_run
 from customization_core.graders import configure
 
 SAMPLE_RECORDS: Final = 200
-# Flags that refuse the run, and the sentence that says what to do about each.
+# Flags that refuse the run, and the sentence that says what to do about each. A grader
+# that fails on records would fail Bedrock's batches; one that scores the references and
+# the wrong answers alike may still tell a model's answers apart (a format check with no
+# {reference}), which only sample responses show: a warning, with how to look.
 REFUSING: Final = {
     "crashes": "the grader fails on some records: give them what it reads "
     "(reference_answer, and the fields its parameters name), or change its parameters",
-    "constant": "the grader gives every answer the same reward, right or wrong, so it "
-    "cannot teach: check its parameters (a pattern that matches anything, a field every "
-    "record lacks) with `bedrock-customize grade`",
 }
 WARNING: Final = {
+    "constant": "the grader gives the references and other records' answers the same "
+    "reward; unless it judges something a reference does not show (a format), it cannot "
+    "teach: try it on sample answers with `bedrock-customize grade FILE --grader NAME "
+    "--responses ANSWERS.jsonl`",
     "reference-below-full": "the grader gives less than full reward to many reference "
     "answers themselves: its parameters may be stricter than the data",
 }
@@ -53,7 +58,8 @@ def try_grader(lines: Iterable[bytes], grader: Mapping[str, Any]) -> GraderTry:
         )
     configured = configure(str(grader["name"]), grader.get("params") or {})
     result = dry_run(_records(islice(lines, SAMPLE_RECORDS)), configured)
-    found = GraderTry(summary={"records": SAMPLE_RECORDS, **result.to_json()})
+    graded = result.sets["reference"].count + result.failure_count
+    found = GraderTry(summary={"records": graded, **result.to_json()})
     name = f"The grader {configured.name} ({configured.config_id()})"
     for flag in result.flags:
         if flag in REFUSING:

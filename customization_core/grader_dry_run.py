@@ -128,9 +128,9 @@ def dry_run(
     for index, (line, record) in enumerate(objects):
         reference = record.get("reference_answer")
         grade(line, "" if reference is None else reference_text(reference), record, "reference")
-        if len(objects) > 1:  # the control: the next record's reference, the last one's the first
-            other = objects[(index + 1) % len(objects)][1].get("reference_answer")
-            grade(line, "" if other is None else reference_text(other), record, "mismatched")
+        other = _other_reference(objects, index)
+        if other is not None:  # the control: a wrong answer, another record's reference
+            grade(line, other, record, "mismatched")
         if responses is not None and line in responses:
             grade(line, responses[line], record, "responses")
     failures.sort(key=lambda failure: failure.line)
@@ -151,6 +151,24 @@ def dry_run(
         flags=tuple(flags),
         rewards=rewards,
     )
+
+
+def _other_reference(objects: list[tuple[int, Mapping[str, Any]]], index: int) -> str | None:
+    """The next record's reference (rotating) that differs from this one's, or None.
+
+    A reference equal to this record's is no wrong answer: with every record sharing one
+    label, there is no control, rather than a control that looks like a constant grader.
+    """
+    own = _text_of(objects[index][1].get("reference_answer"))
+    for step in range(1, len(objects)):
+        other = _text_of(objects[(index + step) % len(objects)][1].get("reference_answer"))
+        if other != own:
+            return other
+    return None
+
+
+def _text_of(reference: object) -> str:
+    return "" if reference is None else reference_text(reference)
 
 
 def _fail(failures: list[Failure], lines: set[int], failure: Failure) -> None:

@@ -6,6 +6,7 @@ A wrong name, type or range is a GraderConfigError whose sentence names
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -116,6 +117,25 @@ SPECS: Final[dict[str, Spec]] = {
     ),
 }
 GRADER_NAMES: Final = tuple(SPECS)
+
+
+def params_from_text(name: str, given: Mapping[str, str]) -> dict[str, object]:
+    """KEY=VALUE parameters from a command line: JSON when they read as JSON (2, true, [..]).
+
+    A parameter the grader takes as text stays the string given (a regex pattern "42").
+    """
+    spec = SPECS.get(name)
+    kinds = {p.name: p.kind for p in spec.params} if spec else {}
+    values: dict[str, object] = {}
+    for key, text in given.items():
+        if kinds.get(key) == "text" and text != "null":
+            values[key] = text
+            continue
+        try:
+            values[key] = json.loads(text)
+        except ValueError:
+            values[key] = text
+    return values
 
 
 def normalized_params(name: str, given: Mapping[str, object]) -> dict[str, Any]:

@@ -196,7 +196,7 @@ def test_a_grader_that_crashes_on_the_sample_rejects_the_run_before_the_job(aws:
     assert "train.jsonl" in (run.reason or "") or ":7" in (run.reason or "")
 
 
-def test_a_constant_grader_is_refused_before_any_money_is_spent(aws: Aws) -> None:
+def test_a_constant_grader_is_flagged_on_the_run_before_any_money_is_spent(aws: Aws) -> None:
     config = aws.config.model_copy(
         update={"grader_function_arn": "arn:aws:lambda:us-east-1:123456789012:function:grader"}
     )
@@ -205,8 +205,33 @@ def test_a_constant_grader_is_refused_before_any_money_is_spent(aws: Aws) -> Non
     run = Run.model_validate(
         dataset_step.validate_data(run, s3=aws.s3, registry=aws.registry, config=config)
     )
+    # Flagged, not refused: only sample answers show whether it tells answers apart.
+    assert run.status is Status.VALIDATING
+    assert any("same reward" in w for w in run.warnings)
+    assert aws.item(run.run_id)["grader_dry_run"]["flags"] == ["constant"]
+
+
+def test_a_grader_that_fails_on_records_refuses_the_run(aws: Aws) -> None:
+    config = aws.config.model_copy(
+        update={"grader_function_arn": "arn:aws:lambda:us-east-1:123456789012:function:grader"}
+    )
+    # Every record is valid RFT data, but the grader reads a field none of them has.
+    manifest = {**RFT, "grader": {"name": "numeric", "params": {"field": "answer"}}}
+    lines = [
+        json.dumps(
+            {
+                "messages": [{"role": "user", "content": f"{i} + {i}?"}],
+                "reference_answer": {"answer": 2 * i} if i != 5 else {"value": 10},
+            }
+        )
+        for i in range(1, 121)
+    ]
+    run = _validate(aws, "fails", manifest, config, "\n".join(lines) + "\n")
+    run = Run.model_validate(
+        dataset_step.validate_data(run, s3=aws.s3, registry=aws.registry, config=config)
+    )
     assert run.status is Status.REJECTED
-    assert "same reward" in (run.reason or "")
+    assert "fails on some records" in (run.reason or "") or "answer" in (run.reason or "")
 
 
 @pytest.mark.parametrize(
