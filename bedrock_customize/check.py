@@ -75,7 +75,9 @@ def check_job(
     answer = ask_bedrock(live, manifest, catalog, now, outcome, unknown_ok=unknown_ok)
     # As the pipeline: the stage's defaults under the manifest's own values.
     hyperparameters = requested_hyperparameters(
-        manifest, rules.default_hyperparameters if rules else {}
+        manifest,
+        rules.default_hyperparameters if rules else {},
+        catalog.hyperparameter_keys(manifest.base_model_id, manifest.customization_type),
     )
     checked = check_request(
         catalog,

@@ -322,6 +322,12 @@ class Catalog(Strict):
     def find(self, model_id: str) -> Model | None:
         return self.by_id().get(model_id)
 
+    def hyperparameter_keys(self, model_id: str, kind: CustomizationType) -> set[str] | None:
+        """The hyperparameters ``kind`` of the model takes (None: the catalog does not know it)."""
+        model = self.find(model_id)
+        custom = model.customizations.get(kind) if model else None
+        return {h.key for h in custom.hyperparameters} if custom else None
+
     def find_teacher(self, model_id: str) -> Teacher | None:
         """The teacher a model id or inference-profile id names (None: it teaches nothing)."""
         return next((t for t in self.teachers if t.known_as(model_id)), None)

@@ -171,6 +171,9 @@ def validate_deployment(
         run.validation = training.get("validation")
         run.snapshot = training.get("snapshot")
         run.request_tokens = training.get("request_tokens")
+        # A distilled model is evaluated against its teacher too (evaluate_step.py).
+        run.teacher = training.get("teacher")
+        run.grader = training.get("grader")
     run.extra = deployment.extra()
     plan(run)  # what RecordResult does for a training run: the deployment to make
     registry.update(

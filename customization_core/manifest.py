@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Final, Literal
 
 from pydantic import (
@@ -350,10 +350,20 @@ def key_problem(key: str) -> str | None:
 
 
 def requested_hyperparameters(
-    manifest: Manifest, stage_defaults: Mapping[str, Mapping[str, str]]
+    manifest: Manifest,
+    stage_defaults: Mapping[str, Mapping[str, str]],
+    allowed: Collection[str] | None = None,
 ) -> dict[str, str | int | float]:
-    """The stage's defaults for the model (``defaultHyperparameters``) under the manifest's own."""
-    return {**stage_defaults.get(manifest.base_model_id, {}), **manifest.hyper_parameters}
+    """The stage's defaults for the model (``defaultHyperparameters``) under the manifest's own.
+
+    ``allowed``: the hyperparameters the requested type takes (the catalog's). The stage's
+    defaults are keyed by model, not by type: a fine-tuning default (epochCount) is not
+    carried into a distillation run, which takes none, where the user could not undo it.
+    """
+    defaults = stage_defaults.get(manifest.base_model_id, {})
+    if allowed is not None:
+        defaults = {k: v for k, v in defaults.items() if k in allowed}
+    return {**defaults, **manifest.hyper_parameters}
 
 
 def data_keys(folder: str, manifest: Manifest) -> tuple[str, str]:

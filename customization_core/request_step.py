@@ -96,7 +96,11 @@ def validate_request(
             registry,
             f"Base model {manifest.base_model_id!r} is not allowed in this deployment; allowed: {allowed}.",
         )
-    hyperparameters = requested_hyperparameters(manifest, config.default_hyperparameters)
+    hyperparameters = requested_hyperparameters(
+        manifest,
+        config.default_hyperparameters,
+        catalog.hyperparameter_keys(manifest.base_model_id, manifest.customization_type),
+    )
     checked = check_request(
         catalog,
         manifest.base_model_id,

@@ -120,10 +120,17 @@ def own_grader_problem(
         return None
     if tags is not None and tags.get(GRADER_TAG) == stack_name:
         return None
+    if tags is None:
+        return (
+            f"The grader function {name} could not be read in {region} (it may not exist): "
+            "give an existing function of this account and Region."
+        )
+    # Tags go on the function itself: tag-resource refuses a qualified (alias) ARN.
+    unqualified = ":".join(parts[:7])
     return (
         f"The grader function {name} is neither in this stage's allow-list (graderFunctions: "
         f"{', '.join(allowed) or 'empty'}) nor tagged {GRADER_TAG}={stack_name}: tag it "
-        f"(aws lambda tag-resource --resource {lambda_arn} --tags {GRADER_TAG}={stack_name}) "
+        f"(aws lambda tag-resource --resource {unqualified} --tags {GRADER_TAG}={stack_name}) "
         "or ask for it to be added to graderFunctions."
     )
 

@@ -280,3 +280,14 @@ def _copy_function(client: Any, name: str) -> None:
         Handler="handler.main",
         Code={"ZipFile": code.getvalue()},
     )
+
+
+def test_a_stage_default_for_fine_tuning_is_not_carried_into_distillation(aws: Aws) -> None:
+    # Given a stage whose defaults for the student are fine-tuning's (defaultHyperparameters
+    # are keyed by model, not by type)
+    config = aws.config.model_copy(update={"default_hyperparameters": {MICRO: {"epochCount": "2"}}})
+    # When a distillation run of that student is validated, then the default does not refuse
+    # it (distillation takes no hyperparameters), and nothing is sent
+    run = _validate(aws, "defaults", DISTILL, config, _prompts(5))
+    assert run.status is Status.VALIDATING, run.reason
+    assert run.hyperparameters == {}
