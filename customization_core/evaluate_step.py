@@ -33,6 +33,7 @@ from typing import Any, Final
 from customization_core import evaluation
 from customization_core.catalog import Catalog, CustomizationType, Model, load_catalog
 from customization_core.faults import bedrock_faults
+from customization_core.grader_eval import graded_verdict
 from customization_core.inference import Api, api_for, invoke
 from customization_core.layout import evaluation_keys
 from customization_core.registry import Registry
@@ -152,6 +153,14 @@ def evaluate(
     document["api"] = api
     if teacher_id:
         document["teacher_model"] = teacher_id
+    if run.grader is not None and run.grader.get("kind") == "builtin":
+        # RFT: the verdict is the run's own grader's, not ROUGE-L against a reference
+        # that may be a number or an object (customization_core/grader_eval.py).
+        graded_verdict(
+            document,
+            run.grader,
+            min_improvement=float((run.extra.get("evaluate") or {}).get("minImprovement", 0.0)),
+        )
     s3.put_object(
         Bucket=config.artifacts_bucket,
         Key=final_key,

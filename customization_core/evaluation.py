@@ -220,7 +220,16 @@ def report(
 
 
 def summary(document: dict[str, Any]) -> str:
-    """One line for notifications and the registry."""
+    """One line for notifications and the registry (with an RFT run's rewards, when graded)."""
+    reward = document["overall"].get("reward") or {}
+    line = _summary(document)
+    if reward.get("custom") is None:
+        return line
+    base = f"{reward['base']:.3f} (base) -> " if reward.get("base") is not None else ""
+    return f"{line} Mean reward by the {reward['grader']} grader: {base}{reward['custom']:.3f} (custom)."
+
+
+def _summary(document: dict[str, Any]) -> str:
     overall = document["overall"]
     skipped = document.get("base_skipped")
     if skipped:
