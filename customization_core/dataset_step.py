@@ -81,12 +81,13 @@ def validate_data(
         )
         return reject(run, registry, f"{run.report_summary}. The first:\n{quoted}")
     if run.grader is not None:
-        tried = try_grader(
-            s3.get_object(
-                Bucket=bucket, Key=run.training["key"], VersionId=run.training["version_id"]
-            )["Body"].iter_lines(),
-            run.grader,
-        )
+        body = s3.get_object(
+            Bucket=bucket, Key=run.training["key"], VersionId=run.training["version_id"]
+        )["Body"]
+        try:
+            tried = try_grader(body.iter_lines(), run.grader)
+        finally:
+            body.close()  # only the first records are read
         run.extra["grader_dry_run"] = tried.summary
         run.warnings.extend(tried.warnings)
         if tried.errors:

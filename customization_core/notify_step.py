@@ -46,8 +46,10 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig, registry: Registry) ->
             or run.hyperparameters.get("epochCount")
             or 1
         )
+        # Distillation's student trains on the teacher's answers too (customization_core/cost.py).
+        tokens = int((run.extra.get("training_cost") or {}).get("training_tokens") or run.tokens)
         lines.append(
-            f"Training tokens: {run.tokens:,} per epoch x {epochs} epoch(s) = {run.tokens * epochs:,} "
+            f"Training tokens: {tokens:,} per epoch x {epochs} epoch(s) = {tokens * epochs:,} "
             "billed (counted by the validator, which errs high)"
         )
     if run.estimate or run.tokens:
