@@ -206,6 +206,21 @@ class Settings(_Model):
                 raise ValueError(_bad("graderFunctions", name))
         return tuple(dict.fromkeys(value))
 
+    @model_validator(mode="after")
+    def _graders_are_not_the_stacks_own(self) -> Settings:
+        """No allow-listed name may cover this stack's functions (named after the stack)."""
+        own = self.stack_name
+        for name in self.grader_functions:
+            prefix = name.removesuffix("*")
+            covers = own.startswith(prefix) if name.endswith("*") else name.startswith(own)
+            if covers or prefix.startswith(own):
+                raise ValueError(
+                    f"the setting graderFunctions {name!r} would let Bedrock invoke this stack's own "
+                    f"functions (their names start with {own}); name your graders, or a prefix "
+                    "of theirs only"
+                )
+        return self
+
     @field_validator("allowed_base_models")
     @classmethod
     def _allowed_models(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:

@@ -265,7 +265,12 @@ def test_the_lambda_endpoint_admits_only_list_tags_and_create_alias(dev: Synth) 
 # Settings ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", ["*", "my:grader", "x" * 65, "team-*-grader"])
+@pytest.mark.parametrize(
+    "bad",
+    # The last three would cover the stack's own functions (BedrockCustomization-test-...).
+    ["*", "my:grader", "x" * 65, "team-*-grader", "B*", "BedrockCustomization-test-*",
+     "BedrockCustomization-test-Grader"],
+)  # fmt: skip
 def test_grader_functions_refuse_what_is_not_a_name_or_a_prefix(bad: str) -> None:
     context = CONTEXT["bedrock-customization"]
     stages = {**context["stages"], "test": {"graderFunctions": [bad]}}
