@@ -21,6 +21,8 @@ from typing import Any, Final, Literal
 
 from rapidfuzz.distance import LCSseq
 
+from customization_core.graders import content_text
+
 Verdict = Literal["PROMOTED", "NOT_PROMOTED", "UNSCORED", "INCONCLUSIVE"]
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
 
@@ -146,15 +148,6 @@ def read_samples(lines: Iterable[bytes]) -> Iterator[Sample]:
                 yield sample
 
 
-def _text(content: Any) -> str:
-    """A message's text: a string (Claude) or a list of {"text": ...} blocks (Converse)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
-    return ""
-
-
 def _conversation(messages: list[Any], reference: Any = None) -> Sample | None:
     """A conversation's last user turn and its answer: the assistant's, else ``reference``.
 
@@ -165,12 +158,14 @@ def _conversation(messages: list[Any], reference: Any = None) -> Sample | None:
     turns = [m for m in messages if isinstance(m, dict)]
     if turns and turns[-1].get("role") == "user":
         if reference is None:
-            return Sample(_text(turns[-1].get("content")), None)
+            return Sample(content_text(turns[-1].get("content")), None)
         text = reference if isinstance(reference, str) else json.dumps(reference, sort_keys=True)
-        return Sample(_text(turns[-1].get("content")), text.strip())
+        return Sample(content_text(turns[-1].get("content")), text.strip())
     if len(turns) < 2 or turns[-1].get("role") != "assistant" or turns[-2].get("role") != "user":
         return None
-    return Sample(_text(turns[-2].get("content")), _text(turns[-1].get("content")).strip())
+    return Sample(
+        content_text(turns[-2].get("content")), content_text(turns[-1].get("content")).strip()
+    )
 
 
 def report(

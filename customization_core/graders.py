@@ -40,6 +40,7 @@ __all__ = [
     "GraderConfigError",
     "GraderInputError",
     "configure",
+    "content_text",
     "describe",
     "reference_text",
     "response_text",
@@ -151,7 +152,7 @@ def response_text(messages: object) -> str:
         return ""
     for message in reversed(messages):
         if isinstance(message, dict) and message.get("role") == "assistant":
-            return _content_text(message.get("content"))
+            return content_text(message.get("content"))
     return ""
 
 
@@ -168,7 +169,8 @@ def reference_text(reference: object) -> str:
     return json.dumps(reference, sort_keys=True, separators=(",", ":"))
 
 
-def _content_text(content: object) -> str:
+def content_text(content: object) -> str:
+    """A message's text: a string, or the joined text of a list of {"text": ...} blocks."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
