@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from bedrock_customize import check_cmd, check_model
 from bedrock_customize import stack as stacks
 from bedrock_customize.cli import main
-from tests.unit.stubs import offline_client
+from tests.unit.stubs import check_bedrock
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "corpus"
@@ -337,18 +337,8 @@ def test_the_real_clients_find_no_credentials_without_calling_aws(
 @pytest.fixture
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     """A Stubber'd Bedrock client in us-east-1, handed to `check --region us-east-1`."""
-    client = offline_client("bedrock")
-    stubber = Stubber(client)
-
-    def clients(
-        *, region: str | None, profile: str | None, stack_name: str | None
-    ) -> check_model.Live:
-        return check_model.Live(client, region, explicit=region is not None)
-
-    monkeypatch.setattr(check_cmd, "clients", clients)
-    with stubber:
+    with check_bedrock(monkeypatch) as (_client, stubber):
         yield stubber
-    stubber.assert_no_pending_responses()
 
 
 def _offered(stubber: Stubber, **availability: str) -> None:

@@ -12,11 +12,11 @@ import pytest
 from botocore.stub import Stubber
 from click.testing import CliRunner
 
-from bedrock_customize import check_cmd, check_model, submit, uploads
 from bedrock_customize import stack as stacks
+from bedrock_customize import submit, uploads
 from bedrock_customize.cli import main
 from bedrock_customize.options import TypeOptions, type_options
-from tests.unit.stubs import offline_client
+from tests.unit.stubs import check_bedrock
 
 MICRO = "amazon.nova-micro-v1:0:128k"
 NOVA_PRO = "amazon.nova-pro-v1:0"
@@ -324,21 +324,6 @@ def test_check_gives_the_validator_the_grader_fields(tmp_path: Path) -> None:
     assert {p["code"] for p in document["problems"]} == {"missing-grader-field"}
 
 
-def test_check_refuses_records_without_what_the_grader_reads(tmp_path: Path) -> None:
-    train = _rft_file(tmp_path / "train.jsonl")
-    manifest = {
-        "customizationType": "REINFORCEMENT_FINE_TUNING",
-        "baseModelId": NOVA_2_LITE,
-        # A field no record's reference has: the grader fails on every record.
-        "grader": {"name": "numeric", "params": {"field": "answer"}},
-    }
-    code, document = _check(_job(tmp_path, manifest, train), "--offline", "--region", "us-east-1")
-    assert code == 1
-    codes = {(p["code"], p["where"]) for p in document["problems"]}
-    # The data check names each record first; the grader is not tried on invalid data.
-    assert ("missing-grader-field", "training:1") in codes
-
-
 def _foundation_model(stubber: Stubber, model_id: str, **availability: str) -> None:
     base = model_id.rsplit(":", 1)[0] if model_id.endswith("k") else model_id
     stubber.add_response(
@@ -368,18 +353,8 @@ def _foundation_model(stubber: Stubber, model_id: str, **availability: str) -> N
 
 @pytest.fixture
 def bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Stubber]]:
-    client = offline_client("bedrock")
-    stubber = Stubber(client)
-
-    def clients(
-        *, region: str | None, profile: str | None, stack_name: str | None
-    ) -> check_model.Live:
-        return check_model.Live(client, region, explicit=region is not None)
-
-    monkeypatch.setattr(check_cmd, "clients", clients)
-    with stubber:
-        yield client, stubber
-    stubber.assert_no_pending_responses()
+    with check_bedrock(monkeypatch) as stubbed:
+        yield stubbed
 
 
 def test_the_live_check_asks_about_the_teacher_too(
