@@ -58,6 +58,14 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt | $
 	$(UV) --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt -c constraints-checkov.txt
 	touch $@
 
+# The report page's browser test (tests/e2e/test_report_browser.py) drives Debian's Chromium
+# through Playwright: Playwright's own browser download is not reachable from these machines.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -98,7 +106,7 @@ check-templates: install ## Synthesize every stage; nag, cfn-lint and checkov on
 
 # lint (mypy) and check-templates (synth, cfn-lint, checkov) are one process each: on two
 # cores they run side by side, then pytest takes both cores (-n auto).
-test: install ## Lint and nag, cfn-lint and checkov on every stage; then every test
+test: install $(CHROMIUM) ## Lint and nag, cfn-lint and checkov on every stage; then every test (Chromium included)
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint check-templates
 	$(BIN)/pytest
 
@@ -128,8 +136,9 @@ emulator: install ## Serve the app locally for `bedrock-customize --local` (fore
 	cdk synth -c stage=$(STAGE) --quiet
 	$(BIN)/python -m emulator.server --assembly cdk.out
 
-bench: install ## Validator throughput and peak RSS vs a bare parse loop (1 GB files, 4 GB piped); CLI start-up
+bench: install ## Validator throughput and peak RSS vs a bare parse loop (1 GB files, 4 GB piped); the data risk scan's cost; CLI start-up
 	$(BIN)/python -m bench.validator
+	$(BIN)/python -m bench.risk
 	$(BIN)/python -m bench.startup
 
 clean: ## Remove build output (keeps the environments)

@@ -29,6 +29,7 @@ COMMAND_MODULES: Final[dict[str, str]] = {
     "check": "check_cmd",
     "deploy": "deploy",
     "grade": "grade_cmd",
+    "report": "report_cmd",
 }
 
 

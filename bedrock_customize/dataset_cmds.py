@@ -62,6 +62,11 @@ def _check_region(model_id: str, kind: str, region: str | None) -> None:
 @REGION_OPTION
 @MEDIA_ROOT_OPTION
 @type_options
+@click.option(
+    "--risk",
+    is_flag=True,
+    help="Scan for data risks too (leakage, near duplicates, personal data, secrets, outliers); they warn.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the report document (JSON).")
 def validate(
     train: Path,
@@ -74,13 +79,16 @@ def validate(
     price_per_1k_tokens: float | None,
     region: str | None,
     media_root: Path | None,
+    risk: bool,
     as_json: bool,
 ) -> None:
     """Check TRAIN (and --validation) for MODEL before any money is spent.
 
     Reports every problem with its line number, the token statistics and the
-    cost estimate. Exits 0 when the data is valid, 1 when it is not.
+    cost estimate; with --risk, a "Data risks" section (values masked). Exits 0
+    when the data is valid, 1 when it is not.
     """
+    from customization_core.risk_policy import RiskPolicy
     from customization_core.validator import validate_dataset
 
     media = None
@@ -103,6 +111,7 @@ def validate(
             validation=validation_stream,
             price_per_1k_tokens_usd=price_per_1k_tokens,
             media=media,
+            risk=RiskPolicy() if risk else None,  # every kind warns, as a stage's default
             **settings.validator_kwargs(),
         )
     if as_json:

@@ -8,7 +8,7 @@ sentence and exit code 3 (stack.aws). Values come back as DynamoDB has them (Dec
 from __future__ import annotations
 
 import sys
-from typing import Any, Final
+from typing import Any
 
 import click
 
@@ -16,15 +16,13 @@ from bedrock_customize import stack as stacks
 from bedrock_customize.stack import EXIT_FAILED, aws
 from customization_core.contract import Status
 
-# Never printed: a task token (stacks of an earlier version stored it) and its ciphertext.
-HIDDEN: Final = frozenset({"approval_token", "approval_token_ciphertext"})
-
 
 def plain(value: Any) -> Any:
-    """DynamoDB values as JSON-ready ones (Decimal to int or float), without HIDDEN."""
+    """DynamoDB values as JSON-ready ones (Decimal to int or float), never a task token."""
+    from customization_core.registry import SECRET_ATTRIBUTES
     from customization_core.registry import plain as json_ready
 
-    return json_ready(value, hide=HIDDEN)
+    return json_ready(value, hide=SECRET_ATTRIBUTES)
 
 
 def find_item(stack: stacks.Stack, run_id: str) -> dict[str, Any] | None:

@@ -96,6 +96,7 @@ def show(
     if as_json:
         emit_json(found)
         return
+    found.update(_views(found))
     rows = [
         (key, found[key])
         for key in (
@@ -111,7 +112,11 @@ def show(
             "cost_usd",
             "job_arn",
             "model_arn",
+            "training_eta",
             "metrics",
+            "diagnosis",
+            "dataset_card",
+            "risk_summary",
             "verdict",
             "evaluation",
             "deployment",
@@ -143,6 +148,19 @@ def show(
         ((e["at"], status_text(e["status"]), e.get("reason")) for e in found.get("history", [])),
         title="history",
     )
+
+
+def _views(found: dict[str, Any]) -> dict[str, Any]:
+    """What a person reads beside the record: the training ETA now, the loss diagnosis."""
+    from datetime import UTC, datetime
+
+    from customization_core.training_eta import eta_of
+
+    eta = eta_of(found, now=datetime.now(UTC))
+    return {
+        "training_eta": eta.label if eta else None,
+        "diagnosis": (found.get("metrics") or {}).get("diagnosis"),
+    }
 
 
 def _readable(value: Any) -> Any:
@@ -225,6 +243,7 @@ def status(
         "deployment_arn": deployment.get("arn"),
         "deployment_status": deployment.get("status"),
         "deployment_ends_at": deployment.get("expires_at"),
+        **_views(found),
         "submitted_by": found.get("submitted_by"),
         "answered_by": found.get("answered_by"),
         "answer": found.get("answer"),

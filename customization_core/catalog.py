@@ -302,11 +302,20 @@ class UnsupportedModel(Strict):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TrainingSpeed(Strict):
+    """The throughput a training ETA assumes before this stack has a past run of the model."""
+
+    tokens_per_hour: float = field(default=2_000_000, metadata={"gt": 0})  # trained tokens/h
+    source: str = "assumed"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Catalog(Strict):
     catalog_date: date
     models: tuple[Model, ...] = field(metadata={"min_length": 1})
     unsupported: tuple[UnsupportedModel, ...] = ()
     teachers: tuple[Teacher, ...] = ()
+    training_speed: TrainingSpeed = field(default_factory=TrainingSpeed)
 
     def __post_init__(self) -> None:
         seen: dict[str, str] = {}

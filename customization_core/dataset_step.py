@@ -7,12 +7,19 @@ What was validated is what is trained: the versions judged are copied for the ru
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Any, Final
 
+import orjson
+
+from customization_core.dataset_card import dataset_card
 from customization_core.grader_check import try_grader
+from customization_core.layout import dataset_card_key
 from customization_core.media import S3MediaResolver
 from customization_core.registry import Registry
 from customization_core.rejection import reject
+from customization_core.report_publish import publish_quietly
+from customization_core.risk_policy import RiskPolicy
 from customization_core.run import PipelineConfig, Run, Status
 from customization_core.snapshot import snapshot
 from customization_core.validator import validate_dataset
@@ -21,9 +28,20 @@ SUMMARY_FINDINGS: Final = 5  # findings quoted in a rejection notice
 
 
 def validate_data(
-    run: Run, *, s3: Any, registry: Registry, config: PipelineConfig
+    run: Run,
+    *,
+    s3: Any,
+    registry: Registry,
+    config: PipelineConfig,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Stream the pinned training (and validation) versions through the validator; write the report."""
+    """Stream the pinned training (and validation) versions through the validator; write the report.
+
+    The same pass scans the data for risks (near-duplicates, leakage, personal data,
+    secrets, outliers): warnings, or errors for the kinds the stage's dataRisk blocks. The
+    dataset card (sizes, tokens, content hashes and versions, the risks) is written beside
+    the report and linked from the run.
+    """
     assert run.training is not None
     assert run.model_id
     assert run.customization_type
@@ -56,6 +74,7 @@ def validate_data(
         dataset_bucket=bucket,
         media=media,
         unknown_ok=config.unknown_models == "warn",
+        risk=RiskPolicy.parse(config.data_risk),
     )
     s3.put_object(
         Bucket=config.artifacts_bucket,
@@ -64,6 +83,8 @@ def validate_data(
         ContentType="application/json",
     )
     document = report.document
+    card = _write_card(run, document, s3=s3, bucket=config.artifacts_bucket)
+    risk_summary = (document.get("risk") or {}).get("summary")
     run.tokens = document["tokens"]["total"]
     run.cost_usd = (document["cost"] or {}).get("estimated_usd")
     # EstimateCost prices the whole run from these: the training part and a request's size.
@@ -79,6 +100,7 @@ def validate_data(
         run.report_summary = (
             f"{document['error_count']} error(s) in the dataset (report: {location})"
         )
+        registry.annotate(run.run_id, dataset_card=card, risk_summary=risk_summary)
         return reject(run, registry, f"{run.report_summary}. The first:\n{quoted}")
     if run.grader is not None:
         body = s3.get_object(
@@ -117,5 +139,40 @@ def validate_data(
         snapshot=run.snapshot,
         grader_dry_run=run.extra.get("grader_dry_run"),
         warnings=run.warnings,
+        dataset_card=card,
+        risk_summary=risk_summary,
+    )
+    publish_quietly(
+        run.run_id,
+        s3=s3,
+        registry=registry,
+        bucket=config.artifacts_bucket,
+        now=now or datetime.now(UTC),
     )
     return run.state()
+
+
+def _write_card(run: Run, document: dict[str, Any], *, s3: Any, bucket: str) -> str:
+    """Write the run's dataset card beside its report; its S3 URI, which the registry links."""
+    files = []
+    for role, pinned in (("training", run.training), ("validation", run.validation)):
+        if pinned is None:
+            continue
+        summary = (document.get("files") or {}).get(role) or {}
+        files.append(
+            {
+                "role": role,
+                "key": pinned["key"],
+                "version_id": pinned["version_id"],
+                "sha256": summary.get("sha256"),
+                "bytes": summary.get("bytes"),
+            }
+        )
+    key = dataset_card_key(run.run_id)
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=orjson.dumps(dataset_card(document, files), option=orjson.OPT_SORT_KEYS),
+        ContentType="application/json",
+    )
+    return f"s3://{bucket}/{key}"

@@ -201,6 +201,7 @@ def cancel_aborted(
     timed_out: bool = False,
     failed_execution: bool = False,
     give_up: bool = True,
+    s3: Any = None,
 ) -> dict[str, Any] | None:
     """An execution stopped, timed out or failed: end its run, stop its job, delete its deployment.
 
@@ -235,4 +236,4 @@ def cancel_aborted(
         item = registry.get(run.run_id) or item
     if item.get("notified_at"):
         return None
-    return notify(run_of_item(item), sns=sns, config=config, registry=registry)
+    return notify(run_of_item(item), sns=sns, config=config, registry=registry, s3=s3)

@@ -3,15 +3,18 @@
 ``check_file`` reads a training or validation file line by line against a ``FileCheck``
 (what the request's model allows), adds each problem to ``Findings``, notes the media
 blocks it meets in a ``MediaLedger`` (judged after the pass, customization_core/validator.py)
-and returns the file's ``FileSummary``.
+and returns the file's ``FileSummary``. When the plan asks, the same pass hands each record
+to the data risk scan (``FileCheck.observe``) and hashes the bytes read (``sha256``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import orjson
 import xxhash
@@ -55,6 +58,10 @@ class FileCheck:
     rules: ContentRules | None  # conversation content rules (None: a format without them)
     sides: dict[str, int] | None = None  # tokens per field, where capped per side (Cohere)
     required_fields: tuple[str, ...] = ()  # the fields an RFT grader reads in every record
+    # Called with (line, record) for every record that parsed as an object: the data
+    # risk scan (customization_core/risk_scan.py). None: no call, one test a record.
+    observe: Callable[[int, dict[str, Any]], None] | None = None
+    sha256: bool = False  # hash the bytes read into the summary's sha256
 
 
 @dataclass
@@ -124,7 +131,12 @@ def check_file(
     # to the model's record limit (beyond it the file is already invalid).
     digest = xxhash.xxh3_64_intdigest
     decode_error = orjson.JSONDecodeError
-    readline = reader(stream).readline
+    readline: Callable[[int], bytes] = reader(stream).readline
+    hasher = hashlib.sha256() if plan.sha256 else None
+    if hasher is not None:
+        readline = _hashing(readline, hasher.update)
+
+    observe = plan.observe
     limit = plan.token_limit
     room = plan.max_records or DEFAULT_DUPLICATE_WINDOW
     seen: dict[int, int] = {}
@@ -235,6 +247,8 @@ def check_file(
                 continue
 
         current[0] = number
+        if observe is not None:
+            observe(number, record)
         tokens = check(record, emit)
         if tokens is not None:
             if tokens < cut:
@@ -278,7 +292,22 @@ def check_file(
         bytes=offset,
         data_format=chosen or plan.formats[0],
         tokens=TokenStats.from_histogram(small, large, large_count, large_total, large_max),
+        token_limit=limit,
+        sha256=hasher.hexdigest() if hasher is not None else None,
     )
+
+
+def _hashing(
+    readline: Callable[[int], bytes], update: Callable[[bytes], None]
+) -> Callable[[int], bytes]:
+    """``readline`` that hashes every byte it reads, over-long lines' skipped rest included."""
+
+    def hashed(size: int) -> bytes:
+        data = readline(size)
+        update(data)
+        return data
+
+    return hashed
 
 
 def _file_limits(

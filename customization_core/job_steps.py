@@ -18,7 +18,10 @@ from customization_core.grader_alias import publish_grader
 from customization_core.layout import output_prefix
 from customization_core.naming import OWNER_TAG, ObjectVersion, lineage_tags, run_names
 from customization_core.registry import Registry, RunEndedError
+from customization_core.report_publish import publish_quietly
 from customization_core.run import JobStatus, PipelineConfig, Run, Status
+from customization_core.training_curves import curves_from_files, diagnose
+from customization_core.training_eta import trained_epochs, training_eta
 
 # Bedrock job statuses that keep the Wait/Check loop going (any other ends it).
 RUNNING: Final = ("InProgress", "Stopping")
@@ -36,6 +39,7 @@ def start_job(
     config: PipelineConfig,
     s3: Any = None,
     lambda_client: Any = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Create the Bedrock job; the client request token makes a retry return the same job.
 
@@ -94,6 +98,15 @@ def start_job(
         )
     if copy.get("validation_uri"):
         request["validationDataConfig"] = {"validators": [{"s3Uri": copy["validation_uri"]}]}
+    started = now or datetime.now(UTC)
+    # Before the create: a throttled registry query retries the state with nothing created.
+    run.training_eta = training_eta(
+        model_id=run.model_id,
+        tokens=run.tokens or 0,
+        epochs=trained_epochs(run.effective_hyperparameters),
+        registry=registry,
+        started_at=started,
+    )
     try:
         response = bedrock.create_model_customization_job(**request)
     except Exception as error:
@@ -110,7 +123,13 @@ def start_job(
     run.job_arn = response["jobArn"]
     run.job_status = JobStatus.IN_PROGRESS
     try:
-        registry.update(run, Status.TRAINING, job_arn=run.job_arn, job_name=run.job_name)
+        registry.update(
+            run,
+            Status.TRAINING,
+            job_arn=run.job_arn,
+            job_name=run.job_name,
+            training_eta=run.training_eta,
+        )
     except RunEndedError:
         # Cancelled while the create was in flight: CANCELLED wins, the new job is stopped.
         stopped = undo_lost_race(lambda give_up: stop_job(run, bedrock=bedrock, give_up=give_up))
@@ -125,6 +144,10 @@ def start_job(
             live_deployment=True if left else None,
         )
         raise
+    if s3 is not None:
+        publish_quietly(
+            run.run_id, s3=s3, registry=registry, bucket=config.artifacts_bucket, now=started
+        )
     return run.state()
 
 
@@ -217,7 +240,7 @@ def record_result(
     ]
     if validation:
         metrics["validation_loss"] = float(validation[-1])
-    metrics.update(_metrics_files(s3, config.artifacts_bucket, run.run_id))
+    metrics.update(_metrics_files(s3, config.artifacts_bucket, run.run_id, run))
     started, ended = job.get("creationTime"), job.get("endTime")
     if isinstance(started, datetime) and isinstance(ended, datetime):
         metrics["duration_seconds"] = int((_utc(ended) - _utc(started)).total_seconds())
@@ -273,13 +296,17 @@ METRIC_COLUMNS: Final = {
 MAX_OUTPUT_FILES: Final = 50  # keys of the output prefix the run lists (the rest are counted)
 
 
-def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
+def _metrics_files(s3: Any, bucket: str, run_id: str, run: Run) -> dict[str, Any]:
     """The last row's metrics in the CSVs Bedrock writes under the run's output prefix, and its files.
 
     ``output_files``: the keys (relative to the prefix) of what the job wrote, e.g. a
     distillation job's synthetic data, so that the run says where its outputs are.
+    ``diagnosis``: validation loss rose while training loss fell (customization_core/
+    training_curves.py), with ``best_epoch_count``, the epochCount that would have stopped
+    at the lowest validation loss.
     """
     found: dict[str, Any] = {}
+    texts: dict[str, str] = {}
     prefix = output_prefix(run_id)
     listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
     keys = [item["Key"] for item in listing.get("Contents", [])]
@@ -291,6 +318,7 @@ def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
         if not key.endswith(".csv"):
             continue
         text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", "replace")
+        texts[key.removeprefix(prefix)] = text
         rows = list(csv.DictReader(io.StringIO(text)))
         if not rows:
             continue
@@ -301,4 +329,8 @@ def _metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
                     found[name] = float(last[column])
                 except ValueError:
                     continue
+    diagnosis = diagnose(curves_from_files(texts), trained_epochs(run.effective_hyperparameters))
+    if diagnosis is not None:
+        found["diagnosis"] = diagnosis.sentence
+        found["best_epoch_count"] = diagnosis.epoch_count
     return found

@@ -25,6 +25,8 @@ VALIDATION_FOLDER: Final = "validation/"
 VALIDATION_REPORT_NAME: Final = "validation-report.json"
 EVALUATION_NAME: Final = "evaluation.json"
 EVALUATION_PARTIAL_NAME: Final = "evaluation-partial.json"
+REPORT_PAGE_NAME: Final = "report.html"  # the run's page (customization_core/report_publish.py)
+DATASET_CARD_NAME: Final = "dataset-card.json"
 # graders/<config id>.json: a built-in grader's configuration (customization_core/grader_alias.py).
 GRADERS_PREFIX: Final = "graders/"
 
@@ -35,6 +37,7 @@ RUN_INPUTS: Final = f"{RUNS_PREFIX}*/{INPUT_FOLDER}*"
 RUN_OUTPUTS: Final = f"{RUNS_PREFIX}*/{OUTPUT_FOLDER}*"
 JOB_FILES: Final = f"{JOBS_PREFIX}*"  # everything people upload for their jobs
 RUN_FILES: Final = f"{RUNS_PREFIX}*"  # everything runs write
+RUN_REPORT_PAGES: Final = f"{RUNS_PREFIX}*/{REPORT_PAGE_NAME}"  # what the report writers put
 GRADER_CONFIGS: Final = f"{GRADERS_PREFIX}*"  # what StartJob writes and the grader reads
 
 
@@ -93,6 +96,16 @@ def evaluation_keys(run_id: str) -> tuple[str, str]:
     """The evaluation's partial (resumable) and final keys."""
     prefix = run_prefix(run_id)
     return f"{prefix}{EVALUATION_PARTIAL_NAME}", f"{prefix}{EVALUATION_NAME}"
+
+
+def report_page_key(run_id: str) -> str:
+    """``runs/<run-id>/report.html``."""
+    return f"{run_prefix(run_id)}{REPORT_PAGE_NAME}"
+
+
+def dataset_card_key(run_id: str) -> str:
+    """``runs/<run-id>/dataset-card.json``."""
+    return f"{run_prefix(run_id)}{DATASET_CARD_NAME}"
 
 
 def input_prefix(run_id: str) -> str:

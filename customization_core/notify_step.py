@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from customization_core.catalog import load_catalog
@@ -10,17 +11,36 @@ from customization_core.deployment_end import may_be_alive
 from customization_core.estimate import Estimate, money
 from customization_core.naming import notice_subject
 from customization_core.registry import Registry
+from customization_core.report_publish import LINK_SECONDS, publish_quietly, report_link
 from customization_core.run import PipelineConfig, Run, Status
 
 
-def notify(run: Run, *, sns: Any, config: PipelineConfig, registry: Registry) -> dict[str, Any]:
+def notify(
+    run: Run,
+    *,
+    sns: Any,
+    config: PipelineConfig,
+    registry: Registry,
+    s3: Any = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """Tell people how the run ended, once: a retry after the publish went out does nothing.
 
     (A crash between the publish and its record sends it twice: at least once, not at
-    most once.)
+    most once.) With ``s3``, the run's report page is written first and the notice links
+    to it.
     """
     if (registry.get(run.run_id) or {}).get("notified_at"):
         return run.state()
+    page = None
+    if s3 is not None:
+        page = publish_quietly(
+            run.run_id,
+            s3=s3,
+            registry=registry,
+            bucket=config.artifacts_bucket,
+            now=now or datetime.now(UTC),
+        )
     lines = [
         f"Run: {run.run_id}",
         f"Status: {run.status.value}",
@@ -61,7 +81,9 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig, registry: Registry) ->
     for name, value in sorted(run.metrics.items()):
         if name == "output_files":
             lines.append(f"Job outputs: {len(value)} file(s) under runs/{run.run_id}/output/")
-        elif name != "output_files_truncated":
+        elif name == "diagnosis":
+            lines.append(f"Diagnosis: {value}")
+        elif name not in ("output_files_truncated", "best_epoch_count"):
             lines.append(f"{name}: {value}")
     if run.evaluation and run.evaluation.get("summary"):
         lines.append(
@@ -75,6 +97,11 @@ def notify(run: Run, *, sns: Any, config: PipelineConfig, registry: Registry) ->
     if run.status is Status.SUCCEEDED and run.model_arn and not may_be_alive(run.deployment):
         # Nothing serves it now: the command that deploys it in a run of its own.
         lines.append(f"Deploy it later: {deploy_command(run.state(), load_catalog())}")
+    if page is not None:
+        lines.append(
+            f"Report: {report_link(s3, config.artifacts_bucket, run.run_id)} (works for "
+            f"{LINK_SECONDS // 60} minutes; later: bedrock-customize report {run.run_id})"
+        )
     sns.publish(
         TopicArn=config.topic_arn,
         Subject=notice_subject(f"{run.status.value}: {run.run_id}"),

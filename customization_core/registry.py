@@ -53,6 +53,11 @@ def history_entry(status: Status, at: str, reason: str | None = None) -> dict[st
     return {**entry, "reason": reason} if reason else entry
 
 
+# Never shown (CLI, report page): a task token (stacks of an earlier version stored it) and
+# its ciphertext.
+SECRET_ATTRIBUTES: Final = frozenset({"approval_token", "approval_token_ciphertext"})
+
+
 def plain(value: Any, *, hide: frozenset[str] = frozenset()) -> Any:
     """A registry value as JSON types (DynamoDB's Decimals become ints or floats).
 

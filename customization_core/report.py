@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from customization_core.estimate import Estimate, estimate_run
+from customization_core.risk_report import render_lines
 from customization_core.stats import TokenStats
 
 if TYPE_CHECKING:
@@ -24,14 +25,20 @@ class FileSummary:
     bytes: int
     data_format: str
     tokens: TokenStats
+    token_limit: int | None = None  # the model's per-record limit the file was checked against
+    sha256: str | None = None  # of the bytes read, when the pass hashed them (the risk scan)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        summary: dict[str, Any] = {
             "records": self.records,
             "bytes": self.bytes,
             "data_format": self.data_format,
-            "tokens": _tokens(self.tokens),
+            "tokens": {**_tokens(self.tokens), "histogram": self.tokens.histogram()},
+            "limit": self.token_limit,
         }
+        if self.sha256 is not None:
+            summary["sha256"] = self.sha256
+        return summary
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,10 @@ class Report:
         cost: CostEstimate | None,
         *,
         media: MediaSummary | None = None,
+        risk: dict[str, Any] | None = None,
     ) -> Report:
-        """The report document; ``media`` adds a "media" key (text-only datasets have none)."""
+        """The report document; ``media`` adds a "media" key (text-only datasets have none),
+        ``risk`` a "risk" key (customization_core/risk_report.py, when the scan ran)."""
         custom = request.customization
         hyperparameters = (
             {
@@ -122,6 +131,8 @@ class Report:
         }
         if media is not None:
             document["media"] = media.to_dict()
+        if risk is not None:
+            document["risk"] = risk
         return cls(document)
 
     @property
@@ -162,6 +173,8 @@ class Report:
         if d.get("estimate"):
             lines.append("  cost estimate (tokens err high; a deployment adds to it):")
             lines.extend(f"    {line}" for line in Estimate.from_dict(d["estimate"]).lines())
+        if d.get("risk"):
+            lines.extend(render_lines(d["risk"]))
         for kind in ("errors", "warnings"):
             count = d[f"{kind[:-1]}_count"]
             if not count:

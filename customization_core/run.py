@@ -61,6 +61,8 @@ class PipelineConfig(BaseModel):
     # Bedrock may invoke besides those tagged for this stack (type_settings.py).
     grader_function_arn: str | None = None
     grader_functions: tuple[str, ...] = ()
+    # What the data risk scan's findings do, by kind: 'warn' or 'block' (stage setting dataRisk).
+    data_risk: dict[str, str] = Field(default_factory=dict)
 
 
 class Source(BaseModel):
@@ -132,6 +134,8 @@ class Run(BaseModel):
     model_of_run: str | None = None
     needs_approval: bool = False
     job_arn: str | None = None
+    # When the job should finish, estimated once by StartJob (customization_core/training_eta.py).
+    training_eta: dict[str, str] | None = None
     job_status: JobStatus | None = None
     model_arn: str | None = None
     metrics: dict[str, Any] = Field(default_factory=dict)

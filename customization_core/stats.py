@@ -6,6 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final
 
+# Bins of the histogram drawn on the report page (equal widths up to the file's max).
+HISTOGRAM_BINS: Final = 20
+
 # Counts below 2**EXACT_BITS are kept exactly (an array); larger ones are
 # rounded up to a multiple of 2**(bits - EXACT_BITS), a relative error under
 # 1/4096. The number of distinct keys stays bounded whatever the data, and
@@ -68,3 +71,21 @@ class TokenStats:
             if seen >= needed:
                 return min(value, self.max)
         return self.max
+
+    def histogram(self, bins: int = HISTOGRAM_BINS) -> list[list[int]]:
+        """``[[upper_bound, count], ...]``: ``bins`` equal widths up to the max (empty: no records).
+
+        Counts above EXACT_LIMIT are rounded up to their bucket (within 1/4,096), so a
+        record may sit one bin high, never low; each bound is capped at the max.
+        """
+        if not self.count:
+            return []
+        width = max(1, -(-self.max // bins))
+        counts = [0] * (-(-self.max // width) or 1)
+        last = len(counts) - 1
+        for value, n in enumerate(self.small):
+            if n:
+                counts[min(last, max(0, (value - 1) // width))] += n
+        for value, n in self.large.items():
+            counts[min(last, (min(value, self.max) - 1) // width)] += n
+        return [[min((i + 1) * width, self.max), n] for i, n in enumerate(counts)]

@@ -7,8 +7,8 @@ shows: record limits on both files together, one modality, the media objects the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Final
 
 from customization_core.catalog import (
     Catalog,
@@ -24,6 +24,7 @@ from customization_core.findings import Findings, Source, error, warning
 from customization_core.media import MediaResolver, check_media
 from customization_core.report import FileSummary, MediaSummary, Report
 from customization_core.request import CheckedRequest, HyperparameterValue, check_request
+from customization_core.risk_policy import RiskPolicy, ScanBudget
 from customization_core.stream import Readable
 from customization_core.tokens import CHARS_PER_TOKEN
 from customization_core.type_settings import teacher_choice
@@ -58,6 +59,8 @@ def validate_dataset(
     teacher_model_id: str | None = None,
     max_response_length: int | None = None,
     grader_fields: tuple[str, ...] = (),
+    risk: RiskPolicy | None = None,
+    risk_budget: ScanBudget | None = None,
 ) -> Report:
     """Check a request and its datasets; never raises for bad data, returns the report.
 
@@ -65,7 +68,10 @@ def validate_dataset(
     be too (None: that rule is skipped). ``media``: where the media objects the
     records name are looked up after the pass (None: they are not, and a warning
     says so when there are any). ``grader_fields``: the fields the RFT grader reads,
-    each reported where a record lacks it.
+    each reported where a record lacks it. ``risk``: run the data risk scan in the same
+    pass (customization_core/risk_scan.py) with this policy; the document gains "risk"
+    and each file's "sha256", and the kinds the policy blocks are errors. ``risk_budget``:
+    how much of each file the scan reads (None, the default: every record, whole).
     """
     catalog = catalog or load_catalog()
     findings = Findings()
@@ -85,7 +91,22 @@ def validate_dataset(
     if request.model is None or request.customization is None:
         return Report.build(request, findings, training=None, validation=None, cost=None)
 
-    plan = _plan(request, catalog, dataset_bucket, grader_fields)
+    planned = _plan(request, catalog, dataset_bucket, grader_fields)
+    scan = None
+    if risk is not None:  # imported only then: detect-secrets alone takes some 200 ms to load
+        from customization_core.risk_scan import RiskScan
+
+        scan = RiskScan(risk, budget=risk_budget)
+
+    def plan(source: Source) -> FileCheck:
+        check = planned(source)
+        if scan is None:
+            return check
+        scan.start_file("training" if source is Source.TRAINING else "validation")
+        check.observe = scan.observe
+        check.sha256 = True
+        return check
+
     ledger = MediaLedger()
     training_summary = check_file(training, plan(Source.TRAINING), findings, ledger)
     validation_summary = None
@@ -100,6 +121,12 @@ def validate_dataset(
             )
         validation_summary = check_file(validation, plan(Source.VALIDATION), findings, ledger)
     _total_limits(request, training_summary, validation_summary, findings)
+    risk_document = None
+    if scan is not None:
+        scanned = scan.result()
+        for finding in scanned.findings():
+            findings.add(finding)
+        risk_document = scanned.to_dict()
     media_summary = _media_findings(request.customization, ledger, media, findings)
     cost = estimate_cost(
         request,
@@ -111,7 +138,13 @@ def validate_dataset(
         max_response_length=max_response_length,
     )
     return Report.build(
-        request, findings, training_summary, validation_summary, cost, media=media_summary
+        request,
+        findings,
+        training_summary,
+        validation_summary,
+        cost,
+        media=media_summary,
+        risk=risk_document,
     )
 
 
@@ -200,7 +233,7 @@ def _plan(
     catalog: Catalog,
     dataset_bucket: str | None,
     grader_fields: tuple[str, ...] = (),
-) -> Any:
+) -> Callable[[Source], FileCheck]:
     assert request.model is not None
     assert request.customization is not None
     model, custom = request.model, request.customization

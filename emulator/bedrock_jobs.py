@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -175,30 +176,55 @@ def _stop_job(self: Any, job_identifier: str) -> Any:
 
 
 def _write_metrics(job: Any, scenario: Scenario) -> None:
-    """The step-wise training metrics Bedrock writes under the output URI."""
+    """The metrics files Bedrock writes under the output URI, with the documented columns.
+
+    Page model-customization-analyze (read 2026-12-02): step_wise_training_metrics.csv has
+    step_number (from 0), epoch_number, training_loss, perplexity; validation_metrics.csv
+    the same with validation_loss. One validation row per epoch here; the last epoch's
+    losses are the scenario's (what GetModelCustomizationJob reports).
+    """
     if BEDROCK.s3 is None:
         return
     bucket, prefix = s3_location(str(job.output_data_config["s3Uri"]))
-    rows = ["step_number,epoch_number,training_loss"]
-    loss = scenario.training_loss * 3
-    for step in range(1, 7):
-        loss = max(scenario.training_loss, loss * 0.7)
-        rows.append(f"{step},{(step - 1) // 3},{loss:.4f}")
+    epochs = max(1, int(str((job.hyper_parameters or {}).get("epochCount") or 2)))
+    rows, validation = (
+        ["step_number,epoch_number,training_loss,perplexity"],
+        ["step_number,epoch_number,validation_loss,perplexity"],
+    )
+    steps = epochs * scenario.steps_per_epoch
+    for step in range(steps):
+        left = 1 - (step + 1) / steps  # 1 at the start, 0 at the last step
+        # Deterministic noise of +-3 %, none on the last step: its loss is the job's.
+        wobble = 0.03 * ((step * 7919) % 11 - 5) / 5 if step < steps - 1 else 0.0
+        loss = scenario.training_loss * (1 + 2.5 * left**2) * (1 + wobble)
+        epoch = step // scenario.steps_per_epoch
+        rows.append(f"{step},{epoch},{loss:.4f},{math.exp(loss):.4f}")
+        if (step + 1) % scenario.steps_per_epoch == 0:
+            value = _validation_loss(scenario, epoch + 1, epochs)
+            validation.append(f"{step},{epoch},{value:.4f},{math.exp(value):.4f}")
     BEDROCK.s3.put_object(
         Bucket=bucket,
         Key=f"{prefix.rstrip('/')}/training_artifacts/step_wise_training_metrics.csv",
         Body="\n".join(rows).encode(),
     )
     if job.validation_data_config:
-        validation = ["step_number,epoch_number,validation_loss,perplexity"]
-        validation.append(
-            f"6,1,{scenario.validation_loss:.4f},{2.718**scenario.validation_loss:.4f}"
-        )
         BEDROCK.s3.put_object(
             Bucket=bucket,
             Key=f"{prefix.rstrip('/')}/validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
             Body="\n".join(validation).encode(),
         )
+
+
+def _validation_loss(scenario: Scenario, epoch: int, epochs: int) -> float:
+    """Validation loss after ``epoch`` (1-based); the last is the scenario's validation_loss."""
+    last = scenario.validation_loss
+    turn = scenario.overfit_after_epoch
+    if turn is None or turn >= epochs:
+        return last * (1 + 0.6 * (epochs - epoch) / epochs)  # falls to the end
+    lowest = last * 0.8  # the turn's value; then it rises to `last`
+    if epoch <= turn:
+        return lowest * (1 + 0.6 * (turn - epoch) / turn)
+    return lowest + (last - lowest) * (epoch - turn) / (epochs - turn)
 
 
 def install(assign: Callable[[Any, str, Any], None] = setattr) -> None:

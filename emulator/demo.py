@@ -43,6 +43,7 @@ from customization_core.layout import (
     job_prefix,
     manifest_key,
     output_prefix,
+    report_page_key,
     validation_report_key,
 )
 from emulator import clock, distillation_jobs, people, rft_jobs
@@ -60,6 +61,7 @@ EXAMPLES = (
     ("rft-arithmetic", "SUCCEEDED"),
 )
 SHOWN_ANSWERS = 2  # teacher answers the demo prints
+REPORTS = ROOT / "build" / "reports"  # each run's report page, copied from the artifacts bucket
 DATA_FILES = ("train.jsonl", "validation.jsonl")
 # Media a job folder may hold next to its data (uploaded under the same folder).
 MEDIA_SUFFIXES = (".png", ".jpeg", ".jpg", ".gif", ".webp", ".mov", ".mkv", ".mp4", ".webm")
@@ -181,6 +183,7 @@ def run_folder(cloud: LocalCloud, folder: Path) -> str | None:
             )
     history = " > ".join(entry["status"] for entry in item["history"])
     _say(f"  registry: {item['status']} (history: {history})")
+    _page(cloud, item)
     for note in cloud.notifications():
         _say("  notification:")
         _say(f"    | {note['subject']}")
@@ -232,6 +235,21 @@ def _outputs(cloud: LocalCloud, item: dict[str, Any]) -> None:
     final = (item.get("metrics") or {}).get("final_reward_mean")
     if final is not None:
         _say(f"    the run records the last step's reward mean: {float(final):.4f}")
+
+
+def _page(cloud: LocalCloud, item: dict[str, Any]) -> None:
+    """The run's report page, as the pipeline wrote it, copied to build/reports/ to open."""
+    key = report_page_key(item["run_id"])
+    s3 = cloud.client("s3")
+    try:
+        body = s3.get_object(Bucket=cloud.output("ArtifactsBucketName"), Key=key)["Body"]
+    except s3.exceptions.NoSuchKey:
+        _say(f"  report page: none was written at {key}")
+        return
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    copy = REPORTS / f"{item['run_id']}.html"
+    copy.write_bytes(body.read())
+    _say(f"  report page: {copy.relative_to(ROOT)} ({copy.stat().st_size:,} bytes; s3 key {key})")
 
 
 def _prepared(cloud: LocalCloud, folder: Path, scratch: Path) -> Path:

@@ -43,7 +43,11 @@ class Scenario:
     throttle_first: int = 0  # the first N creates raise ThrottlingException
     quota_first: int = 0  # then the next N raise ServiceQuotaExceededException
     training_loss: float = 0.42
-    validation_loss: float = 0.51
+    validation_loss: float = 0.51  # the last epoch's (what GetModelCustomizationJob reports)
+    # The epoch (1-based) after which validation loss rises while training loss keeps
+    # falling (overfitting, for the report's diagnosis); None: both fall to the end.
+    overfit_after_epoch: int | None = None
+    steps_per_epoch: int = 8  # rows per epoch in step_wise_training_metrics.csv
     # After training (emulator/bedrock_deployments.py, emulator/bedrock_runtime.py):
     model_creating_polls: int = 0  # GetCustomModel says Creating this many times first
     model_outcome: str = "Active"  # then this: "Active", or "Failed" (a model that cannot be used)

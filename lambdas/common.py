@@ -84,9 +84,15 @@ def config() -> PipelineConfig:
     return PipelineConfig.model_validate_json(os.environ["PIPELINE_CONFIG"])
 
 
+# S3 signs with SigV4, presigned URLs included: a presigned GET of an SSE-KMS object (the
+# report page Notify links to) must be SigV4. Source:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html (read 2026-12-02)
+S3_CONFIG = SDK_CONFIG.merge(Config(signature_version="s3v4"))
+
+
 @cache
 def client(service: str) -> Any:
-    return boto3.client(service, config=SDK_CONFIG)
+    return boto3.client(service, config=S3_CONFIG if service == "s3" else SDK_CONFIG)
 
 
 @cache

@@ -12,7 +12,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from customization_core.layout import JOB_FILES, JOBS_PREFIX, RUNS_PREFIX
+from customization_core.layout import (
+    JOB_FILES,
+    JOBS_PREFIX,
+    RUN_FILES,
+    RUN_REPORT_PAGES,
+    RUNS_PREFIX,
+)
 from stacks.bedrock_arns import BedrockArns
 from stacks.grants import Grant, allow
 from stacks.job_invocations import function_arn
@@ -82,6 +88,9 @@ class SharedGrants:
     stop_job: Grant
     read_job: Grant
     read_model: Grant
+    # What a handler that rewrites the run's report page reads and writes
+    # (customization_core/report_publish.py), beside read_run and data_key.
+    report_page: list[Grant]
     # unknownModels 'warn' without listed models: any base model may be asked and started from.
     any_base: bool
 
@@ -157,6 +166,28 @@ class SharedGrants:
             b.owned,
             wildcard_reason=MODELS_REASON,
         )
+        artifacts = r.artifacts
+        report_page = [
+            allow(
+                "ReadRunFiles",
+                ["s3:GetObject"],
+                [artifacts.arn_for_objects(RUN_FILES)],
+                wildcard_reason=run_objects_reason,
+            ),
+            allow(
+                "ListRunFiles",
+                ["s3:ListBucket"],
+                [artifacts.bucket_arn],
+                {"StringLike": {"s3:prefix": [RUN_FILES]}},
+            ),
+            allow(
+                "WriteReportPage",
+                ["s3:PutObject"],
+                [artifacts.arn_for_objects(RUN_REPORT_PAGES)],
+                wildcard_reason=f"Each run's page is '{RUN_REPORT_PAGES}', run ids generated "
+                "per run: nothing else of the artifacts bucket.",
+            ),
+        ]
         any_base = b.asked_models == (b.foundation_models,)
         return cls(
             resources=r,
@@ -173,5 +204,6 @@ class SharedGrants:
             stop_job=stop_job,
             read_job=read_job,
             read_model=read_model,
+            report_page=report_page,
             any_base=any_base,
         )

@@ -10,6 +10,7 @@ import aws_cdk as cdk
 
 from customization_core.approval import TOKEN_CONTEXT_CONDITION
 from customization_core.layout import GRADER_CONFIGS, GRADERS_PREFIX, MANIFESTS, RUN_FILES
+from customization_core.registry import BY_STATUS_INDEX
 from stacks.deployment_specs import deployment_specs
 from stacks.functions import FunctionSpec
 from stacks.grants import allow
@@ -112,6 +113,8 @@ def _training_specs(g: SharedGrants) -> list[FunctionSpec]:
                     wildcard_reason=g.run_objects_reason,
                 ),
                 g.update_run,
+                g.read_run,
+                *g.report_page,
             ],
             # Validation is CPU-bound: 1,769 MB is one full vCPU (MB). Source:
             # https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
@@ -194,6 +197,15 @@ def _training_specs(g: SharedGrants) -> list[FunctionSpec]:
                     {"StringEquals": {"kms:ViaService": f"s3.{g.region}.amazonaws.com"}},
                 ),
                 g.update_run,
+                # The training ETA reads the stack's past runs (customization_core/training_eta.py).
+                allow(
+                    "ReadPastRuns",
+                    ["dynamodb:Query"],
+                    [f"{g.resources.table_arn}/index/{BY_STATUS_INDEX}"],
+                ),
+                g.read_run,
+                g.data_key,
+                *g.report_page,
             ],
         ),
         FunctionSpec("check_job", "Poll the Bedrock job", [g.read_job]),
@@ -203,19 +215,10 @@ def _training_specs(g: SharedGrants) -> list[FunctionSpec]:
             [
                 g.read_job,
                 g.read_model,
-                allow(
-                    "ReadMetrics",
-                    ["s3:GetObject"],
-                    [artifacts.arn_for_objects(RUN_FILES)],
-                    wildcard_reason=g.run_objects_reason,
-                ),
-                allow(
-                    "ListMetrics",
-                    ["s3:ListBucket"],
-                    [artifacts.bucket_arn],
-                    {"StringLike": {"s3:prefix": [RUN_FILES]}},
-                ),
+                # The metrics CSVs, and the report page they are drawn on.
+                *g.report_page,
                 g.data_key,
+                g.read_run,
                 g.update_run,
             ],
         ),
@@ -235,12 +238,14 @@ def _ending_specs(g: SharedGrants) -> list[FunctionSpec]:
             ],
         ),
         FunctionSpec(
-            "notify", "Tell people how a run ended, once", [*g.publish, g.read_run, g.update_run]
+            "notify",
+            "Tell people how a run ended, once, with a link to its report page",
+            [*g.publish, g.read_run, g.update_run, *g.report_page],
         ),
         FunctionSpec(
             "cancel",
             "Stop an ended execution's Bedrock job, delete its deployment, record and notify",
-            [g.stop_job, g.delete_deployment, g.read_run, g.update_run, *g.publish],
+            [g.stop_job, g.delete_deployment, g.read_run, g.update_run, *g.publish, *g.report_page],
             no_dlq_reason=(
                 "The EndRun state machine invokes it synchronously, retries it with backoff "
                 "and sends what it cannot end to the UnendedRuns queue."

@@ -103,6 +103,11 @@ ALLOWED: dict[str, str] = {
         "'*' to name a prefix, such as team-grader-*: the RFT graders Bedrock may invoke "
         f"besides the built-in one and functions tagged {GRADER_TAG}=<stack name>"
     ),
+    "dataRisk": (
+        "an object of risk kinds (leakage, duplicates, pii, secrets, outliers) to 'warn' "
+        "(the default: a warning on the run) or 'block' (the run is rejected), such as "
+        '{"pii": "block", "leakage": "warn"}'
+    ),
     "trainingPricesUsd": "an object of catalog model ids to a training price in USD per 1,000 tokens (a number above 0)",
 }
 
@@ -197,6 +202,20 @@ class Settings(_Model):
     # RFT: the users' own grader functions Bedrock may invoke by name (or prefix ending in *),
     # besides the built-in grader and functions tagged for this stack (stacks/grading.py).
     grader_functions: tuple[str, ...] = Field(default=(), max_length=MAX_GRADER_FUNCTIONS)
+    # What the data risk scan's findings do, by kind (customization_core/risk_policy.py):
+    # warnings unless a kind is set to block.
+    data_risk: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("data_risk")
+    @classmethod
+    def _data_risk(cls, value: dict[str, str]) -> dict[str, str]:
+        from customization_core.risk_policy import RiskPolicy
+
+        try:
+            RiskPolicy.parse(value)
+        except ValueError as problem:
+            raise ValueError(f"the setting dataRisk: {problem}") from None
+        return value
 
     @field_validator("grader_functions")
     @classmethod

@@ -26,6 +26,7 @@ class WorkflowProps:
     approval_timeout_hours: float
     queue_retry_hours: float
     grader_functions: tuple[str, ...]
+    data_risk: dict[str, str]
 
     @classmethod
     def of(cls, settings: Settings) -> WorkflowProps:
@@ -53,4 +54,5 @@ class WorkflowProps:
             "workflow_limit_hours": self.limit_hours,
             "unknown_models": self.unknown_models,
             "grader_functions": list(self.grader_functions),
+            "data_risk": self.data_risk,
         }

@@ -48,6 +48,7 @@ def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None
         registry=registry(),
         sns=client("sns"),
         config=config(),
+        s3=client("s3"),
         timed_out=change.status == "TIMED_OUT",
         failed_execution=change.status == "FAILED",
         execution_arn=change.execution_arn,

@@ -14,7 +14,11 @@ from lambdas.common import client, config, count_run_ended, logger, registry, ru
 @tracer.capture_lambda_handler
 def main(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = notify_step.notify(
-        run_of(event), sns=client("sns"), config=config(), registry=registry()
+        run_of(event),
+        sns=client("sns"),
+        config=config(),
+        registry=registry(),
+        s3=client("s3"),
     )
     count_run_ended(state)
     return state

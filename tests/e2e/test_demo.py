@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,14 @@ def test_the_demo_runs_the_examples_to_their_expected_ends(
     # Distillation: the teacher answered the unlabelled prompts; RFT: the grader really ran.
     assert "prompts answered by the teacher through the emulated runtime" in out
     assert "the job's grader function answered" in out
+    # Each of the seven runs has its report page, copied from the artifacts bucket.
+    pages = re.findall(r"report page: (build/reports/\S+\.html) \(([\d,]+) bytes", out)
+    assert len(pages) == 7
+    for page, size in pages:
+        assert (Path(demo.ROOT) / page).read_text().startswith("<!DOCTYPE html>")
+        assert int(size.replace(",", "")) < 1024 * 1024
+    # The dialogue summaries' validation loss turns up after epoch 1 (its scenario file).
+    assert "Diagnosis: Validation loss rose after epoch 1" in out
 
 
 def test_a_folder_without_job_json_is_a_usage_error(

@@ -56,6 +56,11 @@ def test_the_use_it_section_works_as_written(assembly: Path, tmp_path: Path) -> 
         assert walk.returncode == 0, walk.stdout + walk.stderr
         assert "Wrote 24 training records" in walk.stdout
         assert "VALID:" in walk.stdout
+        assert "Data risks (examples masked):" in walk.stdout  # validate --risk
+        assert "Saved the report of" in walk.stdout  # report
+        page = (workdir / "build" / "summaries" / "report.html").read_text()
+        assert page.startswith("<!DOCTYPE html>")
+        assert "<script" not in page
         assert re.search(r"Run summaries-[0-9a-f]{12} is DEPLOYED", walk.stderr)
         assert "RecordResult" in walk.stdout  # logs
         assert "== Prompt 3 of 3" in walk.stdout  # compare

@@ -1,0 +1,122 @@
+"""Personal data and secrets: found, counted by line, and never shown unmasked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from customization_core.report import Report
+from customization_core.risk_pii import find_sensitive
+from tests.unit.risk_data import distinct_records, risk_findings, run
+
+CASES = [
+    (
+        "risk-pii-email",
+        "Write to john.doe@example.com today.",
+        "john.doe@example.com",
+        "j***@e***.com",
+    ),
+    ("risk-pii-phone", "Call +1 650-253-0000 after noon.", "650-253-0000", "+1 ***-***-0000"),
+    (
+        "risk-pii-card",
+        "Card 4111 1111 1111 1111 was charged.",
+        "4111 1111 1111 1111",
+        "**** **** **** 1111",
+    ),
+    (
+        "risk-pii-iban",
+        "Pay to DE89 3704 0044 0532 0130 00 now.",
+        "3704 0044 0532 0130",
+        "DE89 **** **** **** **** 00",
+    ),
+    (
+        "risk-secrets-aws-key",
+        "Use key AKIAIOSFODNN7EXAMPLE here.",
+        "AKIAIOSFODNN7EXAMPLE",
+        "AKIA************MPLE",
+    ),
+    (
+        "risk-secrets-url-password",
+        "DB at https://admin:hunter2pass@db.example.com/main",
+        "hunter2pass",
+        "https://admin:****@db.example.com/...",
+    ),
+    (
+        "risk-secrets-private-key",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA0vx7\n-----END RSA PRIVATE KEY-----",
+        "MIIEpAIBAAKCAQEA0vx7",
+        "-----BEGIN RSA PRIVATE KEY----- ****",
+    ),
+]
+
+
+def _everything_shown(report: Report) -> str:
+    """All the report says: its JSON, its text rendering, each finding's message."""
+    return report.to_json().decode() + report.render_text() + json.dumps(report.document)
+
+
+@pytest.mark.parametrize(("code", "text", "raw", "masked"), CASES, ids=[c[0] for c in CASES])
+def test_each_kind_is_found_on_its_line_with_only_a_masked_example(
+    code: str, text: str, raw: str, masked: str
+) -> None:
+    # Given a sensitive value in the completion of line 4
+    records = distinct_records(6)
+    records[3]["completion"] = text
+
+    # When the dataset is validated with the risk scan
+    report = run(records)
+
+    # Then the finding names line 4 and the masked value, and the raw value is nowhere
+    found = risk_findings(report, code)
+    assert [(f["count"], f["lines"], f["example"]) for f in found] == [(1, [4], masked)]
+    assert masked in found[0]["message"]
+    assert raw not in _everything_shown(report)
+    warning = [w for w in report.document["warnings"] if w["code"] == code]
+    assert [(w["line"], w["file"]) for w in warning] == [(4, "training")]
+
+
+def test_a_luhn_invalid_card_and_a_bad_iban_checksum_are_not_flagged() -> None:
+    records = distinct_records(4)
+    records[0]["completion"] = "Card 4111 1111 1111 1112 on file."
+    records[1]["completion"] = "IBAN DE89 3704 0044 0532 0130 01 on file."
+
+    summary = run(records).document["risk"]["summary"]
+
+    assert summary["pii"] == 0
+
+
+def test_a_record_with_several_values_of_one_kind_counts_once() -> None:
+    records = distinct_records(3)
+    records[1]["prompt"] = "Mail a.b@example.org or c.d@example.net, cc e@example.com."
+
+    report = run(records)
+
+    assert [f["count"] for f in risk_findings(report, "risk-pii-email")] == [1]
+    assert report.document["risk"]["summary"]["pii"] == 1
+
+
+def test_plain_numbers_and_a_url_without_password_are_not_sensitive() -> None:
+    text = "Record 12345. Order 20 units by 2026-12-02; see https://example.com/a:b for details."
+
+    assert find_sensitive(text) == []
+
+
+def test_conversation_text_is_searched_in_every_turn() -> None:
+    from customization_core.risk_text import record_text
+
+    record = {
+        "schemaVersion": "bedrock-conversation-2024",
+        "system": [{"text": "Be brief."}],
+        "messages": [
+            {"role": "user", "content": [{"text": "My mail is jane@example.com"}]},
+            {"role": "assistant", "content": [{"text": "Noted."}]},
+        ],
+    }
+
+    found = record_text(record)
+
+    assert found is not None
+    assert found.prompt == "Be brief.\nMy mail is jane@example.com"
+    assert found.answer == "Noted."
+    assert [hit.masked for hit in find_sensitive(found.text)] == ["j***@e***.com"]
