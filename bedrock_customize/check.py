@@ -120,6 +120,7 @@ def check_job(
             catalog,
             outcome,
             unknown_ok=unknown_ok,
+            data_risk=rules.data_risk if rules is not None else {},
         )
     check_cost(manifest, rules, catalog, outcome)
     return outcome

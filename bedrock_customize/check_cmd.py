@@ -106,6 +106,7 @@ def rules_of(settings: Settings) -> check_model.Rules:
         max_unapproved_model_units=settings.max_unapproved_model_units,
         training_prices_usd=settings.training_prices_usd,
         unknown_models=settings.unknown_models,
+        data_risk=settings.data_risk,
     )
 
 

@@ -8,6 +8,7 @@ the estimate, budget and approval gates are the pipeline's
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -52,8 +53,15 @@ def check_data(
     outcome: Outcome,
     *,
     unknown_ok: bool = False,
+    data_risk: Mapping[str, str] | None = None,
 ) -> None:
-    """ValidateDataset: the pinned files through the validator, with the request's hyperparameters."""
+    """ValidateDataset: the pinned files through the validator, with the request's hyperparameters.
+
+    The data risk scan runs as in the pipeline, under the stage's ``dataRisk`` policy: a
+    kind the stage blocks is an error here too.
+    """
+    from customization_core.risk_policy import RiskPolicy
+
     training_key, validation_key = data_keys(folder, manifest)
     training = job.locate(manifest.training_data)
     if training is None or not _is_file(training):
@@ -98,6 +106,7 @@ def check_data(
             dataset_bucket=None,
             media=LocalMediaResolver(media_root) if media_root else None,
             unknown_ok=unknown_ok,
+            risk=RiskPolicy.parse(data_risk),
             **validator_settings(manifest),  # the teacher, the fields the grader reads
         )
     if report.valid and manifest.grader is not None:  # as ValidateDataset: valid data only

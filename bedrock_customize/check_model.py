@@ -78,6 +78,7 @@ class Rules:
     max_unapproved_model_units: int = 1
     training_prices_usd: Mapping[str, float] = field(default_factory=dict)
     unknown_models: str = "reject"  # the stage's unknownModels: "reject" or "warn"
+    data_risk: Mapping[str, str] = field(default_factory=dict)  # the stage's dataRisk
 
     @property
     def unknown_ok(self) -> bool:

@@ -1,9 +1,9 @@
 """bedrock-customize report: a run's report page, fetched from the stack or rendered from its record.
 
 The pipeline writes ``runs/<run-id>/report.html`` as the run moves on
-(customization_core/report_publish.py); this command saves that page, or, with
-``--render`` or when the stack has none (a run older than the page), renders the same
-page from the registry and the run's files with the same code.
+(customization_core/report_publish.py); for an ended run this command saves that page.
+A run still going on, a run older than the page, or ``--render`` draws the same page now
+from the registry and the run's files, with the same code.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bedrock_customize import stack as stacks
 from bedrock_customize.console import say
 from bedrock_customize.run_items import item
 from bedrock_customize.stack import EXIT_FAILED, aws, stack_options
+from customization_core.contract import Status
 
 
 @click.command()
@@ -33,7 +34,7 @@ from bedrock_customize.stack import EXIT_FAILED, aws, stack_options
 @click.option(
     "--render",
     is_flag=True,
-    help="Render the page now from the run's record instead of fetching the stored one.",
+    help="Draw the page now from the run's record, even for an ended run.",
 )
 @click.option("--open", "open_it", is_flag=True, help="Open the saved page in a browser.")
 def report(
@@ -55,10 +56,13 @@ def report(
     found = item(stack, run_id)  # exits 1 with a sentence when there is no such run
     bucket = stack.output("ArtifactsBucketName")
     s3 = stack.client("s3")
+    # A run still going on is drawn now (its stored page is as old as its last step); an
+    # ended one is the page the pipeline wrote last, as the notice linked it.
+    ended = Status(str(found["status"])).terminal
     page = (
-        None
-        if render
-        else aws("s3:GetObject", lambda: read_object(s3, bucket, report_page_key(run_id)))
+        aws("s3:GetObject", lambda: read_object(s3, bucket, report_page_key(run_id)))
+        if ended and not render
+        else None
     )
     source = f"s3://{bucket}/{report_page_key(run_id)}"
     if page is None:
@@ -67,7 +71,7 @@ def report(
             lambda: inputs_of(found, s3=s3, bucket=bucket, now=datetime.now(UTC)),
         )
         page = render_report(inputs).encode()
-        source = "rendered now from the registry and the run's files"
+        source = "drawn now from the registry and the run's files"
     target = output or Path(f"{run_id}.html")
     try:
         target.write_bytes(page)

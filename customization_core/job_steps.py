@@ -106,6 +106,7 @@ def start_job(
         epochs=trained_epochs(run.effective_hyperparameters),
         registry=registry,
         started_at=started,
+        customization_type=run.customization_type,
     )
     try:
         response = bedrock.create_model_customization_job(**request)
@@ -212,7 +213,13 @@ def check_job(run: Run, *, bedrock: Any) -> dict[str, Any]:
 
 
 def record_result(
-    run: Run, *, bedrock: Any, s3: Any, registry: Registry, config: PipelineConfig
+    run: Run,
+    *,
+    bedrock: Any,
+    s3: Any,
+    registry: Registry,
+    config: PipelineConfig,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Record the custom model and its training metrics; a job without a model fails the run."""
     with bedrock_faults():  # throttled after a paid job: retried, never FAILED for it
@@ -257,6 +264,14 @@ def record_result(
             metrics=metrics,
             deployment=run.deployment,
         )
+    # The losses, the curves and the diagnosis, while a deployment may still take hours.
+    publish_quietly(
+        run.run_id,
+        s3=s3,
+        registry=registry,
+        bucket=config.artifacts_bucket,
+        now=now or datetime.now(UTC),
+    )
     return run.state()
 
 
@@ -329,7 +344,7 @@ def _metrics_files(s3: Any, bucket: str, run_id: str, run: Run) -> dict[str, Any
                     found[name] = float(last[column])
                 except ValueError:
                     continue
-    diagnosis = diagnose(curves_from_files(texts), trained_epochs(run.effective_hyperparameters))
+    diagnosis = diagnose(curves_from_files(texts))
     if diagnosis is not None:
         found["diagnosis"] = diagnosis.sentence
         found["best_epoch_count"] = diagnosis.epoch_count

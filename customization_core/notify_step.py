@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,8 @@ from customization_core.naming import notice_subject
 from customization_core.registry import Registry
 from customization_core.report_publish import LINK_SECONDS, publish_quietly, report_link
 from customization_core.run import PipelineConfig, Run, Status
+
+LOGGER = logging.getLogger(__name__)
 
 
 def notify(
@@ -27,20 +30,11 @@ def notify(
     """Tell people how the run ended, once: a retry after the publish went out does nothing.
 
     (A crash between the publish and its record sends it twice: at least once, not at
-    most once.) With ``s3``, the run's report page is written first and the notice links
-    to it.
+    most once.) With ``s3``, the notice links to the run's report page (a presigned URL,
+    signed here with no call) and the page is written after the notice went out.
     """
     if (registry.get(run.run_id) or {}).get("notified_at"):
         return run.state()
-    page = None
-    if s3 is not None:
-        page = publish_quietly(
-            run.run_id,
-            s3=s3,
-            registry=registry,
-            bucket=config.artifacts_bucket,
-            now=now or datetime.now(UTC),
-        )
     lines = [
         f"Run: {run.run_id}",
         f"Status: {run.status.value}",
@@ -97,10 +91,11 @@ def notify(
     if run.status is Status.SUCCEEDED and run.model_arn and not may_be_alive(run.deployment):
         # Nothing serves it now: the command that deploys it in a run of its own.
         lines.append(f"Deploy it later: {deploy_command(run.state(), load_catalog())}")
-    if page is not None:
+    link = _link(s3, config.artifacts_bucket, run.run_id) if s3 is not None else None
+    if link is not None:
         lines.append(
-            f"Report: {report_link(s3, config.artifacts_bucket, run.run_id)} (works for "
-            f"{LINK_SECONDS // 60} minutes; later: bedrock-customize report {run.run_id})"
+            f"Report: {link} (works for {LINK_SECONDS // 60} minutes; later: "
+            f"bedrock-customize report {run.run_id})"
         )
     sns.publish(
         TopicArn=config.topic_arn,
@@ -108,7 +103,26 @@ def notify(
         Message="\n".join(lines),
     )
     registry.mark_notified(run)
+    if s3 is not None:
+        # After the notice: a page that is slow to draw, or cannot be, never holds it up.
+        # (Until it is written the link shows the page RecordResult or Evaluate wrote.)
+        publish_quietly(
+            run.run_id,
+            s3=s3,
+            registry=registry,
+            bucket=config.artifacts_bucket,
+            now=now or datetime.now(UTC),
+        )
     return run.state()
+
+
+def _link(s3: Any, bucket: str, run_id: str) -> str | None:
+    """The notice's link to the page; None (no line) when it cannot be signed."""
+    try:
+        return report_link(s3, bucket, run_id)
+    except Exception:  # a link is a convenience: the notice goes out without it
+        LOGGER.warning("No link to the report page of %s", run_id, exc_info=True)
+        return None
 
 
 def estimate_text(run: Run) -> str:

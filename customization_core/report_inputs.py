@@ -41,12 +41,8 @@ class ReportInputs:
         eta: Eta | None,
         generated_at: datetime,
     ) -> ReportInputs:
-        """The inputs from the stored documents (JSON bytes) and the metrics CSVs' text.
-
-        The diagnosis uses the run's effective ``epochCount`` to read the files' epoch numbers.
-        """
+        """The inputs from the stored documents (JSON bytes) and the metrics CSVs' text."""
         curves = curves_from_files(metrics_files) if metrics_files else None
-        epochs = _epochs(run)
         return cls(
             run=run,
             generated_at=generated_at,
@@ -54,7 +50,7 @@ class ReportInputs:
             evaluation=_document(evaluation),
             curves=curves if curves is not None and not curves.empty else None,
             eta=eta,
-            diagnosis=diagnose(curves, epochs) if curves is not None else None,
+            diagnosis=diagnose(curves) if curves is not None else None,
         )
 
 
@@ -71,11 +67,3 @@ def _document(raw: bytes | None) -> Mapping[str, Any] | None:
     except orjson.JSONDecodeError:
         return None
     return parsed if isinstance(parsed, dict) else None
-
-
-def _epochs(run: Mapping[str, Any]) -> int | None:
-    value = (run.get("effective_hyperparameters") or {}).get("epochCount")
-    try:
-        return int(str(value))
-    except ValueError:
-        return None

@@ -49,6 +49,14 @@ from customization_core.report_sections import (
 from customization_core.training_curves import MAX_POINTS
 
 GENERATOR: Final = "bedrock-customize report"
+# Defence in depth for a page opened from its S3 link: nothing but its own inline styles
+# may load or run, whatever a string on it says.
+CSP: Final = "default-src 'none'; style-src 'unsafe-inline'"
+# Tokens (words and the spaces between them) an answer may have for its word diff: difflib
+# is quadratic in the worst case, and answers of a small vocabulary reach it.
+MAX_DIFF_TOKENS: Final = 400
+# The risk kinds whose findings keep the held-out records' texts off the page.
+WITHHELD_WHEN: Final = ("pii", "secrets")
 MAX_SAMPLE_ROWS: Final = 50  # held-out records in the per-record table
 MAX_OUTPUT_FILES_SHOWN: Final = 20  # keys of the job's output prefix listed
 _WORDS: Final = re.compile(r"(\s+)")  # split keeping the whitespace, so a diff re-joins exactly
@@ -73,6 +81,7 @@ def render_report(inputs: ReportInputs) -> str:
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
         f'<meta name="generator" content="{esc(GENERATOR)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head>"
@@ -106,7 +115,13 @@ def _training(inputs: ReportInputs) -> Html:
     final_validation = metrics.get("final_validation_loss", metrics.get("validation_loss"))
     parts: list[str] = []
     if inputs.eta is not None and not terminal(run.get("status")):
-        parts.append(f'<p data-field="eta">{esc(inputs.eta.label)}</p>')
+        # A stored page is read later than it is made: the finish time, not the time left.
+        finish = inputs.eta.finish_at.strftime("%Y-%m-%d %H:%M %Z")
+        state = " (already overdue when this page was made)" if inputs.eta.overdue else ""
+        parts.append(
+            f'<p data-field="eta">Estimated finish {esc(finish)}{esc(state)}: an estimate '
+            f"from {esc(inputs.eta.basis)}.</p>"
+        )
     curves = inputs.curves
     if curves is None or curves.empty:
         parts.append(empty("No training curves: the job has written no metrics files yet."))
@@ -119,10 +134,10 @@ def _training(inputs: ReportInputs) -> Html:
             )
         )
         parts.append(figure("reward", reward_chart(curves), "Reward by step (RFT)."))
-    if inputs.diagnosis is not None:
-        parts.append(
-            f'<p class="diagnosis" data-field="diagnosis">{esc(inputs.diagnosis.sentence)}</p>'
-        )
+    # The run's recorded diagnosis (RecordResult's) is the one fact; the files' only without it.
+    sentence = metrics.get("diagnosis") or (inputs.diagnosis.sentence if inputs.diagnosis else None)
+    if sentence:
+        parts.append(f'<p class="diagnosis" data-field="diagnosis">{esc(sentence)}</p>')
     pairs = [
         (
             "final training loss",
@@ -192,7 +207,18 @@ def _evaluation(document: Mapping[str, Any] | None, run: Mapping[str, Any]) -> H
     if any(scores for _, scores in sides):
         rows = [[esc(name)] + [number(scores.get(name)) for _, scores in sides] for name in SCORES]
         parts.append(table(["score", "base", "custom"], rows, numeric=(1, 2)))
-    parts.append(_samples([mapping(s) for s in listing(document.get("samples"))]))
+    risks = mapping(run.get("risk_summary"))
+    if any(risks.get(kind) for kind in WITHHELD_WHEN):
+        # The page travels by a bearer link: it never shows records the scan found sensitive.
+        parts.append(
+            empty(
+                "The held-out records are not shown: the data risk scan found personal data "
+                "or secrets in this dataset. They are in the run's evaluation.json in the "
+                "artifacts bucket, for those who may read it."
+            )
+        )
+    else:
+        parts.append(_samples([mapping(s) for s in listing(document.get("samples"))]))
     return section("evaluation", "Evaluation", *parts)
 
 
@@ -247,6 +273,9 @@ def word_diff(before: Any, after: Any) -> Html:
     old = _WORDS.split(clip(before)[0])
     new_text, cut = clip(after)
     new = _WORDS.split(new_text)
+    if max(len(old), len(new)) > MAX_DIFF_TOKENS:
+        note = f"[not compared word by word: over {MAX_DIFF_TOKENS // 2:,} words]"
+        return Html(clipped(after) + f' <span class="note">{esc(note)}</span>')
     out: list[str] = []
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():

@@ -33,6 +33,7 @@ LOGGER = logging.getLogger(__name__)
 # most of each it reads (bytes): a 5,000-step file is about 200 KB.
 MAX_METRICS_FILES: Final = 10
 MAX_METRICS_BYTES: Final = 8 * 1024 * 1024
+MAX_METRICS_TOTAL_BYTES: Final = 16 * 1024 * 1024  # of all of them: the page's memory bound
 # How long the notification's link to the page works (seconds). A presigned URL also ends
 # when the signing role's session does; `bedrock-customize report RUN_ID` fetches it later.
 # Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/ShareObjectPreSignedURL.html
@@ -123,8 +124,10 @@ def metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, str]:
     listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
     keys = sorted(i["Key"] for i in listing.get("Contents", []) if i["Key"].endswith(".csv"))
     found = {}
+    left = MAX_METRICS_TOTAL_BYTES
     for key in keys[:MAX_METRICS_FILES]:
-        raw = read_object(s3, bucket, key, MAX_METRICS_BYTES)
+        raw = read_object(s3, bucket, key, min(MAX_METRICS_BYTES, left)) if left else None
         if raw is not None:
             found[key.removeprefix(prefix)] = raw.decode("utf-8", "replace")
+            left -= len(raw)
     return found

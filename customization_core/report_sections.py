@@ -6,7 +6,7 @@ data risks, cost and deployment. Each takes the documents it needs and returns o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
@@ -53,10 +53,12 @@ def _value(value: Any) -> Html:
 
 
 def _moment(text: Any) -> datetime | None:
+    """A history time; one without a zone is UTC (the registry writes UTC), so all compare."""
     try:
-        return datetime.fromisoformat(str(text))
+        moment = datetime.fromisoformat(str(text))
     except ValueError:
         return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def timeline(run: Mapping[str, Any], generated_at: datetime) -> Html:

@@ -12,6 +12,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Final
 
+from customization_core.risk_pii import find_sensitive
 from customization_core.stats import TokenStats
 
 # A record is "far longer" above LONG_FACTOR times the median length and above the
@@ -44,6 +45,7 @@ class _Answer:
     prompts: int = 1  # records whose prompt differs from the first's, plus the first
     lines: list[int] = field(default_factory=list)
     example: str | None = None
+    withheld: bool = False  # the answer holds personal data or a secret: never an example
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,14 @@ class Outliers:
             seen.prompts += 1
         if len(seen.lines) < MAX_LINES:
             seen.lines.append(line)
-        if seen.example is None:
-            seen.example = answer.strip()[:EXAMPLE_CHARS]
+        if seen.example is None and not seen.withheld:
+            whole = answer.strip()
+            # Judged on the whole answer: a cut could break an address or a key so that the
+            # detectors no longer see it, and the cut part would be shown.
+            if find_sensitive(whole):
+                seen.withheld = True
+            else:
+                seen.example = whole[:EXAMPLE_CHARS]
 
     def groups(self) -> list[OutlierGroup]:
         found: list[OutlierGroup] = []

@@ -24,19 +24,29 @@ PII: Final[frozenset[str]] = frozenset({"email", "phone", "card", "iban"})
 _DIGITS: Final = re.compile(r"[0-9][0-9 ().\-]{5,}[0-9]")
 # Characters before a digit run that belong to a phone number: "+1 (", "(".
 PHONE_LEAD_CHARS: Final = 4
-# Not after ":" (a URL's "user:password@host" is a secret, not an address) or mid-word.
+# Not mid-word. After a URL's "scheme://user:" it is a password, not an address (_in_url).
 _EMAIL: Final = re.compile(
-    r"(?<![A-Za-z0-9._%+\-:])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 )
+# A run of digits and separators with more digits than this is a list or a table, not one
+# number: a card has at most 19 (ISO/IEC 7812), a phone number at most 15 (ITU-T E.164).
+# Without this bound a 2 KB record of numbers took 23 ms in the phone matcher.
+MAX_NUMBER_DIGITS: Final = 19
+PHONE_DIGITS: Final = range(7, 16)
 _IBAN: Final = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 # Payment card numbers are 13 to 19 digits (ISO/IEC 7812).
 CARD_DIGITS: Final = range(13, 20)
 # Where phonenumbers reads a number with no "+country": the region it assumes.
 DEFAULT_REGION: Final = "US"
-# Substrings without which the plugins find nothing we report: the access key id
-# prefixes of long-term (AKIA) and temporary (ASIA) keys, a PEM header, a URL's "://".
-# Each costs a scan of the text (about 1 us for 2 KB), so the list stays short.
-_SECRET_HINTS: Final = ("AKIA", "ASIA", "PRIVATE KEY", "://")
+# What a line must hold for the plugins to find anything we report: an access key id
+# (AKIA long-term, ASIA temporary), "aws" near a 40-character value (AWSKeyDetector's
+# secret-key pattern), a PEM header, a URL with a user and password. One pass of one
+# regular expression over the text (a few microseconds for 2 KB) keeps detect-secrets,
+# which costs far more a line, to the lines that can hold a secret.
+_SECRET_HINT: Final = re.compile(
+    r"(?:AKIA|ASIA)[0-9A-Z]{16}|(?i:aws).{0,40}[0-9a-zA-Z/+]{40}|PRIVATE KEY"
+    r"|[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:[^\s@/]+@"
+)
 _PLUGINS: Final[dict[str, Any]] = {
     "plugins_used": [
         {"name": "AWSKeyDetector"},
@@ -50,7 +60,10 @@ _SECRET_WHAT: Final[dict[str, What]] = {
     "Private Key": "private-key",
     "Basic Auth Credentials": "url-password",
 }
-_URL_PASSWORD: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:)([^\s@/]+)(@[^\s/]+)")
+# scheme://user:password@host, the host without its path, query or fragment.
+_URL_PASSWORD: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:)([^\s@/]+)(@[^\s/?#]+)")
+# An AWS secret access key is 40 characters: none of it is shown.
+SECRET_KEY_CHARS: Final = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +80,22 @@ def find_sensitive(text: str) -> list[Hit]:
     """Every e-mail, phone, card, IBAN, AWS key, private key and URL password in ``text``."""
     hits: list[Hit] = []
     if "@" in text:
-        hits.extend(Hit("email", mask_email(m.group())) for m in _EMAIL.finditer(text))
+        hits.extend(
+            Hit("email", mask_email(m.group()))
+            for m in _EMAIL.finditer(text)
+            if not _in_url(text, m.start())
+        )
     if _DIGITS.search(text) is not None:
         hits.extend(_numbers(text))
-    if any(hint in text for hint in _SECRET_HINTS):
+    if _SECRET_HINT.search(text) is not None:
         hits.extend(_secrets(text))
     return hits
+
+
+def _in_url(text: str, start: int) -> bool:
+    """The address at ``start`` is a URL's password ("scheme://user:pass@host"), a secret."""
+    word = text.rfind(" ", 0, start) + 1  # where the whitespace-free run holding it begins
+    return "://" in text[word:start]
 
 
 def _numbers(text: str) -> Iterator[Hit]:
@@ -85,9 +108,13 @@ def _numbers(text: str) -> Iterator[Hit]:
         if _inside(m.span(), taken):
             continue
         digits = re.sub(r"[^0-9]", "", m.group())
+        if len(digits) > MAX_NUMBER_DIGITS:
+            continue
         if len(digits) in CARD_DIGITS and luhn.is_valid(digits):
             taken.append(m.span())
             yield Hit("card", mask_card(m.group().strip()))
+            continue
+        if len(digits) not in PHONE_DIGITS:
             continue
         # The matcher reads only the run and what may lead it ("+1 ("), not the whole text.
         window = text[max(0, m.start() - PHONE_LEAD_CHARS) : m.end()]
@@ -106,7 +133,7 @@ def _secrets(text: str) -> Iterator[Hit]:
 
     with transient_settings(_PLUGINS):
         for line in text.splitlines():
-            if not any(hint in line for hint in _SECRET_HINTS):
+            if _SECRET_HINT.search(line) is None:
                 continue
             for secret in scan_line(line):
                 what = _SECRET_WHAT.get(secret.type)
@@ -116,10 +143,13 @@ def _secrets(text: str) -> Iterator[Hit]:
 
 def _mask_secret(what: What, value: str, line: str) -> str:
     if what == "aws-key":
-        return mask_middle(value)
+        # An access key id shows its ends, as the console does; a secret key shows nothing.
+        return "*" * len(value) if len(value) >= SECRET_KEY_CHARS else mask_middle(value)
     if what == "private-key":
         return f"-----{value}----- ****"  # the PEM header names the key type, not the key
-    found = _URL_PASSWORD.search(line)
+    # The URL whose password was found, not merely the line's first.
+    found = next((m for m in _URL_PASSWORD.finditer(line) if m.group(2) == value), None)
+    found = found or _URL_PASSWORD.search(line)
     if found is None:
         return "****"
     return f"{found.group(1)}****{found.group(3)}/..."

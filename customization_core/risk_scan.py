@@ -138,7 +138,8 @@ class RiskScan:
         return self._current
 
     def observe(self, line: int, record: Mapping[str, Any]) -> None:
-        """One valid record at ``line`` (1-based) of the current file."""
+        """One record at ``line`` (1-based) of the current file: a JSON object of the file's format,
+        before its fields are checked (a record with a bad field is still scanned)."""
         now = self._current
         budget = self.budget
         if budget is not None:

@@ -1,7 +1,8 @@
 """Near-duplicate records: MinHash signatures in an LSH index (rensa), in bounded memory.
 
 rensa rather than datasketch: datasketch needs numpy and scipy (172 MB unpacked on
-Lambda arm64, near Lambda's 250 MB limit) and is far slower. A record's signature is the
+Lambda arm64, near Lambda's 250 MB limit) and was 33 times slower here (3,000 records of
+300 words signed, looked up and inserted: 1.51 s against 0.045 s). A record's signature is the
 MinHash of its lowercased words; the index proposes candidates, and a candidate counts
 only when the signatures' estimated Jaccard similarity reaches THRESHOLD.
 """

@@ -13,10 +13,10 @@ Files are read leniently: a missing column drops its curve, a blank or non-numer
 its point, extra columns are ignored. Per-epoch means are taken from every row before the
 points are thinned to at most ``MAX_POINTS`` per curve for the charts.
 
-Epochs: the files may number epochs from 0 or from 1. The mapping chosen here: when the
-configured ``epochCount`` is known and the file's last epoch equals ``epochCount - 1``, or the
-file's first epoch is 0, the file counts from 0 and file epoch ``e`` is epoch ``e + 1``;
-otherwise the file counts from 1. Every epoch this module reports counts from 1, like
+Epochs: the files may number epochs from 0 or from 1. The training file always has rows of
+its first epoch, so its lowest epoch number says which: 0, and file epoch ``e`` is epoch
+``e + 1``; otherwise the file counts from 1. (The last epoch cannot say it: a job that
+stopped early, earlyStoppingPatience, ends before ``epochCount``.) Every epoch this module reports counts from 1, like
 ``epochCount``: "after epoch 2" means ``epochCount=2`` would have stopped there.
 """
 
@@ -163,21 +163,17 @@ def downsample(points: Sequence[Point], limit: int = MAX_POINTS) -> tuple[Point,
     return tuple(points[i] for i in sorted(keep))
 
 
-def counts_from_zero(file_epochs: Sequence[int], configured: int | None) -> bool:
-    """Whether the file numbers epochs from 0 (see the module docstring for the mapping)."""
-    if not file_epochs:
-        return False
-    if configured is not None and max(file_epochs) == configured - 1:
-        return True
-    return min(file_epochs) == 0
+def counts_from_zero(file_epochs: Sequence[int]) -> bool:
+    """Whether the files number epochs from 0 (see the module docstring for the mapping)."""
+    return bool(file_epochs) and min(file_epochs) == 0
 
 
-def diagnose(curves: Curves, epochs: int | None) -> Diagnosis | None:
+def diagnose(curves: Curves) -> Diagnosis | None:
     """Overfitting, when validation loss rose while training loss kept falling; else None.
 
     Compares per-epoch means: validation's last epoch must exceed its lowest by more than
     ``RISE_FRACTION``, and training's last epoch must be below training's mean at the epoch
-    where validation was lowest. ``epochs`` is the configured ``epochCount`` (or None).
+    where validation was lowest.
     """
     validation = curves.validation_epochs
     training = curves.training_epochs
@@ -190,7 +186,7 @@ def diagnose(curves: Curves, epochs: int | None) -> Diagnosis | None:
     at_best = training.get(best, training[min(training)])
     if training[max(training)] >= at_best:
         return None
-    shift = 1 if counts_from_zero(sorted(set(training) | set(validation)), epochs) else 0
+    shift = 1 if counts_from_zero(sorted(training or validation)) else 0
     turned = best + shift
     if turned < 1:
         return None

@@ -8,6 +8,7 @@ labelled as an estimate, and only while the job trains. Bedrock reports no progr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -17,9 +18,15 @@ from customization_core.contract import Status
 from customization_core.eta import Eta, estimate_finish, eta_at, past_runs_from_items
 from customization_core.registry import Registry
 
-# The past runs the throughput is read from: the newest finished runs of the stack (any
-# model; those of the run's base model are used). Bounded so that StartJob's query is one page.
+# The past runs the throughput is read from: the newest 200 SUCCEEDED runs of the stack
+# (bounded so that StartJob's query is one page), of which those of the run's base model
+# and customization type count.
 HISTORY_RUNS: Final = 200
+# A past run that trained fewer tokens (tokens x epochs) than this says more about the job's
+# fixed start-up than about throughput: a smoke test of 3,000 tokens would make a real run's
+# estimate hundreds of times too long.
+MIN_HISTORY_TOKENS: Final = 100_000
+LOGGER = logging.getLogger(__name__)
 
 
 def trained_epochs(hyperparameters: Mapping[str, str]) -> int:
@@ -37,19 +44,39 @@ def training_eta(
     epochs: int,
     registry: Registry,
     started_at: datetime,
+    customization_type: str | None = None,
     catalog: Catalog | None = None,
-) -> dict[str, str]:
-    """What StartJob records: when the job should finish, and from which throughput."""
+) -> dict[str, str] | None:
+    """What StartJob records: when the job should finish, and from which throughput.
+
+    None when the run's tokens are unknown, or the estimate cannot be made (it is a view:
+    it never stops a job from starting).
+    """
+    if tokens <= 0:
+        return None
     catalog = catalog or load_catalog()
-    finished = registry.by_status(Status.SUCCEEDED, newest_first=True, limit=HISTORY_RUNS)
-    eta = estimate_finish(
-        started_at=started_at,
-        tokens=tokens,
-        epochs=epochs,
-        history=past_runs_from_items(finished, model_id),
-        default_tokens_per_hour=catalog.training_speed.tokens_per_hour,
-        now=started_at,
-    )
+    finished = [
+        item
+        for item in registry.by_status(Status.SUCCEEDED, newest_first=True, limit=HISTORY_RUNS)
+        if customization_type is None or item.get("customization_type") == customization_type
+    ]
+    history = [
+        run
+        for run in past_runs_from_items(finished, model_id)
+        if run.trained_tokens >= MIN_HISTORY_TOKENS
+    ]
+    try:
+        eta = estimate_finish(
+            started_at=started_at,
+            tokens=tokens,
+            epochs=epochs,
+            history=history,
+            default_tokens_per_hour=catalog.training_speed.tokens_per_hour,
+            now=started_at,
+        )
+    except (OverflowError, ValueError):  # a finish past the calendar's end: no estimate
+        LOGGER.warning("No training ETA for %s tokens x %s epochs", tokens, epochs, exc_info=True)
+        return None
     return {
         "started_at": _iso(started_at),
         "finish_at": _iso(eta.finish_at),

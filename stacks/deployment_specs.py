@@ -108,6 +108,9 @@ def deployment_specs(g: SharedGrants) -> list[FunctionSpec]:
                 ),
                 g.use_model_key,
                 g.update_run,
+                # The page with the verdict (customization_core/report_publish.py).
+                g.read_run,
+                *g.report_page,
             ],
             memory_mb=512,
             # Evaluation continues across invocations; each stops a minute before this.

@@ -15,7 +15,8 @@ from aws_cdk import aws_s3 as s3
 from customization_core.layout import (
     JOB_FILES,
     JOBS_PREFIX,
-    RUN_FILES,
+    REPORT_READS,
+    RUN_OUTPUTS,
     RUN_REPORT_PAGES,
     RUNS_PREFIX,
 )
@@ -168,17 +169,20 @@ class SharedGrants:
         )
         artifacts = r.artifacts
         report_page = [
+            # Only what the page shows: never the run's copy of the training data
+            # (runs/<id>/input/) nor what the job wrote beside its metrics.
             allow(
-                "ReadRunFiles",
+                "ReadRunRecords",
                 ["s3:GetObject"],
-                [artifacts.arn_for_objects(RUN_FILES)],
-                wildcard_reason=run_objects_reason,
+                [artifacts.arn_for_objects(pattern) for pattern in REPORT_READS],
+                wildcard_reason=f"The run's validation report, dataset card, evaluation and "
+                f"metrics CSVs under '{RUNS_PREFIX}<run-id>/', run ids generated per run.",
             ),
             allow(
-                "ListRunFiles",
+                "ListRunMetrics",
                 ["s3:ListBucket"],
                 [artifacts.bucket_arn],
-                {"StringLike": {"s3:prefix": [RUN_FILES]}},
+                {"StringLike": {"s3:prefix": [RUN_OUTPUTS]}},
             ),
             allow(
                 "WriteReportPage",
@@ -186,6 +190,12 @@ class SharedGrants:
                 [artifacts.arn_for_objects(RUN_REPORT_PAGES)],
                 wildcard_reason=f"Each run's page is '{RUN_REPORT_PAGES}', run ids generated "
                 "per run: nothing else of the artifacts bucket.",
+            ),
+            allow(
+                "UseDataKeyForReportPage",
+                ["kms:Decrypt", "kms:GenerateDataKey"],
+                [r.data_key.key_arn],
+                {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
             ),
         ]
         any_base = b.asked_models == (b.foundation_models,)

@@ -204,7 +204,6 @@ def _training_specs(g: SharedGrants) -> list[FunctionSpec]:
                     [f"{g.resources.table_arn}/index/{BY_STATUS_INDEX}"],
                 ),
                 g.read_run,
-                g.data_key,
                 *g.report_page,
             ],
         ),

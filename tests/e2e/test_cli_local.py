@@ -325,3 +325,29 @@ def test_deploy_options_without_a_deployment_are_a_usage_error(served: Path) -> 
     )
     assert result.exit_code == 2
     assert _line_with(result.output, "--ttl-hours", "--deploy provisioned or on-demand")
+
+
+def test_report_saves_the_stored_page_of_an_ended_run_or_draws_it_again(
+    served: Path, tmp_path: Path
+) -> None:
+    # Given a run the pipeline rejected (its page was written when it ended)
+    forced = _submit("reported", EXAMPLES / "broken-dataset" / "train.jsonl", "--force", "--wait")
+    run_id = forced.stdout.strip()
+    until(lambda: _status(run_id) == "REJECTED")
+    # When its report is asked for, then the stored page is saved
+    stored = _cli("report", "--local", run_id, "-o", str(tmp_path / "stored.html"))
+    assert stored.exit_code == 0, stored.output
+    assert "s3://" in stored.stdout
+    assert "report.html" in stored.stdout
+    page = (tmp_path / "stored.html").read_text()
+    assert 'data-value="REJECTED"' in page
+    assert "missing-field" in page  # the validation findings, line by line
+    # And --render draws the same run again from its record
+    drawn = _cli("report", "--local", run_id, "--render", "-o", str(tmp_path / "drawn.html"))
+    assert drawn.exit_code == 0, drawn.output
+    assert "drawn now from the registry" in drawn.stdout
+    assert 'data-value="REJECTED"' in (tmp_path / "drawn.html").read_text()
+    # A run that does not exist is one sentence and exit 1
+    missing = CliRunner().invoke(main, ["report", "--local", "nope-000000000000"])
+    assert missing.exit_code == 1
+    assert "bedrock-customize list" in missing.output

@@ -17,7 +17,7 @@ import pytest
 from customization_core import dataset_step, job_steps, notify_step, report_publish
 from customization_core.layout import dataset_card_key, report_page_key
 from customization_core.run import Run, Status
-from customization_core.training_eta import eta_of
+from customization_core.training_eta import eta_of, training_eta
 from lambdas import common
 from tests.handlers.conftest import ARTIFACTS, MODEL, REGION, Aws
 from tests.handlers.runs import _begin, _job, _records, _validated
@@ -88,6 +88,7 @@ def test_start_job_reads_the_throughput_of_past_runs_of_the_same_model(aws: Aws)
             "status": "SUCCEEDED",
             "updated_at": "2026-12-01T09:00:00+00:00",
             "model_id": MODEL,
+            "customization_type": "FINE_TUNING",
             "tokens": 1_000_000,
             "effective_hyperparameters": {"epochCount": "2"},
             "metrics": {"duration_seconds": 3600},
@@ -170,5 +171,56 @@ def test_a_page_that_cannot_be_written_never_fails_the_run(
         registry=aws.registry,
         s3=aws.s3,
     )
-    (message,) = aws.sns.published  # told anyway, without a link to a page that is not there
-    assert "Report: " not in message["Message"]
+    (message,) = aws.sns.published  # told anyway: the page is drawn after the notice
+    assert message["Subject"].startswith("Bedrock customization VALIDATING")
+    assert aws.item(run.run_id)["notified_at"]
+
+
+def _past(aws: Aws, run_id: str, *, tokens: int, seconds: int, kind: str = "FINE_TUNING") -> None:
+    aws.table.put_item(
+        Item={
+            "run_id": run_id,
+            "status": "SUCCEEDED",
+            "updated_at": "2026-12-01T09:00:00+00:00",
+            "model_id": MODEL,
+            "customization_type": kind,
+            "tokens": tokens,
+            "effective_hyperparameters": {"epochCount": "1"},
+            "metrics": {"duration_seconds": seconds},
+        }
+    )
+
+
+def test_the_eta_ignores_smoke_tests_and_other_types_and_never_fails_a_start(aws: Aws) -> None:
+    # A 3,000-token smoke test that took an hour (its start-up), and a continued
+    # pre-training run of the same model: neither says how fast this fine-tuning trains.
+    _past(aws, "smoke-000000000001", tokens=3_000, seconds=3600)
+    _past(aws, "cpt-000000000001", tokens=5_000_000, seconds=60, kind="CONTINUED_PRE_TRAINING")
+    assert (
+        training_eta(
+            model_id=MODEL,
+            tokens=1_000_000,
+            epochs=1,
+            registry=aws.registry,
+            started_at=NOW,
+            customization_type="FINE_TUNING",
+        )
+        or {}
+    ).get("basis") == "catalog default 2.0M tokens/h, no past runs"
+    # Unknown tokens: no estimate (not "overdue" at once); one past the calendar: none either.
+    assert (
+        training_eta(model_id=MODEL, tokens=0, epochs=2, registry=aws.registry, started_at=NOW)
+        is None
+    )
+    _past(aws, "slow-000000000001", tokens=100_000, seconds=36_000_000)
+    assert (
+        training_eta(
+            model_id=MODEL,
+            tokens=10**12,
+            epochs=10,
+            registry=aws.registry,
+            started_at=NOW,
+            customization_type="FINE_TUNING",
+        )
+        is None
+    )

@@ -51,6 +51,7 @@ STAGES = {
         "held": {"approvalThresholdUsd": 1},  # no price: a person decides
         "short": {"maxDeploymentTtlHours": 2},
         "tuned": {"defaultHyperparameters": {MICRO: {"learningRate": "1_0e-6", "epochCount": "3"}}},
+        "private": {"dataRisk": {"pii": "block"}},
     },
 }
 
@@ -417,6 +418,28 @@ def test_a_bad_dataset_line_is_reported_with_its_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     (line,) = [line for line in result.output.splitlines() if "training:11:" in line]
     assert line.split()[:3] == ["ERROR", "training:11:", "invalid-json:"]
+
+
+def _with_an_address(tmp_path: Path, name: str) -> Path:
+    lines = (CORPUS / "conv_good.jsonl").read_bytes().splitlines(keepends=True)
+    record = json.loads(lines[3])
+    record["messages"][0]["content"][0]["text"] += " Write to jane.doe@example.com."
+    lines[3] = json.dumps(record).encode() + b"\n"
+    return folder(tmp_path, name, train=b"".join(lines))
+
+
+def test_personal_data_is_refused_where_the_stage_blocks_it_and_warned_elsewhere(
+    tmp_path: Path, cdk_json: Path
+) -> None:
+    code, document = outcome(_with_an_address(tmp_path, "a"), "--stage", "private", cdk=cdk_json)
+    assert code == 1
+    (problem,) = [p for p in document["problems"] if p["code"] == "risk-pii-email"]
+    assert (problem["severity"], problem["where"]) == ("error", "training:4")
+    assert "jane.doe@example.com" not in json.dumps(document)  # masked everywhere
+    code, document = outcome(_with_an_address(tmp_path, "b"), "--stage", "open", cdk=cdk_json)
+    assert code == 0
+    (problem,) = [p for p in document["problems"] if p["code"] == "risk-pii-email"]
+    assert problem["severity"] == "warning"
 
 
 def test_a_missing_training_file_is_reported(tmp_path: Path) -> None:

@@ -60,3 +60,18 @@ def test_a_repeated_answer_holding_personal_data_is_not_shown() -> None:
 
     assert [f["example"] for f in repeated] == [None]
     assert "help.desk@example.com" not in repeated[0]["message"]
+
+
+def test_a_repeated_answer_is_judged_whole_so_no_part_of_a_value_is_shown() -> None:
+    # Cut to its first 60 characters, the address below would have been shown half
+    # ("...at the address john.doe@exam"), no longer recognisable as an address.
+    records = distinct_records(12)
+    for record in records:
+        record["completion"] = (
+            "Thanks for writing; we have noted it at the address john.doe@example.com"
+        )
+
+    (repeated,) = risk_findings(run(records), "risk-outliers-repeated-answer")
+
+    assert repeated["example"] is None
+    assert "john.doe" not in repeated["message"]

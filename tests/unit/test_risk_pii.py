@@ -120,3 +120,45 @@ def test_conversation_text_is_searched_in_every_turn() -> None:
     assert found.prompt == "Be brief.\nMy mail is jane@example.com"
     assert found.answer == "Noted."
     assert [hit.masked for hit in find_sensitive(found.text)] == ["j***@e***.com"]
+
+
+@pytest.mark.parametrize("text", ["mailto:jane.doe@example.com", "Email:jane.doe@example.com"])
+def test_an_address_after_a_colon_is_personal_data(text: str) -> None:
+    assert [(h.what, h.masked) for h in find_sensitive(text)] == [("email", "j***@e***.com")]
+
+
+def test_a_url_password_is_a_secret_masked_to_its_host_not_an_address() -> None:
+    text = "Connect to postgres://admin:hunter2@db.internal?sslkey=SECRETVALUE now."
+    (hit,) = find_sensitive(text)
+    assert (hit.what, hit.masked) == ("url-password", "postgres://admin:****@db.internal/...")
+    assert "hunter2" not in hit.masked
+    assert "SECRETVALUE" not in hit.masked
+
+
+def test_an_aws_secret_access_key_alone_is_found_and_wholly_masked() -> None:
+    text = 'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"'
+    (hit,) = find_sensitive(text)
+    assert hit.what == "aws-key"
+    assert hit.masked == "*" * 40
+
+
+def test_a_table_of_numbers_never_reaches_the_phone_matcher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A run of more digits than any card or phone number holds is a list, not a number:
+    # handing it to phonenumbers' matcher cost 23 ms a 2 KB record.
+    import phonenumbers
+
+    calls: list[str] = []
+    real = phonenumbers.PhoneNumberMatcher
+
+    def counted(text: str, region: str) -> object:
+        calls.append(text)
+        return real(text, region)
+
+    monkeypatch.setattr(phonenumbers, "PhoneNumberMatcher", counted)
+    table = " ".join(str(100 + i) for i in range(500))
+    assert find_sensitive(table) == []
+    assert calls == []
+    assert [h.what for h in find_sensitive(f"{table}, call +1 201-555-0100")] == ["phone"]
+    assert len(calls) == 1

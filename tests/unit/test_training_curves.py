@@ -163,7 +163,7 @@ def test_overfitting_is_diagnosed_at_the_validation_minimum() -> None:
     # Given epochs numbered from 0, validation lowest in file epoch 1 (the second epoch)
     curves = curves_from_files(_files(_training_csv(FALLING), _validation_csv(TURNING)))
     # When the run (epochCount 4) is diagnosed
-    diagnosis = diagnose(curves, 4)
+    diagnosis = diagnose(curves)
     # Then validation turned after the second epoch: epochCount=2 would have stopped there
     assert diagnosis is not None
     assert diagnosis.turned_after_epoch == 2
@@ -179,36 +179,48 @@ def test_overfitting_is_diagnosed_at_the_validation_minimum() -> None:
 def test_epochs_numbered_from_one_map_to_the_same_epoch_count() -> None:
     # Given the same run with the file's epochs numbered from 1
     files = _files(_training_csv(FALLING, first_epoch=1), _validation_csv(TURNING, first_epoch=1))
-    # When diagnosed, with and without the configured epochCount
-    with_count = diagnose(curves_from_files(files), 4)
-    without = diagnose(curves_from_files(files), None)
-    # Then file epoch 2 is epoch 2 either way
-    assert with_count is not None
-    assert without is not None
-    assert with_count.epoch_count == without.epoch_count == 2
+    # When diagnosed
+    diagnosis = diagnose(curves_from_files(files))
+    # Then file epoch 2 is epoch 2
+    assert diagnosis is not None
+    assert diagnosis.epoch_count == 2
+
+
+def test_an_early_stopped_job_numbered_from_one_is_not_read_as_from_zero() -> None:
+    # Given a job of epochCount 3 that stopped early after its second epoch (early stopping
+    # fires when validation loss rises), its file numbering epochs 1 and 2
+    training = [[1.5, 1.4], [1.0, 0.9]]
+    files = _files(
+        _training_csv(training, first_epoch=1), _validation_csv([0.6, 0.7], first_epoch=1)
+    )
+    # When diagnosed
+    diagnosis = diagnose(curves_from_files(files))
+    # Then validation was lowest after epoch 1 (not 2, as "last epoch = epochCount - 1" read it)
+    assert diagnosis is not None
+    assert diagnosis.epoch_count == 1
 
 
 def test_no_diagnosis_when_both_losses_fall() -> None:
     curves = curves_from_files(
         _files(_training_csv(FALLING), _validation_csv([0.9, 0.7, 0.6, 0.5]))
     )
-    assert diagnose(curves, 4) is None
+    assert diagnose(curves) is None
 
 
 def test_no_diagnosis_for_a_rise_within_two_percent() -> None:
     # Given validation 1 % above its minimum at the end: noise, not a turn
     curves = curves_from_files(_files(_training_csv(FALLING), _validation_csv([0.9, 0.6, 0.606])))
-    assert diagnose(curves, 4) is None
+    assert diagnose(curves) is None
 
 
 def test_no_diagnosis_when_training_loss_rises_too() -> None:
     # Given both losses rising after epoch 2: not the overfitting pattern
     rising = [[2.0, 1.8], [1.0, 0.9], [1.2, 1.3], [1.5, 1.6]]
     curves = curves_from_files(_files(_training_csv(rising), _validation_csv(TURNING)))
-    assert diagnose(curves, 4) is None
+    assert diagnose(curves) is None
 
 
 def test_no_diagnosis_without_validation_data() -> None:
     curves = curves_from_files(_files(_training_csv(FALLING)))
-    assert diagnose(curves, 4) is None
-    assert diagnose(Curves(), None) is None
+    assert diagnose(curves) is None
+    assert diagnose(Curves()) is None
