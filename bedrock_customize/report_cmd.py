@@ -49,7 +49,7 @@ def report(
     The page is one self-contained file: it opens offline and loads nothing.
     """
     from customization_core.layout import report_page_key
-    from customization_core.report_page import render_report
+    from customization_core.report_page import render_report, status_hook
     from customization_core.report_publish import inputs_of, read_object
 
     stack = where.open()
@@ -57,13 +57,15 @@ def report(
     bucket = stack.output("ArtifactsBucketName")
     s3 = stack.client("s3")
     # A run still going on is drawn now (its stored page is as old as its last step); an
-    # ended one is the page the pipeline wrote last, as the notice linked it.
-    ended = Status(str(found["status"])).terminal
-    page = (
+    # ended one is the page the pipeline wrote last, as the notice linked it, unless that
+    # page does not show the run's end (a page Notify could not write).
+    status = str(found["status"])
+    stored = (
         aws("s3:GetObject", lambda: read_object(s3, bucket, report_page_key(run_id)))
-        if ended and not render
+        if Status(status).terminal and not render
         else None
     )
+    page = stored if stored and status_hook(status).encode() in stored else None
     source = f"s3://{bucket}/{report_page_key(run_id)}"
     if page is None:
         inputs = aws(

@@ -135,7 +135,31 @@ def main(argv: list[str]) -> int:
         f"risk_policy.py ScanBudget says why); peak RSS < {RSS_TARGET_MB} MB: "
         f"{'met' if not misses else f'{misses} missed'}"
     )
+    _hostile()
     return 1 if misses else 0
+
+
+# Texts that make a careless pattern quadratic or wake the costly detectors on every match:
+# one long word, a DNA sequence, a dotted run after an "@", a URL of one long host, a table
+# of numbers. Each is 1 MB; a linear scan reads each in milliseconds.
+HOSTILE: dict[str, str] = {
+    "one long word": "a" * MB,
+    "DNA": "ACGT" * (MB // 4),
+    "dotted run after @": "x@" + "aa." * (MB // 3),
+    "URL of one long host": "http://" + "a" * MB,
+    "table of numbers": " ".join(str(100_000 + i) for i in range(MB // 7)),
+}
+
+
+def _hostile() -> None:
+    """The detectors' throughput on hostile text (MB/s): any that is quadratic shows here."""
+    from customization_core.risk_pii import find_sensitive
+
+    for name, text in HOSTILE.items():
+        start = time.perf_counter()
+        find_sensitive(text)
+        seconds = max(time.perf_counter() - start, 1e-9)
+        print(f"hostile text, {name:<22} {len(text) / MB / seconds:>10,.0f} MB/s")
 
 
 if __name__ == "__main__":

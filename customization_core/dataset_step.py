@@ -7,7 +7,7 @@ What was validated is what is trained: the versions judged are copied for the ru
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import orjson
@@ -18,7 +18,7 @@ from customization_core.layout import dataset_card_key
 from customization_core.media import S3MediaResolver
 from customization_core.registry import Registry
 from customization_core.rejection import reject
-from customization_core.report_publish import publish_quietly
+from customization_core.report_publish import refresh_page
 from customization_core.risk_policy import RiskPolicy
 from customization_core.run import PipelineConfig, Run, Status
 from customization_core.snapshot import snapshot
@@ -142,13 +142,7 @@ def validate_data(
         dataset_card=card,
         risk_summary=risk_summary,
     )
-    publish_quietly(
-        run.run_id,
-        s3=s3,
-        registry=registry,
-        bucket=config.artifacts_bucket,
-        now=now or datetime.now(UTC),
-    )
+    refresh_page(run.run_id, s3=s3, registry=registry, config=config, now=now)
     return run.state()
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from customization_core import evaluation
@@ -38,7 +37,7 @@ from customization_core.grader_eval import graded_verdict
 from customization_core.inference import Api, api_for, invoke
 from customization_core.layout import evaluation_keys
 from customization_core.registry import Registry
-from customization_core.report_publish import publish_quietly
+from customization_core.report_publish import refresh_page
 from customization_core.run import PipelineConfig, Run, Status
 
 MAX_ANSWER_TOKENS: Final = 512  # enough for a summary or an answer; evaluation uses temperature 0
@@ -186,13 +185,7 @@ def evaluate(
         evaluation={k: v for k, v in run.evaluation.items() if k != "next"},
     )
     # The page shows the verdict and each record's answers while the deployment still serves.
-    publish_quietly(
-        run.run_id,
-        s3=s3,
-        registry=registry,
-        bucket=config.artifacts_bucket,
-        now=datetime.now(UTC),
-    )
+    refresh_page(run.run_id, s3=s3, registry=registry, config=config)
     return run.state()
 
 

@@ -18,7 +18,7 @@ from customization_core.grader_alias import publish_grader
 from customization_core.layout import output_prefix
 from customization_core.naming import OWNER_TAG, ObjectVersion, lineage_tags, run_names
 from customization_core.registry import Registry, RunEndedError
-from customization_core.report_publish import publish_quietly
+from customization_core.report_publish import refresh_page
 from customization_core.run import JobStatus, PipelineConfig, Run, Status
 from customization_core.training_curves import curves_from_files, diagnose
 from customization_core.training_eta import trained_epochs, training_eta
@@ -99,7 +99,7 @@ def start_job(
     if copy.get("validation_uri"):
         request["validationDataConfig"] = {"validators": [{"s3Uri": copy["validation_uri"]}]}
     started = now or datetime.now(UTC)
-    # Before the create: a throttled registry query retries the state with nothing created.
+    # Before the create, and never failing it: None when it cannot be made (training_eta.py).
     run.training_eta = training_eta(
         model_id=run.model_id,
         tokens=run.tokens or 0,
@@ -146,9 +146,7 @@ def start_job(
         )
         raise
     if s3 is not None:
-        publish_quietly(
-            run.run_id, s3=s3, registry=registry, bucket=config.artifacts_bucket, now=started
-        )
+        refresh_page(run.run_id, s3=s3, registry=registry, config=config, now=started)
     return run.state()
 
 
@@ -265,13 +263,7 @@ def record_result(
             deployment=run.deployment,
         )
     # The losses, the curves and the diagnosis, while a deployment may still take hours.
-    publish_quietly(
-        run.run_id,
-        s3=s3,
-        registry=registry,
-        bucket=config.artifacts_bucket,
-        now=now or datetime.now(UTC),
-    )
+    refresh_page(run.run_id, s3=s3, registry=registry, config=config, now=now)
     return run.state()
 
 

@@ -38,13 +38,17 @@ RUN_OUTPUTS: Final = f"{RUNS_PREFIX}*/{OUTPUT_FOLDER}*"
 JOB_FILES: Final = f"{JOBS_PREFIX}*"  # everything people upload for their jobs
 RUN_FILES: Final = f"{RUNS_PREFIX}*"  # everything runs write
 RUN_REPORT_PAGES: Final = f"{RUNS_PREFIX}*/{REPORT_PAGE_NAME}"  # what the report writers put
-# What a report page is drawn from (customization_core/report_publish.py), and nothing more.
-REPORT_READS: Final = (
+# What a report page is drawn from (customization_core/report_publish.py), and nothing more:
+# the run's documents, and the metrics CSVs Bedrock writes.
+RUN_DOCUMENTS: Final = (
     f"{RUNS_PREFIX}*/{VALIDATION_REPORT_NAME}",
     f"{RUNS_PREFIX}*/{DATASET_CARD_NAME}",
     f"{RUNS_PREFIX}*/{EVALUATION_NAME}",
-    f"{RUNS_PREFIX}*/{OUTPUT_FOLDER}*.csv",
 )
+REPORT_READS: Final = (*RUN_DOCUMENTS, f"{RUNS_PREFIX}*/{OUTPUT_FOLDER}*.csv")
+# The s3:prefix values a page's writer may list: each document's own key (to learn whether
+# it exists before reading it) and the output folder (to find the metrics CSVs).
+REPORT_LISTINGS: Final = (*RUN_DOCUMENTS, RUN_OUTPUTS)
 GRADER_CONFIGS: Final = f"{GRADERS_PREFIX}*"  # what StartJob writes and the grader reads
 
 

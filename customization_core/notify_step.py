@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from customization_core.catalog import load_catalog
@@ -12,7 +12,7 @@ from customization_core.deployment_end import may_be_alive
 from customization_core.estimate import Estimate, money
 from customization_core.naming import notice_subject
 from customization_core.registry import Registry
-from customization_core.report_publish import LINK_SECONDS, publish_quietly, report_link
+from customization_core.report_publish import LINK_SECONDS, refresh_page, report_link
 from customization_core.run import PipelineConfig, Run, Status
 
 LOGGER = logging.getLogger(__name__)
@@ -106,13 +106,7 @@ def notify(
     if s3 is not None:
         # After the notice: a page that is slow to draw, or cannot be, never holds it up.
         # (Until it is written the link shows the page RecordResult or Evaluate wrote.)
-        publish_quietly(
-            run.run_id,
-            s3=s3,
-            registry=registry,
-            bucket=config.artifacts_bucket,
-            now=now or datetime.now(UTC),
-        )
+        refresh_page(run.run_id, s3=s3, registry=registry, config=config, now=now)
     return run.state()
 
 

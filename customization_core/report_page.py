@@ -62,6 +62,12 @@ MAX_OUTPUT_FILES_SHOWN: Final = 20  # keys of the job's output prefix listed
 _WORDS: Final = re.compile(r"(\s+)")  # split keeping the whitespace, so a diff re-joins exactly
 
 
+def status_hook(status: str) -> str:
+    """The markup by which a page shows ``status`` as the run's (``bedrock-customize report``
+    tells a stored page that missed the run's end by its absence)."""
+    return f'data-field="status" data-value="{esc(status)}"'
+
+
 def render_report(inputs: ReportInputs) -> str:
     """The page of one run, whatever it has reached (a run that only just started renders too)."""
     run = inputs.run
@@ -134,8 +140,11 @@ def _training(inputs: ReportInputs) -> Html:
             )
         )
         parts.append(figure("reward", reward_chart(curves), "Reward by step (RFT)."))
-    # The run's recorded diagnosis (RecordResult's) is the one fact; the files' only without it.
-    sentence = metrics.get("diagnosis") or (inputs.diagnosis.sentence if inputs.diagnosis else None)
+    # The run's recorded diagnosis (RecordResult's, none when it found none) is the one fact;
+    # the files' only for a run RecordResult has not reached.
+    recorded = "output_files" in metrics  # RecordResult lists the job's files
+    computed = inputs.diagnosis.sentence if inputs.diagnosis else None
+    sentence = metrics.get("diagnosis") if recorded else computed
     if sentence:
         parts.append(f'<p class="diagnosis" data-field="diagnosis">{esc(sentence)}</p>')
     pairs = [
@@ -208,13 +217,14 @@ def _evaluation(document: Mapping[str, Any] | None, run: Mapping[str, Any]) -> H
         rows = [[esc(name)] + [number(scores.get(name)) for _, scores in sides] for name in SCORES]
         parts.append(table(["score", "base", "custom"], rows, numeric=(1, 2)))
     risks = mapping(run.get("risk_summary"))
-    if any(risks.get(kind) for kind in WITHHELD_WHEN):
+    # Shown only when the scan ran and found none (a run older than the scan: not shown).
+    if not risks or any(risks.get(kind) for kind in WITHHELD_WHEN):
         # The page travels by a bearer link: it never shows records the scan found sensitive.
         parts.append(
             empty(
                 "The held-out records are not shown: the data risk scan found personal data "
-                "or secrets in this dataset. They are in the run's evaluation.json in the "
-                "artifacts bucket, for those who may read it."
+                "or secrets in this dataset, or did not run. They are in the run's "
+                "evaluation.json in the artifacts bucket, for those who may read it."
             )
         )
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
@@ -25,6 +25,7 @@ from customization_core.layout import (
 from customization_core.registry import SECRET_ATTRIBUTES, Registry, plain
 from customization_core.report_inputs import ReportInputs
 from customization_core.report_page import render_report
+from customization_core.run import PipelineConfig
 from customization_core.training_eta import eta_of
 
 LOGGER = logging.getLogger(__name__)
@@ -57,13 +58,13 @@ def inputs_of(item: Mapping[str, Any], *, s3: Any, bucket: str, now: datetime) -
     run_id = str(item["run_id"])
     run = plain(item, hide=SECRET_ATTRIBUTES)  # JSON types: DynamoDB's numbers are Decimals
     # The registry links the card (its S3 URI); the page shows the card itself.
-    card = read_object(s3, bucket, dataset_card_key(run_id))
+    card = read_listed(s3, bucket, dataset_card_key(run_id))
     if card:
         run["dataset_card"] = orjson.loads(card)
     return ReportInputs.from_documents(
         run,
-        validation_report=read_object(s3, bucket, validation_report_key(run_id)),
-        evaluation=read_object(s3, bucket, evaluation_keys(run_id)[1]),
+        validation_report=read_listed(s3, bucket, validation_report_key(run_id)),
+        evaluation=read_listed(s3, bucket, evaluation_keys(run_id)[1]),
         metrics_files=metrics_files(s3, bucket, run_id),
         eta=eta_of(item, now=now),
         generated_at=now,
@@ -95,6 +96,19 @@ def publish_quietly(
         return None
 
 
+def refresh_page(
+    run_id: str, *, s3: Any, registry: Registry, config: PipelineConfig, now: datetime | None = None
+) -> str | None:
+    """A handler's call: the page of ``run_id`` rewritten in the stack's artifacts bucket, quietly."""
+    return publish_quietly(
+        run_id,
+        s3=s3,
+        registry=registry,
+        bucket=config.artifacts_bucket,
+        now=now or datetime.now(UTC),
+    )
+
+
 def report_link(s3: Any, bucket: str, run_id: str, *, seconds: int = LINK_SECONDS) -> str:
     """A presigned GET of the page: signed here, with no call to any endpoint."""
     return str(
@@ -116,6 +130,21 @@ def read_object(s3: Any, bucket: str, key: str, limit: int | None = None) -> byt
         return bytes(body.read(limit) if limit else body.read())
     finally:
         body.close()
+
+
+def read_listed(s3: Any, bucket: str, key: str) -> bytes | None:
+    """The object's bytes if it is listed, else None.
+
+    Listed first because S3 answers a GET of a missing key with AccessDenied, not NoSuchKey,
+    to a caller without s3:ListBucket on it, and a run's evaluation or card may not exist
+    yet; the writers may list exactly these keys (customization_core/layout.py
+    REPORT_LISTINGS). Source: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+    (read 2026-12-02).
+    """
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    if not any(item["Key"] == key for item in listing.get("Contents", [])):
+        return None
+    return read_object(s3, bucket, key)
 
 
 def metrics_files(s3: Any, bucket: str, run_id: str) -> dict[str, str]:

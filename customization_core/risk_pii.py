@@ -25,14 +25,23 @@ _DIGITS: Final = re.compile(r"[0-9][0-9 ().\-]{5,}[0-9]")
 # Characters before a digit run that belong to a phone number: "+1 (", "(".
 PHONE_LEAD_CHARS: Final = 4
 # Not mid-word. After a URL's "scheme://user:" it is a password, not an address (_in_url).
+# Every repetition is bounded (a local part of at most 64 characters, labels of at most 63,
+# RFC 5321 and RFC 1035), so a long run of letters and dots costs linear time, not quadratic.
 _EMAIL: Final = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}"
+    r"(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 )
+# What precedes an address that is a URL's password: "scheme://user:" (or "scheme://:").
+_URL_USER: Final = re.compile(r"://[^\s/?#@]{0,256}:$")
 # A run of digits and separators with more digits than this is a list or a table, not one
 # number: a card has at most 19 (ISO/IEC 7812), a phone number at most 15 (ITU-T E.164).
 # Without this bound a 2 KB record of numbers took 23 ms in the phone matcher.
 MAX_NUMBER_DIGITS: Final = 19
 PHONE_DIGITS: Final = range(7, 16)
+# A run of up to two numbers' digits is split into its groups to find a phone number beside
+# another number; a longer run is a table, which the phone matcher never reads.
+MAX_RUN_DIGITS: Final = 2 * MAX_NUMBER_DIGITS
+_GROUP: Final = re.compile(r"[^ ]+")
 _IBAN: Final = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 # Payment card numbers are 13 to 19 digits (ISO/IEC 7812).
 CARD_DIGITS: Final = range(13, 20)
@@ -43,9 +52,12 @@ DEFAULT_REGION: Final = "US"
 # secret-key pattern), a PEM header, a URL with a user and password. One pass of one
 # regular expression over the text (a few microseconds for 2 KB) keeps detect-secrets,
 # which costs far more a line, to the lines that can hold a secret.
+# The key id prefixes and the 50-character reach of AWSKeyDetector's own patterns (detect-secrets
+# 1.5.0, plugins/aws.py). The URL part starts at "://", never at a scheme: a scheme-first
+# pattern is tried at every letter of a long word and took 10 s on 100 KB of letters.
 _SECRET_HINT: Final = re.compile(
-    r"(?:AKIA|ASIA)[0-9A-Z]{16}|(?i:aws).{0,40}[0-9a-zA-Z/+]{40}|PRIVATE KEY"
-    r"|[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:[^\s@/]+@"
+    r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}|(?i:aws).{0,50}[0-9a-zA-Z/+]{40}"
+    r"|PRIVATE KEY|://[^\s:/@]{0,256}:[^\s@/]+@"
 )
 _PLUGINS: Final[dict[str, Any]] = {
     "plugins_used": [
@@ -61,7 +73,9 @@ _SECRET_WHAT: Final[dict[str, What]] = {
     "Basic Auth Credentials": "url-password",
 }
 # scheme://user:password@host, the host without its path, query or fragment.
-_URL_PASSWORD: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:)([^\s@/]+)(@[^\s/?#]+)")
+_URL_PASSWORD: Final = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.\-]{0,31}://[^\s:/@]{0,256}:)([^\s@/]+)(@[^\s/?#]+)"
+)
 # An AWS secret access key is 40 characters: none of it is shown.
 SECRET_KEY_CHARS: Final = 40
 
@@ -94,8 +108,7 @@ def find_sensitive(text: str) -> list[Hit]:
 
 def _in_url(text: str, start: int) -> bool:
     """The address at ``start`` is a URL's password ("scheme://user:pass@host"), a secret."""
-    word = text.rfind(" ", 0, start) + 1  # where the whitespace-free run holding it begins
-    return "://" in text[word:start]
+    return _URL_USER.search(text, max(0, start - 300), start) is not None
 
 
 def _numbers(text: str) -> Iterator[Hit]:
@@ -107,19 +120,37 @@ def _numbers(text: str) -> Iterator[Hit]:
     for m in _DIGITS.finditer(text):
         if _inside(m.span(), taken):
             continue
-        digits = re.sub(r"[^0-9]", "", m.group())
-        if len(digits) > MAX_NUMBER_DIGITS:
-            continue
-        if len(digits) in CARD_DIGITS and luhn.is_valid(digits):
+        digits = sum(c.isdigit() for c in m.group())
+        if digits > MAX_RUN_DIGITS:
+            continue  # a list or a table of numbers
+        if digits in CARD_DIGITS and luhn.is_valid(re.sub(r"[^0-9]", "", m.group())):
             taken.append(m.span())
             yield Hit("card", mask_card(m.group().strip()))
             continue
-        if len(digits) not in PHONE_DIGITS:
-            continue
-        # The matcher reads only the run and what may lead it ("+1 ("), not the whole text.
-        window = text[max(0, m.start() - PHONE_LEAD_CHARS) : m.end()]
-        for match in phonenumbers.PhoneNumberMatcher(window, DEFAULT_REGION):
-            yield Hit("phone", mask_phone(match.raw_string, match.number.country_code or 0))
+        for start, end in _phone_windows(m.group(), digits):
+            # The matcher reads only the window and what may lead it ("+1 ("), not the text.
+            window = text[max(0, m.start() + start - PHONE_LEAD_CHARS) : m.start() + end]
+            for match in phonenumbers.PhoneNumberMatcher(window, DEFAULT_REGION):
+                yield Hit("phone", mask_phone(match.raw_string, match.number.country_code or 0))
+
+
+def _phone_windows(run: str, digits: int) -> Iterator[tuple[int, int]]:
+    """Where in ``run`` a phone number may be: the run itself, or, when it holds more digits
+    than a phone number ("Order 12345678 201-555-0100"), each longest stretch of its
+    space-separated groups that holds at most 15 digits."""
+    if digits in PHONE_DIGITS:
+        yield 0, len(run)
+        return
+    groups = [
+        (g.start(), g.end(), sum(c.isdigit() for c in g.group())) for g in _GROUP.finditer(run)
+    ]
+    for i, (start, end, count) in enumerate(groups):
+        for _, later_end, later in groups[i + 1 :]:
+            if count + later > PHONE_DIGITS.stop - 1:
+                break
+            end, count = later_end, count + later
+        if count in PHONE_DIGITS:
+            yield start, end
 
 
 def _inside(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
@@ -169,13 +200,14 @@ def mask_email(address: str) -> str:
     return f"{local[:1]}***@{host[:1]}***{dot}{top}"
 
 
-def _star_digits(value: str, keep_first: int, keep_last: int) -> str:
-    """``value`` with its digits starred but the first and last few, separators kept."""
-    total = sum(c.isdigit() for c in value)
+def _starred(value: str, keep_first: int, keep_last: int, *, counts: str = "digits") -> str:
+    """``value`` with its digits (or letters and digits) starred but the first and last few."""
+    counted = str.isdigit if counts == "digits" else str.isalnum
+    total = sum(counted(c) for c in value)
     out = []
     seen = 0
     for c in value:
-        if c.isdigit():
+        if counted(c):
             seen += 1
             out.append(c if seen <= keep_first or seen > total - keep_last else "*")
         else:
@@ -185,24 +217,15 @@ def _star_digits(value: str, keep_first: int, keep_last: int) -> str:
 
 def mask_card(number: str) -> str:
     """``4111 1111 1111 1111`` -> ``**** **** **** 1111`` (the last four, as on a receipt)."""
-    return _star_digits(number, 0, 4)
+    return _starred(number, 0, 4)
 
 
 def mask_phone(raw: str, country_code: int) -> str:
     """``+1 201-555-0100`` -> ``+1 ***-***-0100``: the country code and last four kept."""
     keep = len(str(country_code)) if raw.lstrip().startswith("+") else 0
-    return _star_digits(raw, keep, 4)
+    return _starred(raw, keep, 4)
 
 
 def mask_iban(value: str) -> str:
     """``DE89 3704 0044 0532 0130 00`` -> ``DE89 **** **** **** **** 00``."""
-    total = sum(c.isalnum() for c in value)
-    out = []
-    seen = 0
-    for c in value:
-        if c.isalnum():
-            seen += 1
-            out.append(c if seen <= 4 or seen > total - 2 else "*")
-        else:
-            out.append(c)
-    return "".join(out)
+    return _starred(value, 4, 2, counts="alphanumerics")

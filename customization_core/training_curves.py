@@ -186,7 +186,7 @@ def diagnose(curves: Curves) -> Diagnosis | None:
     at_best = training.get(best, training[min(training)])
     if training[max(training)] >= at_best:
         return None
-    shift = 1 if counts_from_zero(sorted(training or validation)) else 0
+    shift = 1 if counts_from_zero(sorted(training)) else 0
     turned = best + shift
     if turned < 1:
         return None

@@ -54,18 +54,18 @@ def training_eta(
     """
     if tokens <= 0:
         return None
-    catalog = catalog or load_catalog()
-    finished = [
-        item
-        for item in registry.by_status(Status.SUCCEEDED, newest_first=True, limit=HISTORY_RUNS)
-        if customization_type is None or item.get("customization_type") == customization_type
-    ]
-    history = [
-        run
-        for run in past_runs_from_items(finished, model_id)
-        if run.trained_tokens >= MIN_HISTORY_TOKENS
-    ]
     try:
+        catalog = catalog or load_catalog()
+        finished = [
+            item
+            for item in registry.by_status(Status.SUCCEEDED, newest_first=True, limit=HISTORY_RUNS)
+            if customization_type is None or item.get("customization_type") == customization_type
+        ]
+        history = [
+            run
+            for run in past_runs_from_items(finished, model_id)
+            if run.trained_tokens >= MIN_HISTORY_TOKENS
+        ]
         eta = estimate_finish(
             started_at=started_at,
             tokens=tokens,
@@ -74,7 +74,7 @@ def training_eta(
             default_tokens_per_hour=catalog.training_speed.tokens_per_hour,
             now=started_at,
         )
-    except (OverflowError, ValueError):  # a finish past the calendar's end: no estimate
+    except Exception:  # a throttled query, a finish past the calendar: no estimate, no failure
         LOGGER.warning("No training ETA for %s tokens x %s epochs", tokens, epochs, exc_info=True)
         return None
     return {

@@ -15,8 +15,8 @@ from aws_cdk import aws_s3 as s3
 from customization_core.layout import (
     JOB_FILES,
     JOBS_PREFIX,
+    REPORT_LISTINGS,
     REPORT_READS,
-    RUN_OUTPUTS,
     RUN_REPORT_PAGES,
     RUNS_PREFIX,
 )
@@ -179,10 +179,10 @@ class SharedGrants:
                 f"metrics CSVs under '{RUNS_PREFIX}<run-id>/', run ids generated per run.",
             ),
             allow(
-                "ListRunMetrics",
+                "ListRunRecords",
                 ["s3:ListBucket"],
                 [artifacts.bucket_arn],
-                {"StringLike": {"s3:prefix": [RUN_OUTPUTS]}},
+                {"StringLike": {"s3:prefix": list(REPORT_LISTINGS)}},
             ),
             allow(
                 "WriteReportPage",

@@ -224,3 +224,18 @@ def test_the_eta_ignores_smoke_tests_and_other_types_and_never_fails_a_start(aws
         )
         is None
     )
+
+
+class _ListOnly:
+    """An S3 client that lists nothing and must not be asked for an object (as AWS answers
+    a GET of a missing key with AccessDenied to a role that may not list it)."""
+
+    def list_objects_v2(self, **request: object) -> dict[str, object]:
+        return {"KeyCount": 0}
+
+    def get_object(self, **request: object) -> dict[str, object]:
+        raise AssertionError(f"GetObject of an unlisted key: {request}")
+
+
+def test_a_document_a_run_has_not_written_is_absent_without_a_get() -> None:
+    assert report_publish.read_listed(_ListOnly(), ARTIFACTS, "runs/r/evaluation.json") is None

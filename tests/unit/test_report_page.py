@@ -106,6 +106,7 @@ def _run(**overrides: Any) -> dict[str, Any]:
         },
         "verdict": None,
         "warnings": ["learningRate is low"],
+        "risk_summary": {"leakage": 0, "duplicates": 0, "pii": 0, "secrets": 0, "outliers": 0},
         "dataset_card": {
             "files": [{"role": "training", "bytes": 1000, "sha256": "ab" * 32, "version_id": "v-1"}]
         },
@@ -390,3 +391,35 @@ def test_an_unpriced_run_says_so() -> None:
     page = render_report(_inputs(_run(estimate=None, cost_usd=None)))
     assert "No estimate yet: the run has not been priced." in page
     assert _hooks(page).fields["cost_total"] == ("", "unknown")
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [{"pii": 1, "secrets": 0}, {"pii": 0, "secrets": 2}, None],
+    ids=["pii", "secrets", "no-scan"],
+)
+def test_held_out_records_stay_off_a_page_whose_data_may_be_sensitive(
+    summary: dict[str, int] | None,
+) -> None:
+    # The page travels by a bearer link: records are shown only when the scan ran and found
+    # neither personal data nor secrets.
+    page = render_report(_inputs(_run(risk_summary=summary), evaluation=_evaluation()))
+    evaluation = page[page.index('<section id="evaluation">') :]
+    assert "The held-out records are not shown" in evaluation
+    assert "<del>cat</del>" not in evaluation
+
+
+def test_a_recorded_run_shows_its_recorded_diagnosis_not_the_files() -> None:
+    # RecordResult found no overfitting (it read the whole files): a page drawn from a capped
+    # read of them must not say otherwise.
+    run = _run(metrics={"final_training_loss": 0.4, "output_files": ["x.csv"]})
+    page = render_report(_inputs(run, metrics=_metrics()))
+    assert 'data-field="diagnosis"' not in page
+
+
+def test_the_status_hook_is_how_a_page_shows_its_status() -> None:
+    from customization_core.report_page import status_hook
+
+    page = render_report(_inputs(_run(status="SUCCEEDED")))
+    assert status_hook("SUCCEEDED") in page
+    assert status_hook("TRAINING") not in page

@@ -162,3 +162,28 @@ def test_a_table_of_numbers_never_reaches_the_phone_matcher(
     assert calls == []
     assert [h.what for h in find_sensitive(f"{table}, call +1 201-555-0100")] == ["phone"]
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://doe.com\njohn@doe.com",
+        "Links:\thttps://x.com\tjohn@doe.com",
+        "https://x.com,john@doe.com",
+        "url=https://a.com;mail=john@doe.com",
+        "https://example.com/contact?email=john@doe.com",
+    ],
+)
+def test_an_address_near_a_url_is_still_an_address(text: str) -> None:
+    assert [(h.what, h.masked) for h in find_sensitive(text)] == [("email", "j***@d***.com")]
+
+
+@pytest.mark.parametrize("text", ["Order 12345678 201-555-0100", "2024-01-15 201-555-0100"])
+def test_a_phone_number_beside_another_number_is_found(text: str) -> None:
+    assert [(h.what, h.masked) for h in find_sensitive(text)] == [("phone", "***-***-0100")]
+
+
+def test_every_access_key_id_prefix_and_the_detectors_full_reach_are_candidates() -> None:
+    assert [h.what for h in find_sensitive("id ABIAIOSFODNN7EXAMPLE")] == ["aws-key"]
+    far = 'aws_root_account_user_password_for_console = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"'
+    assert [h.masked for h in find_sensitive(far)] == ["*" * 40]
