@@ -2,8 +2,9 @@
 
 StartJob records ``training_eta`` (``started_at``, ``finish_at``, ``basis``) on the run;
 ``status``, ``show`` and the report page say it relative to their own clock (``eta_of``),
-labelled as an estimate, and only while the job trains. Bedrock reports no progress
-(GetModelCustomizationJob has no percentage), so the estimate does not move.
+labelled as an estimate, and only while the job trains. GetModelCustomizationJob reports
+the job's phase (statusDetails: validation, data processing, training, each with its times)
+but no percentage or throughput, so the estimate does not move.
 """
 
 from __future__ import annotations
