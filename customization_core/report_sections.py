@@ -30,13 +30,14 @@ from customization_core.report_html import (
     table,
     terminal,
 )
+from customization_core.risk_policy import RISK_KINDS
 
 MAX_FINDING_ROWS: Final = 100  # findings listed per table; the counts above it stay exact
 MAX_LINES_SHOWN: Final = 10  # line numbers listed per data-risk finding
 MAX_EXAMPLE_CHARS: Final = 200  # characters of a masked example
 FILES: Final = ("training", "validation")
-RISK_KINDS: Final = ("leakage", "duplicates", "pii", "secrets", "outliers")  # the scan's order
-CARD_COLUMNS: Final = ("role", "file", "name", "uri", "bytes", "records", "sha256", "version_id")
+# The dataset card's columns in reading order (customization_core/dataset_card.py writes them).
+CARD_COLUMNS: Final = ("role", "key", "version_id", "bytes", "records", "sha256", "data_format")
 DEPLOYMENT_ORDER: Final = ("mode", "status", "created_at", "ready_at", "expires_at", "deleted_at")
 
 
